@@ -1,0 +1,51 @@
+"""Roles are Django groups. Views declare the roles they admit with @role_required."""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+CLINICIAN = "Clinician"
+COORDINATOR = "Coordinator"
+ADMIN = "Admin"
+ROLES = (CLINICIAN, COORDINATOR, ADMIN)
+
+
+def roles_of(user) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_prescreen_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        if user.is_superuser:
+            cached.add(ADMIN)
+        user._prescreen_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(roles_of(user).intersection(roles))
+
+
+def role_required(*roles: str):
+    """Admit only users in one of `roles` (login is already enforced by LoginRequiredMiddleware)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not has_role(request.user, *roles):
+                raise PermissionDenied(f"This page is for: {', '.join(roles)}.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def roles_context(request):
+    # Error pages can render before authentication ran, without request.user.
+    user_roles = roles_of(request.user) if hasattr(request, "user") else set()
+    return {
+        "is_clinician": CLINICIAN in user_roles,
+        "is_coordinator": COORDINATOR in user_roles,
+        "is_admin": ADMIN in user_roles,
+    }

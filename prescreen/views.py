@@ -1,0 +1,27 @@
+from django.shortcuts import render
+
+from screening.models import Referral, Screening
+from trials.models import Trial
+
+from .roles import ADMIN, CLINICIAN, COORDINATOR, roles_of
+
+
+def home(request):
+    roles = roles_of(request.user)
+    context = {
+        "trials": Trial.objects.open_for_screening().only("nct_id", "brief_title", "overall_status"),
+        "roles": sorted(roles),
+    }
+    if CLINICIAN in roles:
+        # Closed loop: the referring clinician sees where each referral stands, and why it ended.
+        context["my_referrals"] = (
+            Referral.objects.filter(referred_by=request.user)
+            .select_related("trial", "screening")
+            .order_by("-updated_at")[:20]
+        )
+        context["recent_screenings"] = Screening.objects.of(request.user)[:5]
+    if roles & {COORDINATOR, ADMIN}:
+        context["new_candidates"] = Referral.objects.visible_to(request.user).filter(
+            status=Referral.Status.REFERRED
+        ).count()
+    return render(request, "home.html", context)

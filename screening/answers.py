@@ -1,0 +1,120 @@
+"""Turning raw answers (JSON from a file or an API body) into typed engine answers. No Django imports.
+
+Values must be in the question's canonical unit. Every problem is reported, each naming the question.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Mapping
+
+from .engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER, QuestionSpec
+
+
+@dataclass(frozen=True)
+class AnswerError:
+    code: str  # the question code (or "" for the whole document)
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}" if self.code else self.message
+
+
+def parse_answers(
+    raw: Any, catalogue: Mapping[str, QuestionSpec], as_of: date | None = None
+) -> tuple[dict[str, Any], list[AnswerError]]:
+    """Typed answers and the list of problems; `None` values count as unanswered."""
+    if not isinstance(raw, Mapping):
+        return {}, [AnswerError("", "answers must be a JSON object of question code → value")]
+    clean: dict[str, Any] = {}
+    errors: list[AnswerError] = []
+    for code, value in raw.items():
+        spec = catalogue.get(code)
+        if spec is None:
+            errors.append(AnswerError(code, "unknown question code"))
+            continue
+        if value is None:
+            continue
+        try:
+            clean[code] = parse_value(spec, value, as_of)
+        except ValueError as exc:
+            errors.append(AnswerError(code, str(exc)))
+    return clean, errors
+
+
+def parse_value(spec: QuestionSpec, value: Any, as_of: date | None = None) -> Any:
+    """One typed answer, or ValueError with a message for the clinician."""
+    if spec.type == BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in {"yes", "true", "no", "false"}:
+            return value.strip().lower() in {"yes", "true"}
+        raise ValueError(f"expected yes/no (true or false), got {value!r}")
+    if spec.type == NUMBER:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"expected a number in {spec.unit or 'plain units'}, got {value!r}")
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:  # an integer too large for a float
+            finite = False
+        if not finite:
+            raise ValueError("expected a finite number")
+        check_range(spec, value)
+        return value
+    if spec.type == DATE:
+        if isinstance(value, datetime):  # a date and time: only the day counts (and compares with as_of)
+            day = value.date()
+        elif isinstance(value, date):
+            day = value
+        elif isinstance(value, str):
+            try:
+                day = date.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+        else:
+            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+        if as_of is not None and day > as_of:
+            raise ValueError(f"{day.isoformat()} is in the future (reference date {as_of.isoformat()})")
+        if day.year < 1900:
+            raise ValueError(f"{day.isoformat()} is implausibly long ago")
+        return day
+    if spec.type == CHOICE:
+        allowed = [k for k, _ in spec.choices]
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+        return value
+    if spec.type == MULTI:
+        allowed = [k for k, _ in spec.choices]
+        if not isinstance(value, (list, tuple)) or any(v not in allowed for v in value):
+            raise ValueError(f"expected a list of choices from {', '.join(allowed)}, got {value!r}")
+        return tuple(dict.fromkeys(value))
+    raise ValueError(f"question type {spec.type!r} is not supported")
+
+
+def check_range(spec: QuestionSpec, value: float) -> None:
+    low, high = spec.min_value, spec.max_value
+    if (low is not None and value < low) or (high is not None and value > high):
+        unit = f" {spec.unit}" if spec.unit else ""
+        raise ValueError(
+            f"{_fmt(value)}{unit} is not a plausible {spec.name} (expected {_fmt(low)}–{_fmt(high)}{unit})"
+        )
+
+
+def _fmt(n: float | None) -> str:
+    if n is None:
+        return "…"
+    return str(int(n)) if float(n).is_integer() else f"{n:g}"
+
+
+def to_json(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Answers in a JSON-safe form (dates as ISO strings, tuples as lists)."""
+    out = {}
+    for code, value in answers.items():
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[code] = value
+    return out

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import api
+
+app_name = "api"
+urlpatterns = [
+    path("screen", api.screen, name="screen"),
+]

@@ -1,0 +1,72 @@
+from django import forms
+
+from trials.models import Criterion, Trial
+
+from .models import Referral, Verification
+
+SORTS = {
+    "newest": ("-created_at", "Newest first"),
+    "oldest": ("created_at", "Oldest first"),
+    "status": ("status", "Status"),
+    "trial": ("trial__nct_id", "Trial"),
+    "patient": ("screening__patient_ref", "Patient reference"),
+}
+
+
+class QueueFilterForm(forms.Form):
+    trial = forms.ModelChoiceField(queryset=Trial.objects.none(), required=False, empty_label="All my trials", to_field_name="nct_id")
+    status = forms.ChoiceField(choices=[("", "Any status"), *Referral.Status.choices], required=False)
+    since = forms.DateField(label="Referred from", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    until = forms.DateField(label="to", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    sort = forms.ChoiceField(choices=[(k, label) for k, (_, label) in SORTS.items()], required=False)
+
+    def __init__(self, *args, trials=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["trial"].queryset = trials if trials is not None else Trial.objects.none()
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("since") and cleaned.get("until") and cleaned["since"] > cleaned["until"]:
+            self.add_error("until", "The end date is before the start date.")
+        return cleaned
+
+    def apply(self, referrals):
+        """Filter and order `referrals` by the valid filters (invalid ones are ignored, with their error shown)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("trial"):
+            referrals = referrals.filter(trial=data["trial"])
+        if data.get("status"):
+            referrals = referrals.filter(status=data["status"])
+        if data.get("since"):
+            referrals = referrals.filter(created_at__date__gte=data["since"])
+        if data.get("until"):
+            referrals = referrals.filter(created_at__date__lte=data["until"])
+        order = SORTS.get(data.get("sort") or "newest", SORTS["newest"])[0]
+        return referrals.order_by(order, "-pk")
+
+
+class StatusForm(forms.Form):
+    status = forms.CharField(label="Move to", widget=forms.Select)
+    note = forms.CharField(required=False, max_length=100, label="Note (optional)")
+    reason_criterion = forms.ModelChoiceField(
+        queryset=Criterion.objects.none(), required=False, label="Failed criterion",
+        help_text="For “screen failed”: the criterion, or describe the reason below.",
+    )
+    reason_text = forms.CharField(required=False, label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, referral, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every status is accepted here; the model decides which moves are allowed, so a forged
+        # transition gets the same clear message as any other.
+        self.fields["status"].widget.choices = [(s.value, s.label) for s in referral.next_statuses()]
+        self.fields["reason_criterion"].queryset = referral.trial.criteria.all()
+        self.fields["version"].initial = referral.version
+
+
+class VerifyForm(forms.Form):
+    status = forms.ChoiceField(choices=[*Verification.Status.choices, ("clear", "Clear")])
+    note = forms.CharField(required=False, max_length=300)
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)

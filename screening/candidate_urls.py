@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import candidate_views as views
+
+app_name = "candidates"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("export.csv", views.queue_csv, name="csv"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("analytics/<str:nct_id>/", views.analytics, name="analytics"),
+    path("<int:pk>/status/", views.change_status, name="status"),
+    path("<int:pk>/verify/<int:criterion_id>/", views.verify, name="verify"),
+]

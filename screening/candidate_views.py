@@ -1,0 +1,234 @@
+"""The coordinator workspace: candidate queue, candidate detail, verification and workflow."""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from prescreen.roles import ADMIN, COORDINATOR, has_role, role_required
+from trials.models import Trial, catalogue
+
+from .candidate_forms import QueueFilterForm, StatusForm, VerifyForm
+from .engine import evaluate
+from .models import Conflict, Referral, ReferralView, Verification
+from .report import VERDICT_WORDS
+from .verification import apply_verifications
+
+
+def _visible(request):
+    return Referral.objects.visible_to(request.user).select_related(
+        "trial", "screening", "referred_by", "snapshot_result"
+    )
+
+
+def _my_trials(request):
+    if has_role(request.user, ADMIN):
+        return Trial.objects.all()
+    return Trial.objects.filter(coordinators=request.user)
+
+
+def _today_verdicts(referrals):
+    """Today's verdict for each referral: saved answers against the current criteria."""
+    questions = catalogue()
+    today = timezone.localdate()
+    rules = {r.nct_id: r for r in Trial.objects.filter(pk__in={ref.trial_id for ref in referrals}).rules()}
+    out = {}
+    for ref in referrals:
+        answers = ref.screening.typed_answers(questions)
+        out[ref.pk] = evaluate(rules[ref.trial.nct_id], answers, today, questions).verdict
+    return out
+
+
+@role_required(COORDINATOR, ADMIN)
+@vary_on_headers("HX-Request")
+def queue(request):
+    form = QueueFilterForm(request.GET, trials=_my_trials(request))
+    referrals = form.apply(_visible(request))
+    page = Paginator(referrals, 20).get_page(request.GET.get("page"))
+    today = _today_verdicts(list(page))
+    rows = [{"referral": r, "today": today[r.pk]} for r in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "rows": rows, "query": query.urlencode(), "now": timezone.now()}
+    template = "screening/candidate_queue.html"
+    if request.htmx:
+        template += "#table"
+    return render(request, template, context)
+
+
+@role_required(COORDINATOR, ADMIN)
+def queue_csv(request):
+    form = QueueFilterForm(request.GET, trials=_my_trials(request))
+    referrals = list(form.apply(_visible(request)))
+    today = _today_verdicts(referrals)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="candidates.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["patient_ref", "nct_id", "status", "verdict_at_referral", "verdict_today", "referred_by", "referred_at", "status_reason"])
+    for r in referrals:
+        writer.writerow([
+            _csv_safe(r.screening.patient_ref), r.trial.nct_id, r.status, r.snapshot_result.verdict, today[r.pk],
+            r.referred_by.get_username(), r.created_at.isoformat(timespec="seconds"), _csv_safe(r.status_reason),
+        ])
+    return response
+
+
+def _csv_safe(text):
+    # Cells starting with = + - @ are formulas to a spreadsheet: neutralise them.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _detail_context(referral, status_form=None, error=None):
+    questions = catalogue()
+    today = timezone.localdate()
+    answers = referral.screening.typed_answers(questions)
+    rules = Trial.objects.filter(pk=referral.trial_id).rules()[0]
+    now = evaluate(rules, answers, today, questions)
+    verifications = {str(v.criterion_id): v for v in referral.verifications.select_related("verified_by")}
+    verified = apply_verifications(now, {k: v.status for k, v in verifications.items()})
+    saved = {c["id"]: c for c in referral.snapshot_result.result["criteria"] if "id" in c}
+    rows = [
+        {"now": c, "verified": v, "saved": saved.get(c.key), "verification": verifications.get(c.key),
+         "form": VerifyForm(initial={"seen": _seen(verifications.get(c.key))})}
+        for c, v in zip(now.criteria, verified.criteria)
+    ]
+    return {
+        "referral": referral,
+        "rows": rows,
+        "now": now,
+        "verified": verified,
+        "at_referral": referral.snapshot_result.verdict,
+        "changed": now.verdict != referral.snapshot_result.verdict,
+        "answers": sorted((questions[k].label, v) for k, v in answers.items() if k in questions),
+        "status_form": status_form or StatusForm(referral=referral),
+        "error": error,
+        "history": _history(referral),
+        "verdict_words": VERDICT_WORDS,
+    }
+
+
+def _short(text, length=60):
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _seen(verification):
+    return f"{verification.pk}:{verification.verified_at.isoformat()}" if verification else ""
+
+
+def _history(referral):
+    """Status changes and verifications, newest first, with who and when."""
+    previous = None
+    items = []
+    records = list(referral.history.select_related("history_user").order_by("history_date", "history_id"))
+    for h in records:
+        if h.history_type == "+":
+            what = "Referred"
+        elif previous is not None and previous.status != h.status:
+            what = f"{Referral.Status(previous.status).label} → {Referral.Status(h.status).label}"
+        else:
+            what = "Changed"
+        if h.status == Referral.Status.SCREEN_FAILED and h.status_reason and (previous is None or previous.status != h.status):
+            what += f" (reason: {h.status_reason})"
+        items.append({"when": h.history_date, "who": h.history_user, "what": what, "note": h.history_change_reason or ""})
+        previous = h
+    verification_history = list(Verification.history.filter(referral_id=referral.pk).select_related("history_user"))
+    texts = dict(referral.trial.criteria.values_list("pk", "text"))
+    for h in verification_history:
+        label = {"+": "Verified", "~": "Verification changed", "-": "Verification cleared"}[h.history_type]
+        items.append({
+            "when": h.history_date, "who": h.history_user,
+            "what": f"{label}: {Verification.Status(h.status).label} — “{_short(texts.get(h.criterion_id, 'a removed criterion'))}”",
+            "note": h.note,
+        })
+    return sorted(items, key=lambda e: e["when"], reverse=True)
+
+
+@role_required(COORDINATOR, ADMIN)
+def detail(request, pk):
+    referral = get_object_or_404(_visible(request), pk=pk)
+    ReferralView.objects.create(referral=referral, user=request.user)
+    return render(request, "screening/candidate_detail.html", _detail_context(referral))
+
+
+@role_required(COORDINATOR, ADMIN)
+@require_POST
+def change_status(request, pk):
+    referral = get_object_or_404(_visible(request), pk=pk)
+    form = StatusForm(request.POST, referral=referral)
+    error = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            referral.move_to(
+                data["status"], by=request.user, version=data["version"], note=data["note"],
+                reason_text=data["reason_text"], reason_criterion=data["reason_criterion"],
+            )
+        except (ValidationError, Conflict) as exc:
+            error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        else:
+            if not request.htmx:
+                messages.success(request, f"Status changed to “{referral.get_status_display()}”.")
+                return redirect("candidates:detail", pk=referral.pk)
+            form = None
+    else:
+        error = "Please correct the form: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+    if not request.htmx:
+        messages.error(request, error)
+        return redirect("candidates:detail", pk=referral.pk)
+    referral.refresh_from_db()
+    context = _detail_context(referral, status_form=form if error else None, error=error)
+    return render(request, "screening/candidate_detail.html#workflow", context)
+
+
+@role_required(COORDINATOR, ADMIN)
+@require_POST
+def verify(request, pk, criterion_id):
+    referral = get_object_or_404(_visible(request), pk=pk)
+    criterion = get_object_or_404(referral.trial.criteria, pk=criterion_id)
+    form = VerifyForm(request.POST)
+    error = None
+    if not form.is_valid():
+        error = "Choose verified met, verified not met or clear."
+    else:
+        data = form.cleaned_data
+        with transaction.atomic():
+            current = Verification.objects.select_for_update().filter(referral=referral, criterion=criterion).first()
+            if _seen(current) != data["seen"]:
+                who = current.verified_by.get_username() if current else "someone"
+                error = f"Changed by {who} meanwhile: reload to see it, then try again."
+            elif data["status"] == "clear":
+                if current:
+                    current._history_user = request.user
+                    current.delete()
+            else:
+                verification = current or Verification(referral=referral, criterion=criterion)
+                verification.status = data["status"]
+                verification.note = data["note"]
+                verification.verified_by = request.user
+                verification.verified_at = timezone.now()
+                verification._history_user = request.user
+                verification.save()
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("candidates:detail", pk=referral.pk)
+    context = _detail_context(referral)
+    context["row"] = next(r for r in context["rows"] if r["now"].key == str(criterion.pk))
+    context["row_error"] = error
+    response = render(request, "screening/candidate_detail.html#verify_response", context)
+    return response
+
+
+@role_required(COORDINATOR, ADMIN)
+def analytics(request, nct_id):
+    trial = get_object_or_404(_my_trials(request), nct_id=nct_id)
+    from .analytics import trial_analytics
+
+    return render(request, "screening/analytics.html", {"trial": trial, **trial_analytics(trial, catalogue())})

@@ -1,0 +1,658 @@
+"""The rules engine: plain data in, plain results out. No Django imports.
+
+A trial is a list of criteria; each criterion has a rule, a small JSON-like tree:
+
+    {"all": [rule, ...]}          every child holds
+    {"any": [rule, ...]}          at least one child holds
+    {"at_least": N, "of": [...]}  at least N children hold
+    {"not": rule}                 the child does not hold
+    {"q": CODE, "op": OP, "value": VALUE, "unit": UNIT}   a comparison on one question
+
+Operators: ``=  !=  <  <=  >  >=  between  in  not_in  answered  not_answered`` and for dates
+``within`` (the date is less than a duration before the reference date) and ``before`` (at least a
+duration before it), and ``age_between`` on the ``age`` question (``{"min": "3 years", "max": "35 years"}``,
+bounds inclusive, compared in completed units of each limit as ClinicalTrials.gov means them).
+
+Logic is three-valued (Kleene): an unanswered question makes a comparison ``unknown``, and unknown
+propagates through all/any/not unless the other children already decide the node.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any, Iterable, Mapping
+
+
+class Outcome(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    UNKNOWN = "unknown"
+    NEEDS_REVIEW = "needs_review"
+
+
+class Verdict(StrEnum):
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    UNDETERMINED = "undetermined"
+
+
+INCLUSION = "inclusion"
+EXCLUSION = "exclusion"
+
+# Question types
+BOOLEAN = "boolean"
+NUMBER = "number"
+DATE = "date"
+CHOICE = "choice"
+MULTI = "multi"
+QUESTION_TYPES = (BOOLEAN, NUMBER, DATE, CHOICE, MULTI)
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """What the engine needs to know about one catalogue question."""
+
+    code: str
+    label: str
+    type: str
+    unit: str = ""
+    min_value: float | None = None
+    max_value: float | None = None
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label)
+    short_label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.short_label or self.label
+
+    def choice_label(self, value: str) -> str:
+        for key, label in self.choices:
+            if key == value:
+                return label
+        return str(value)
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    key: str  # stable id within the trial (the database pk as text)
+    kind: str  # inclusion / exclusion
+    text: str
+    rule: Any = None  # None: needs review
+
+
+@dataclass(frozen=True)
+class TrialRules:
+    nct_id: str
+    title: str
+    criteria: tuple[CriterionSpec, ...]
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    key: str
+    kind: str
+    text: str
+    outcome: Outcome
+    code: str
+    explanation: str
+    missing: tuple[str, ...] = ()
+    # Last day a time-relative "met" stays true (None when it does not expire).
+    met_until: date | None = None
+
+    @property
+    def against(self) -> bool:
+        """True when this criterion rules the patient out."""
+        if self.kind == EXCLUSION:
+            return self.outcome == Outcome.MET
+        return self.outcome == Outcome.NOT_MET
+
+    @property
+    def satisfied(self) -> bool:
+        """True when this criterion is settled in the patient's favour."""
+        if self.kind == EXCLUSION:
+            return self.outcome == Outcome.NOT_MET
+        return self.outcome == Outcome.MET
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    nct_id: str
+    title: str
+    verdict: Verdict
+    criteria: tuple[CriterionResult, ...]
+    version: int = 0
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Question codes that could still change this verdict, in criterion order."""
+        if self.verdict != Verdict.UNDETERMINED:
+            return ()
+        seen: dict[str, None] = {}
+        for c in self.criteria:
+            for code in c.missing:
+                seen.setdefault(code)
+        return tuple(seen)
+
+    @property
+    def deciding(self) -> tuple[CriterionResult, ...]:
+        """The criteria that rule the patient out (empty unless ineligible)."""
+        return tuple(c for c in self.criteria if c.against)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        satisfied = sum(1 for c in self.criteria if c.satisfied)
+        against = sum(1 for c in self.criteria if c.against)
+        return {"satisfied": satisfied, "against": against, "open": len(self.criteria) - satisfied - against}
+
+    @property
+    def met_until(self) -> date | None:
+        """Earliest date on which a time-relative criterion in the patient's favour lapses."""
+        dates = [c.met_until for c in self.criteria if c.met_until and c.satisfied]
+        return min(dates) if dates else None
+
+
+# --------------------------------------------------------------------------------------------
+# Durations and dates
+
+DURATION_UNITS = {
+    "year": "years", "years": "years",
+    "month": "months", "months": "months",
+    "week": "weeks", "weeks": "weeks",
+    "day": "days", "days": "days",
+}
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*([a-zA-Z]+)\s*$")
+
+
+class RuleError(ValueError):
+    """A rule the engine cannot read (validation should have caught it)."""
+
+
+@dataclass(frozen=True)
+class Duration:
+    amount: int
+    unit: str  # years / months / weeks / days
+
+    def __str__(self) -> str:
+        unit = self.unit if self.amount != 1 else self.unit[:-1]
+        return f"{self.amount} {unit}"
+
+
+def parse_duration(text: Any) -> Duration:
+    """'9 weeks' -> Duration(9, 'weeks'). Raises RuleError on anything else."""
+    if isinstance(text, Duration):
+        return text
+    match = _DURATION_RE.match(str(text)) if isinstance(text, str) else None
+    if not match or match.group(2).lower() not in DURATION_UNITS:
+        raise RuleError(f"{text!r} is not a duration like '9 weeks' or '18 years'")
+    return Duration(int(match.group(1)), DURATION_UNITS[match.group(2).lower()])
+
+
+def shift_back(day: date, duration: Duration) -> date:
+    """The date `duration` before `day` (calendar arithmetic, clamped to month ends)."""
+    return shift(day, duration, -1)
+
+
+def shift(day: date, duration: Duration, sign: int = 1) -> date:
+    n = duration.amount * sign
+    if duration.unit == "days":
+        return day + timedelta(days=n)
+    if duration.unit == "weeks":
+        return day + timedelta(weeks=n)
+    months = n * 12 if duration.unit == "years" else n
+    month_index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(month_index, 12)
+    month += 1
+    last = _days_in_month(year, month)
+    return date(year, month, min(day.day, last))
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 12:
+        return 31
+    return (date(year, month + 1, 1) - date(year, month, 1)).days
+
+
+def completed(start: date, end: date, unit: str) -> int:
+    """Completed whole `unit`s from start to end (negative if end is before start)."""
+    if unit == "days":
+        return (end - start).days
+    if unit == "weeks":
+        return (end - start).days // 7
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if end.day < start.day and not (end.day == _days_in_month(end.year, end.month) and start.day > end.day):
+        months -= 1
+    if unit == "months":
+        return months
+    return months // 12  # floor, also for negatives
+
+
+def completed_years(birth: date, on: date) -> int:
+    return completed(birth, on, "years")
+
+
+# --------------------------------------------------------------------------------------------
+# Derived answers
+
+
+# Calculated answer -> the answers it is calculated from.
+DERIVED_FROM = {"age": ("date_of_birth",), "bmi": ("height", "weight")}
+
+
+def derive(answers: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], frozenset[str]]:
+    """Fill in computed answers: age from date of birth, BMI from height and weight.
+
+    Returns the full answers and the codes that were derived. A value the clinician entered
+    directly is never overwritten.
+    """
+    full = dict(answers)
+    derived = set()
+    dob = full.get("date_of_birth")
+    if isinstance(dob, date) and full.get("age") is None:
+        full["age"] = completed_years(dob, as_of)
+        derived.add("age")
+    height, weight = full.get("height"), full.get("weight")
+    if full.get("bmi") is None and _is_number(height) and _is_number(weight) and height > 0:
+        full["bmi"] = round(weight / (height / 100.0) ** 2, 1)
+        derived.add("bmi")
+    return full, frozenset(derived)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+
+
+@dataclass(frozen=True)
+class _Eval:
+    outcome: Outcome
+    code: str
+    explanation: str
+    missing: tuple[str, ...] = ()
+    met_until: date | None = None
+
+
+@dataclass
+class Context:
+    answers: Mapping[str, Any]
+    as_of: date
+    catalogue: Mapping[str, QuestionSpec]
+    derived: frozenset[str] = field(default_factory=frozenset)
+
+
+def _fmt_number(value: float) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _with_unit(value: Any, unit: str) -> str:
+    text = _fmt_number(value) if _is_number(value) else str(value)
+    return f"{text} {unit}" if unit else text
+
+
+def _question(ctx: Context, code: str) -> QuestionSpec:
+    spec = ctx.catalogue.get(code)
+    if spec is None:
+        # Unknown questions are rejected when rules are saved; an engine caller that skips
+        # validation still gets a readable label rather than a crash.
+        return QuestionSpec(code=code, label=code.replace("_", " "), type=NUMBER)
+    return spec
+
+
+def _describe_value(spec: QuestionSpec, value: Any) -> str:
+    if spec.type == BOOLEAN:
+        return "yes" if value else "no"
+    if spec.type == CHOICE:
+        return spec.choice_label(value)
+    if spec.type == MULTI:
+        return ", ".join(spec.choice_label(v) for v in value) or "none"
+    if spec.type == DATE:
+        return value.isoformat() if isinstance(value, date) else str(value)
+    return _with_unit(value, spec.unit)
+
+
+def _leaf(rule: Mapping[str, Any], ctx: Context) -> _Eval:
+    code = rule["q"]
+    op = rule["op"]
+    spec = _question(ctx, code)
+    value = ctx.answers.get(code)
+    name = spec.name
+
+    if op == "answered":
+        if value is None:
+            return _Eval(Outcome.NOT_MET, "not_answered", f"{name} is not answered")
+        return _Eval(Outcome.MET, "answered", f"{name} is answered")
+    if op == "not_answered":
+        if value is None:
+            return _Eval(Outcome.MET, "not_answered", f"{name} is not answered")
+        return _Eval(Outcome.NOT_MET, "answered", f"{name} is answered")
+
+    if op == "age_between":
+        return _age_between(rule, ctx, spec)
+
+    if value is None:
+        return _Eval(Outcome.UNKNOWN, "missing", f"{name} is not answered yet", (code,))
+
+    target = rule.get("value")
+    shown = _describe_value(spec, value)
+    derived = " (calculated)" if code in ctx.derived else ""
+
+    if op in ("=", "!="):
+        equal = value == target
+        if spec.type == BOOLEAN:
+            text = f"{name}: {shown}{derived}"
+        else:
+            text = f"{name} is {shown}{derived}" + ("" if equal else f", not {_describe_value(spec, target)}")
+        met = equal if op == "=" else not equal
+        return _Eval(Outcome.MET if met else Outcome.NOT_MET, "equal" if equal else "not_equal", text)
+
+    if op in ("<", "<=", ">", ">="):
+        limit = _fmt_number(target)
+        if value > target:
+            position, words = ("above_max" if op[0] == ">" else "above_min"), f"is above {limit}"
+        elif value < target:
+            position, words = ("below_max" if op[0] == ">" else "below_min"), f"is below {limit}"
+        else:
+            position, words = ("at_max" if op[0] == ">" else "at_min"), f"is exactly {limit}"
+        met = {"<": value < target, "<=": value <= target, ">": value > target, ">=": value >= target}[op]
+        return _Eval(Outcome.MET if met else Outcome.NOT_MET, position, f"{name} {shown}{derived} {words}")
+
+    if op == "between":
+        low, high = target
+        if value < low:
+            return _Eval(Outcome.NOT_MET, "below_range", f"{name} {shown}{derived} is below {_fmt_number(low)}")
+        if value > high:
+            return _Eval(Outcome.NOT_MET, "above_range", f"{name} {shown}{derived} is above {_fmt_number(high)}")
+        return _Eval(
+            Outcome.MET, "in_range",
+            f"{name} {shown}{derived} is between {_fmt_number(low)} and {_fmt_number(high)}",
+        )
+
+    if op in ("in", "not_in"):
+        options = set(target)
+        if spec.type == MULTI:
+            hit = bool(options.intersection(value))
+        else:
+            hit = value in options
+        met = hit if op == "in" else not hit
+        listed = ", ".join(spec.choice_label(v) for v in target)
+        text = f"{name} is {shown}" + (f" (one of: {listed})" if hit else f" (not one of: {listed})")
+        return _Eval(Outcome.MET if met else Outcome.NOT_MET, "in_set" if hit else "not_in_set", text)
+
+    if op in ("within", "before"):
+        duration = parse_duration(target)
+        if not isinstance(value, date):
+            return _Eval(Outcome.UNKNOWN, "missing", f"{name} is not a date", (code,))
+        if value > ctx.as_of:
+            return _Eval(
+                Outcome.NOT_MET, "in_future",
+                f"{name} {value.isoformat()} is after {ctx.as_of.isoformat()}",
+            )
+        elapsed = _elapsed_words(value, ctx.as_of, duration.unit)
+        boundary = shift(value, duration)  # first day on which `duration` has fully elapsed
+        inside = ctx.as_of < boundary
+        if op == "within":
+            if inside:
+                last = boundary - timedelta(days=1)
+                return _Eval(
+                    Outcome.MET, "within_window",
+                    f"{name} {value.isoformat()} is {elapsed} ago, less than {duration}", met_until=last,
+                )
+            return _Eval(
+                Outcome.NOT_MET, "outside_window",
+                f"{name} {value.isoformat()} is {elapsed} ago, not less than {duration}",
+            )
+        if inside:
+            return _Eval(
+                Outcome.NOT_MET, "within_window",
+                f"{name} {value.isoformat()} is {elapsed} ago, less than {duration}",
+            )
+        return _Eval(
+            Outcome.MET, "outside_window", f"{name} {value.isoformat()} is {elapsed} ago, at least {duration}",
+        )
+
+    raise RuleError(f"unknown operator {op!r}")
+
+
+def _elapsed_words(start: date, end: date, unit: str) -> str:
+    amount = completed(start, end, unit)
+    if unit in ("weeks", "days"):
+        days = (end - start).days
+        weeks, rest = divmod(days, 7)
+        if unit == "days" or weeks == 0:
+            return f"{days} day{'s' if days != 1 else ''}"
+        return f"{weeks} week{'s' if weeks != 1 else ''}" + (f" {rest} day{'s' if rest != 1 else ''}" if rest else "")
+    return f"{amount} {unit if amount != 1 else unit[:-1]}"
+
+
+def _age_between(rule: Mapping[str, Any], ctx: Context, spec: QuestionSpec) -> _Eval:
+    bounds = rule.get("value") or {}
+    low = parse_duration(bounds["min"]) if bounds.get("min") else None
+    high = parse_duration(bounds["max"]) if bounds.get("max") else None
+    limits = " to ".join(filter(None, [str(low) if low else None, str(high) if high else None]))
+    if low and not high:
+        limits = f"{low} or older"
+    elif high and not low:
+        limits = f"up to {high}"
+
+    dob = ctx.answers.get("date_of_birth")
+    if isinstance(dob, date):
+        def age_range(unit: str) -> tuple[int, int]:
+            age = completed(dob, ctx.as_of, unit)
+            return age, age
+        source = f"born {dob.isoformat()}"
+    else:
+        age = ctx.answers.get("age")
+        if not _is_number(age):
+            return _Eval(Outcome.UNKNOWN, "missing", "Age is not answered yet", ("age",))
+        # An age entered directly counts completed years (a fraction: at least that many months),
+        # so the patient may be anything up to a day short of the next birthday. A limit in
+        # months, weeks or days that falls inside that spread stays unknown: guessing could rule
+        # out a patient who qualifies.
+        earliest, latest = _birth_dates(float(age), ctx.as_of)
+
+        def age_range(unit: str) -> tuple[int, int]:
+            return completed(latest, ctx.as_of, unit), completed(earliest, ctx.as_of, unit)
+        source = "age entered"
+
+    if low and age_range(low.unit)[1] < low.amount:
+        return _Eval(
+            Outcome.NOT_MET, "age_below_min",
+            f"Age {age_range(low.unit)[1]} {low.unit} ({source}) is below {low} (allowed: {limits})",
+        )
+    if high and age_range(high.unit)[0] > high.amount:
+        return _Eval(
+            Outcome.NOT_MET, "age_above_max",
+            f"Age {age_range(high.unit)[0]} {high.unit} ({source}) is above {high} (allowed: {limits})",
+        )
+    if (low and age_range(low.unit)[0] < low.amount) or (high and age_range(high.unit)[1] > high.amount):
+        # Only an entered age gets here (a date of birth gives one exact age).
+        return _Eval(
+            Outcome.UNKNOWN, "missing",
+            f"Age {_fmt_number(age)} years ({source}) is not precise enough for {limits}: enter the date of birth",
+            ("date_of_birth",),
+        )
+    unit = (high or low).unit if (high or low) else "years"
+    met_until = None
+    if high and isinstance(dob, date):
+        # Eligible until the day before the patient completes max + 1 units.
+        met_until = shift(dob, Duration(high.amount + 1, high.unit)) - timedelta(days=1)
+    return _Eval(
+        Outcome.MET, "age_in_range", f"Age {age_range(unit)[0]} {unit} ({source}) is within the limit ({limits})",
+        met_until=met_until,
+    )
+
+
+def _birth_dates(age: float, as_of: date) -> tuple[date, date]:
+    """Earliest and latest date of birth of someone whose entered age on `as_of` is `age` years."""
+    years = math.floor(age)
+    months = max(years * 12, math.floor(age * 12 + 1e-9))
+    latest = shift_back(as_of, Duration(months, "months"))
+    # Month-end clamping (31st, 29 February) can leave a later birth date with the same age.
+    while completed(latest + timedelta(days=1), as_of, "months") >= months:
+        latest += timedelta(days=1)
+    earliest = shift_back(as_of, Duration(years + 1, "years")) + timedelta(days=1)
+    while completed(earliest - timedelta(days=1), as_of, "years") <= years:
+        earliest -= timedelta(days=1)
+    while completed(earliest, as_of, "years") > years:
+        earliest += timedelta(days=1)
+    return earliest, latest
+
+
+_NEGATE = {Outcome.MET: Outcome.NOT_MET, Outcome.NOT_MET: Outcome.MET, Outcome.UNKNOWN: Outcome.UNKNOWN}
+
+
+def _node(rule: Any, ctx: Context) -> _Eval:
+    if not isinstance(rule, Mapping):
+        raise RuleError(f"a rule must be an object, not {type(rule).__name__}")
+    if "q" in rule:
+        return _leaf(rule, ctx)
+    if "not" in rule:
+        inner = _node(rule["not"], ctx)
+        return _Eval(_NEGATE[inner.outcome], inner.code, _negate_words(inner), inner.missing)
+    if "all" in rule:
+        return _combine(rule["all"], len(rule["all"]) or 0, ctx, "all")
+    if "any" in rule:
+        return _combine(rule["any"], 1, ctx, "any")
+    if "at_least" in rule:
+        return _combine(rule["of"], int(rule["at_least"]), ctx, "at_least")
+    raise RuleError(f"unknown rule node with keys {sorted(rule)}")
+
+
+def _negate_words(inner: _Eval) -> str:
+    return inner.explanation if inner.outcome == Outcome.UNKNOWN else f"not so: {inner.explanation}"
+
+
+def _combine(children: Iterable[Any], need: int, ctx: Context, kind: str) -> _Eval:
+    results = [_node(child, ctx) for child in children]
+    met = [r for r in results if r.outcome == Outcome.MET]
+    unknown = [r for r in results if r.outcome == Outcome.UNKNOWN]
+    not_met = [r for r in results if r.outcome == Outcome.NOT_MET]
+    if not results and kind == "all":
+        # Only "all of nothing" holds; "any of nothing" does not (validation rejects both empty
+        # any and at_least, but the engine must not call them met).
+        return _Eval(Outcome.MET, "no_conditions", "No conditions to check")
+    if kind == "all":
+        need = len(results)
+
+    if len(met) >= need:
+        # The group holds until fewer than `need` children do: the need-th latest end date
+        # (a child that never lapses counts as latest). For "all" this is the earliest one.
+        ends = sorted((r.met_until or date.max for r in met), reverse=True)
+        until = ends[need - 1] if need > 0 else date.max
+        return _Eval(Outcome.MET, _code(met, f"{kind}_met"), "; ".join(r.explanation for r in met),
+                     met_until=None if until == date.max else until)
+    if len(met) + len(unknown) < need:
+        return _Eval(Outcome.NOT_MET, _code(not_met, f"{kind}_not_met"),
+                     "; ".join(r.explanation for r in not_met))
+    missing: dict[str, None] = {}
+    for r in unknown:
+        for code in r.missing:
+            missing.setdefault(code)
+    shown = met + unknown if kind != "all" else unknown
+    return _Eval(Outcome.UNKNOWN, "missing", _join_unknown(shown), tuple(missing))
+
+
+_NOT_ANSWERED = " is not answered yet"
+
+
+def _join_unknown(results: list[_Eval]) -> str:
+    """Explanations of an open group; plain missing answers are listed once: 'Not answered yet: A, B'."""
+    names = [r.explanation[: -len(_NOT_ANSWERED)] for r in results if r.explanation.endswith(_NOT_ANSWERED)]
+    others = [r.explanation for r in results if not r.explanation.endswith(_NOT_ANSWERED)]
+    if len(names) > 1:
+        others.append("Not answered yet: " + ", ".join(names))
+    else:
+        others.extend(f"{n}{_NOT_ANSWERED}" for n in names)
+    return "; ".join(others)
+
+
+def _code(deciding: list[_Eval], fallback: str) -> str:
+    return deciding[0].code if len(deciding) == 1 else fallback
+
+
+def evaluate_criterion(criterion: CriterionSpec, ctx: Context) -> CriterionResult:
+    if criterion.rule is None:
+        return CriterionResult(
+            criterion.key, criterion.kind, criterion.text, Outcome.NEEDS_REVIEW, "no_rule",
+            "Not machine-checkable yet: check this criterion by hand",
+        )
+    try:
+        r = _node(criterion.rule, ctx)
+    except (RuleError, KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+        # Saved rules are validated, so this is a rule that bypassed validation (a raw database
+        # edit, an old row). One broken criterion must not take the whole screening down: it
+        # screens as "needs review", never as met or failed.
+        return CriterionResult(
+            criterion.key, criterion.kind, criterion.text, Outcome.NEEDS_REVIEW, "invalid_rule",
+            f"The rule cannot be evaluated ({exc}): check this criterion by hand",
+        )
+    return CriterionResult(
+        criterion.key, criterion.kind, criterion.text, r.outcome, r.code, r.explanation, r.missing, r.met_until,
+    )
+
+
+def verdict_of(results: Iterable[CriterionResult]) -> Verdict:
+    """Ineligible if anything rules the patient out; eligible only if everything is settled in their favour."""
+    results = list(results)
+    if any(r.against for r in results):
+        return Verdict.INELIGIBLE
+    if all(r.satisfied for r in results):
+        return Verdict.ELIGIBLE
+    return Verdict.UNDETERMINED
+
+
+def evaluate(
+    trial: TrialRules,
+    answers: Mapping[str, Any],
+    as_of: date,
+    catalogue: Mapping[str, QuestionSpec] | None = None,
+) -> TrialResult:
+    """Screen one patient's answers against one trial on the reference date `as_of`."""
+    full, derived = derive(answers, as_of)
+    ctx = Context(full, as_of, catalogue or {}, derived)
+    results = tuple(evaluate_criterion(c, ctx) for c in trial.criteria)
+    return TrialResult(trial.nct_id, trial.title, verdict_of(results), results, trial.version)
+
+
+def evaluate_many(
+    trials: Iterable[TrialRules],
+    answers: Mapping[str, Any],
+    as_of: date,
+    catalogue: Mapping[str, QuestionSpec] | None = None,
+) -> list[TrialResult]:
+    return [evaluate(t, answers, as_of, catalogue) for t in trials]
+
+
+def referenced_questions(rule: Any) -> set[str]:
+    """Question codes a rule reads, including the answers that age and BMI are calculated from."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if not isinstance(node, Mapping):
+            return
+        if "q" in node:
+            found.add(node["q"])
+            if node.get("op") == "age_between":
+                found.add("date_of_birth")
+            # Age and BMI are calculated from other answers when not entered directly (see derive).
+            found.update(DERIVED_FROM.get(node["q"], ()))
+            return
+        if "not" in node:
+            walk(node["not"])
+        for key in ("all", "any", "of"):
+            for child in node.get(key, ()) or ():
+                walk(child)
+
+    walk(rule)
+    return found

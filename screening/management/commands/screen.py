@@ -1,0 +1,107 @@
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from screening import report
+from screening.answers import parse_answers
+from screening.engine import evaluate
+from screening.fhir import FhirError, answers_from_bundle, load_bundle, overlay
+from trials.models import CodeMapping, Trial, catalogue
+
+
+class UsageError(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = (
+        "Screen one patient against the trials: answers (JSON: question code → value) and/or a FHIR R4 Bundle. "
+        "With both, the answers file overrides what the Bundle says (null clears a pre-filled answer)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--answers", help="JSON file of question code → value")
+        parser.add_argument("--fhir", help="JSON file with one patient's FHIR R4 Bundle")
+        parser.add_argument("--trial", action="append", default=[], help="NCT id (repeatable; default all trials)")
+        parser.add_argument("--as-of", help="reference date YYYY-MM-DD (default today)")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args, **options):
+        prefilled = None
+        try:
+            if not options["answers"] and not options["fhir"]:
+                raise UsageError("give --answers FILE, --fhir FILE or both")
+            as_of = self.parse_date(options["as_of"])
+            questions = catalogue()
+            answers = {}
+            if options["fhir"]:
+                bundle = load_bundle(self.read_text(options["fhir"], "FHIR file"))
+                prefilled = answers_from_bundle(bundle, CodeMapping.objects.table(), as_of, questions)
+                answers = prefilled.answers
+            if options["answers"]:
+                raw = self.read_json(options["answers"])
+                typed, errors = parse_answers(raw, questions, as_of)
+                if errors:
+                    raise UsageError("; ".join(str(e) for e in errors))
+                answers = overlay(answers, raw, typed)
+            trials = self.select_trials(options["trial"])
+        except FhirError as exc:
+            message = " ".join(str(exc).split())  # one line, whatever the validator said
+            self.stderr.write(f"screen: error: FHIR file {options['fhir']}: {message}")
+            sys.exit(2)
+        except UsageError as exc:
+            self.stderr.write(f"screen: error: {exc}")
+            sys.exit(2)
+
+        results = [evaluate(rules, answers, as_of, questions) for rules in trials.rules()]
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(report.to_json(results, as_of), indent=2, ensure_ascii=False))
+            return
+        if prefilled is not None:
+            self.stdout.write(self.prefilled_text(prefilled, answers, questions))
+        self.stdout.write(report.to_text(results, as_of))
+
+    def prefilled_text(self, prefilled, answers, questions):
+        lines = [f"From the FHIR Bundle ({prefilled.summary()}):"]
+        for code, source in prefilled.provenance.items():
+            overridden = "  (overridden by the answers file)" if answers.get(code) != prefilled.answers[code] else ""
+            value = prefilled.answers[code]
+            shown = value.isoformat() if isinstance(value, date) else f"{value} {questions[code].unit}".strip()
+            lines.append(f"  {code} = {shown}  ← {source.describe()}{overridden}")
+        lines += [f"  note: {note.message}" for note in prefilled.notes]
+        return "\n".join(lines) + "\n"
+
+    def parse_date(self, text):
+        if not text:
+            return date.today()
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise UsageError(f"--as-of {text!r} is not a date as YYYY-MM-DD") from None
+
+    def read_text(self, path, what):
+        try:
+            return Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(f"{what} {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {what} {path}: {exc}") from None
+
+    def read_json(self, path):
+        text = self.read_text(path, "answers file")
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"answers file {path} is not valid JSON: {exc}") from None
+
+    def select_trials(self, nct_ids):
+        trials = Trial.objects.all()
+        if nct_ids:
+            trials = trials.filter(nct_id__in=nct_ids)
+            unknown = sorted(set(nct_ids) - set(trials.values_list("nct_id", flat=True)))
+            if unknown:
+                raise UsageError(f"unknown trial {', '.join(unknown)}")
+        return trials

@@ -1,0 +1,72 @@
+"""What the results panel shows beside the questionnaire. No Django imports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Mapping, Sequence
+
+from .engine import QuestionSpec, TrialResult, Verdict, completed, derive
+
+LAPSE_WARNING_DAYS = 14
+
+
+@dataclass(frozen=True)
+class NextQuestion:
+    code: str
+    label: str
+    decides: int  # how many undetermined trials this answer could decide
+
+
+@dataclass(frozen=True)
+class Panel:
+    results: Sequence[TrialResult]
+    next_questions: Sequence[NextQuestion]
+    idle: frozenset[str]  # unanswered questions no undetermined trial needs
+    derived: Mapping[str, str]  # code -> shown value of a computed answer
+    lapsing: Mapping[str, date]  # nct_id -> last day a favourable time-relative criterion holds
+
+
+def build_panel(
+    results: Sequence[TrialResult],
+    answers: Mapping[str, Any],
+    questions: Mapping[str, QuestionSpec],
+    as_of: date,
+    sources: Mapping[str, Sequence[str]] | None = None,
+) -> Panel:
+    """`sources` maps a derived question to its inputs (bmi → height, weight), which are needed
+    whenever the derived question is."""
+    undetermined = [r for r in results if r.verdict == Verdict.UNDETERMINED]
+    counts = Counter(code for r in undetermined for code in r.missing)
+    full, derived_codes = derive(answers, as_of)
+    next_questions = [
+        NextQuestion(code, questions[code].label if code in questions else code, n)
+        for code, n in sorted(counts.items(), key=lambda item: (-item[1], _order(questions, item[0])))
+        if code not in full
+    ]
+    unanswered = {code for code in questions if code not in full}
+    needed = set(counts)
+    for code in list(needed):
+        needed |= set((sources or {}).get(code, ()))
+    idle = frozenset(unanswered - needed)
+    derived = {}
+    for code in derived_codes:
+        spec = questions.get(code)
+        unit = f" {spec.unit}" if spec and spec.unit else ""
+        derived[code] = f"{full[code]}{unit}"
+    for code, value in full.items():
+        spec = questions.get(code)
+        if spec and spec.type == "date" and isinstance(value, date) and code != "date_of_birth" and value <= as_of:
+            weeks = completed(value, as_of, "weeks")
+            derived[code] = f"{weeks} week{'s' if weeks != 1 else ''} ago"
+    lapsing = {
+        r.nct_id: r.met_until
+        for r in results
+        if r.verdict != Verdict.INELIGIBLE and r.met_until and r.met_until <= as_of + timedelta(days=LAPSE_WARNING_DAYS)
+    }
+    return Panel(results, next_questions, idle, derived, lapsing)
+
+
+def _order(questions: Mapping[str, QuestionSpec], code: str) -> int:
+    return list(questions).index(code) if code in questions else 10**6

@@ -1,0 +1,47 @@
+"""Unit conversion for numeric answers. No Django imports.
+
+Each canonical unit lists the alternatives a clinician may type, as a linear map
+canonical = value * factor + offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Conversion:
+    unit: str
+    factor: float
+    offset: float = 0.0
+
+    def to_canonical(self, value: float) -> float:
+        return value * self.factor + self.offset
+
+
+ALTERNATIVES: dict[str, tuple[Conversion, ...]] = {
+    "kg": (Conversion("kg", 1), Conversion("lb", 0.45359237), Conversion("g", 0.001)),
+    "cm": (Conversion("cm", 1), Conversion("in", 2.54), Conversion("m", 100)),
+    # HbA1c: IFCC mmol/mol → NGSP % by the NGSP/IFCC master equation (% = 0.09148 × mmol/mol + 2.152).
+    "%": (Conversion("%", 1), Conversion("mmol/mol", 0.09148, 2.152)),
+    # Glucose: 1 mmol/L = 18.016 mg/dL.
+    "mg/dL": (Conversion("mg/dL", 1), Conversion("mmol/L", 18.016)),
+    "years": (Conversion("years", 1), Conversion("months", 1 / 12)),
+    # C-peptide: 1 ng/mL = 0.331 nmol/L; 1 pmol/L = 0.001 nmol/L.
+    "nmol/L": (Conversion("nmol/L", 1), Conversion("ng/mL", 0.331), Conversion("pmol/L", 0.001)),
+}
+
+
+def units_for(canonical: str) -> tuple[str, ...]:
+    """Units accepted for a question measured in `canonical` (the canonical unit first)."""
+    return tuple(c.unit for c in ALTERNATIVES.get(canonical, (Conversion(canonical, 1),)))
+
+
+def to_canonical(value: float, unit: str, canonical: str) -> float:
+    """`value` in `unit` converted to `canonical`; ValueError for a unit that does not fit."""
+    if not unit or unit == canonical:
+        return value
+    for conversion in ALTERNATIVES.get(canonical, ()):
+        if conversion.unit == unit:
+            return round(conversion.to_canonical(value), 2)
+    raise ValueError(f"{unit!r} cannot be converted to {canonical}")

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "screening"
+urlpatterns = [
+    path("", views.screening_list, name="list"),
+    path("new/", views.screening_new, name="new"),
+    path("<int:pk>/", views.questionnaire, name="detail"),
+    path("<int:pk>/print/", views.screening_print, name="print"),
+    path("<int:pk>/prefill/", views.prefill, name="prefill"),
+    path("<int:pk>/refer/<str:nct_id>/", views.refer, name="refer"),
+]

@@ -1,0 +1,28 @@
+"""Coordinator verifications applied on top of the engine's outcomes. No Django imports."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Mapping
+
+from .engine import Outcome, TrialResult, verdict_of
+
+VERIFIED_OUTCOME = {"verified_met": Outcome.MET, "verified_not_met": Outcome.NOT_MET}
+
+
+def apply_verifications(result: TrialResult, verified: Mapping[str, str]) -> TrialResult:
+    """`result` with each verified criterion's outcome replaced (keys are criterion keys).
+
+    A verification is a fact from the chart, so it beats the questionnaire answer either way;
+    the verdict is recomputed from the overridden outcomes.
+    """
+    criteria = []
+    for c in result.criteria:
+        status = verified.get(c.key)
+        if status in VERIFIED_OUTCOME:
+            outcome = VERIFIED_OUTCOME[status]
+            words = "verified met" if outcome == Outcome.MET else "verified not met"
+            c = replace(c, outcome=outcome, code=status, explanation=f"{words.capitalize()} by the coordinator", missing=())
+        criteria.append(c)
+    criteria = tuple(criteria)
+    return replace(result, criteria=criteria, verdict=verdict_of(criteria))

@@ -1,0 +1,192 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from prescreen.roles import CLINICIAN, role_required
+from trials.models import CodeMapping, catalogue, questions_for
+
+from . import fhir
+
+from .answers import to_json
+from .engine import Verdict
+from .forms import NewScreeningForm, QuestionnaireForm, ReferralForm, initial_from_answers
+from .models import Referral, Screening, Snapshot
+from .panel import build_panel
+from .report import VERDICT_WORDS
+
+
+@role_required(CLINICIAN)
+def screening_list(request):
+    screenings = (
+        Screening.objects.of(request.user)
+        .prefetch_related(
+            "trials",
+            Prefetch("snapshots", queryset=Snapshot.objects.prefetch_related("results__trial"), to_attr="all_snapshots"),
+            Prefetch("referrals", queryset=Referral.objects.select_related("trial")),
+        )
+    )
+    page = Paginator(screenings, 25).get_page(request.GET.get("page"))
+    questions = catalogue()
+    today = timezone.localdate()
+    rows = []
+    for screening in page:
+        latest = screening.all_snapshots[0] if screening.all_snapshots else None
+        saved = {r.trial.nct_id: r for r in latest.results.all()} if latest else {}
+        now = {}
+        if latest:
+            answers = screening.typed_answers(questions)
+            now = {r.nct_id: r for r in screening.evaluate(answers, questions, today, screening.trials.all())}
+        rows.append({"screening": screening, "latest": latest, "saved": saved, "now": now})
+    return render(request, "screening/screening_list.html", {"page": page, "rows": rows})
+
+
+@role_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def screening_new(request):
+    form = NewScreeningForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        screening = Screening.objects.create(patient_ref=form.cleaned_data["patient_ref"], clinician=request.user)
+        screening.trials.set(form.cleaned_data["trials"])
+        return redirect("screening:detail", pk=screening.pk)
+    return render(request, "screening/screening_new.html", {"form": form})
+
+
+@role_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def questionnaire(request, pk):
+    screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
+    today = timezone.localdate()
+    trials = screening.trials.all()
+    questions = questions_for(trials.rules())
+    all_specs = catalogue()
+
+    if request.method == "POST":
+        form = QuestionnaireForm(questions, request.POST, as_of=today)
+        valid = form.is_valid()
+        answers = form.answers() if valid else form.partial_answers()
+        if "save" in request.POST and not request.htmx:
+            if valid:
+                results = screening.evaluate(answers, all_specs, today, trials)
+                screening.save_snapshot(to_json(answers), results, request.user, today)
+                request.session.pop(_prefill_key(screening), None)
+                messages.success(request, "Screening saved.")
+                return redirect("screening:detail", pk=screening.pk)
+            messages.error(request, "Nothing was saved: please correct the answers marked below.")
+    else:
+        form = QuestionnaireForm(questions, initial=initial_from_answers(screening.answers, questions), as_of=today)
+        answers = screening.typed_answers(all_specs)
+    return _render_questionnaire(request, screening, form, answers, questions, today)
+
+
+@role_required(CLINICIAN)
+@require_POST
+def prefill(request, pk):
+    """Pre-fill the questionnaire from an uploaded FHIR R4 Bundle. Nothing is saved: the clinician
+    reviews the answers, each marked with its source, and saves the screening themselves."""
+    screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
+    upload = request.FILES.get("bundle")
+    if upload is None:
+        messages.error(request, "Choose a FHIR Bundle file (JSON) to upload.")
+        return redirect("screening:detail", pk=screening.pk)
+    today = timezone.localdate()
+    all_specs = catalogue()
+    try:
+        bundle = fhir.load_bundle(upload.read())
+        result = fhir.answers_from_bundle(bundle, CodeMapping.objects.table(), today, all_specs)
+    except fhir.FhirError as exc:
+        messages.error(request, f"{upload.name}: {exc}. Nothing was changed.")
+        return redirect("screening:detail", pk=screening.pk)
+    questions = questions_for(screening.trials.all().rules())
+    answers = {**screening.typed_answers(all_specs), **result.answers}
+    form = QuestionnaireForm(questions, initial=initial_from_answers(to_json(answers), questions), as_of=today)
+    used = sum(1 for code in result.answers if code in {q.code for q in questions})
+    messages.info(
+        request,
+        f"Pre-filled {used} answer{'s' if used != 1 else ''} from {upload.name} ({result.summary()}). "
+        "Check them, then save the screening.",
+    )
+    request.session[_prefill_key(screening)] = {
+        code: [value, source.describe()]
+        for code, value in to_json(result.answers).items()
+        if (source := result.provenance.get(code))
+    }
+    return _render_questionnaire(request, screening, form, answers, questions, today)
+
+
+def _prefill_key(screening):
+    return f"prefill-{screening.pk}"
+
+
+def _render_questionnaire(request, screening, form, answers, questions, today):
+    all_specs = catalogue()
+    trials = screening.trials.all()
+    specs = {q.code: q.spec() for q in questions}
+    results = screening.evaluate(answers, all_specs, today, trials)
+    sources = {q.code: q.sources for q in questions if q.sources}
+    panel = build_panel(results, answers, specs, today, sources)
+    latest = screening.latest_snapshot()
+    saved = {r.trial.nct_id: r for r in latest.results.select_related("trial")} if latest else {}
+    referrals = {r.trial.nct_id: r for r in screening.referrals.select_related("trial")}
+    notes = form.notes(panel.derived)
+    # Pre-filled answers show their source for as long as the clinician keeps the value.
+    current = to_json(answers)
+    for code, (value, source) in request.session.get(_prefill_key(screening), {}).items():
+        if code in specs and code not in notes and current.get(code) == value:
+            notes[code] = ("source", f"From the record: {source}")
+    context = {
+        "screening": screening,
+        "form": form,
+        "notes": notes,
+        "panel": panel,
+        "rows": [
+            {"result": r, "saved": saved.get(r.nct_id), "referral": referrals.get(r.nct_id),
+             "lapses": panel.lapsing.get(r.nct_id)}
+            for r in results
+        ],
+        "latest": latest,
+        "verdict_words": VERDICT_WORDS,
+        "today": today,
+    }
+    template = "screening/questionnaire.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+@role_required(CLINICIAN)
+def screening_print(request, pk):
+    screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
+    latest = screening.latest_snapshot()
+    results = list(latest.results.select_related("trial")) if latest else []
+    return render(request, "screening/screening_print.html", {
+        "screening": screening, "latest": latest, "results": results, "verdict_words": VERDICT_WORDS,
+    })
+
+
+@role_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def refer(request, pk, nct_id):
+    screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
+    trial = get_object_or_404(screening.trials, nct_id=nct_id)
+    latest = screening.latest_snapshot()
+    saved = latest.results.filter(trial=trial).first() if latest else None
+    form = ReferralForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            Referral.create_from(screening, trial, request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Referred to the coordinators of {trial.nct_id}.")
+            return redirect("screening:detail", pk=screening.pk)
+    return render(request, "screening/refer.html", {
+        "screening": screening, "trial": trial, "saved": saved, "form": form,
+        "ineligible": saved is not None and saved.verdict == Verdict.INELIGIBLE,
+        "verdict_words": VERDICT_WORDS,
+    })

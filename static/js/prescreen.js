@@ -1,0 +1,29 @@
+// Prescreen: progressive enhancement only; every page works without this file.
+(function () {
+  // Keep expanded explanations open when htmx swaps the results panel.
+  var open = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "results") {
+      open = Array.prototype.map.call(event.detail.target.querySelectorAll("details[open]"), function (d) { return d.id; });
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    open.forEach(function (id) { var d = document.getElementById(id); if (d) { d.open = true; } });
+  });
+  // A server-side error shown by a full page load goes away once the clinician edits that field;
+  // live evaluation then reports the field's state in its note.
+  document.addEventListener("input", function (event) {
+    var wrapper = event.target.closest && event.target.closest(".question");
+    if (!wrapper) { return; }
+    wrapper.querySelectorAll(".is-invalid").forEach(function (el) { el.classList.remove("is-invalid"); });
+    wrapper.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
+  });
+  // "Next best questions" links: move focus to the question's first input.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".next-questions a");
+    if (!link) { return; }
+    var target = document.querySelector(link.getAttribute("href"));
+    var input = target && target.querySelector("input, select, textarea");
+    if (input) { event.preventDefault(); target.scrollIntoView({block: "center"}); input.focus(); }
+  });
+})();

@@ -1,0 +1,18 @@
+"""Helpers for browser tests (the `browser` and `page` fixtures live in conftest.py)."""
+
+from pathlib import Path
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+
+
+def screenshot(page, name):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, live_server, username, password):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")

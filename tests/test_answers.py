@@ -1,0 +1,129 @@
+"""Raw answers (JSON from a file or an API body) into typed engine answers. Pure: no database."""
+
+from datetime import date, datetime
+
+import pytest
+
+from screening.answers import AnswerError, parse_answers, to_json
+from tests.test_engine import CATALOGUE
+
+AS_OF = date(2026, 11, 21)
+
+GOOD_CASES = [
+    # (raw answers, typed answers)
+    ({"hiv": True}, {"hiv": True}),
+    ({"hiv": False}, {"hiv": False}),
+    ({"hiv": "yes"}, {"hiv": True}),
+    ({"hiv": " No "}, {"hiv": False}),
+    ({"hiv": "TRUE"}, {"hiv": True}),
+    ({"hiv": "false"}, {"hiv": False}),
+    ({"bmi": 32.4}, {"bmi": 32.4}),
+    ({"age": 14}, {"age": 14}),
+    ({"age": 0}, {"age": 0}),  # the ends of the plausible range are plausible
+    ({"age": 120}, {"age": 120}),
+    ({"c_peptide": 0.0}, {"c_peptide": 0.0}),
+    ({"t1d_diagnosis_date": "2026-10-24"}, {"t1d_diagnosis_date": date(2026, 10, 24)}),
+    ({"t1d_diagnosis_date": " 2026-10-24 "}, {"t1d_diagnosis_date": date(2026, 10, 24)}),
+    ({"t1d_diagnosis_date": "2026-11-21"}, {"t1d_diagnosis_date": AS_OF}),  # today is not the future
+    ({"t1d_diagnosis_date": date(2026, 10, 24)}, {"t1d_diagnosis_date": date(2026, 10, 24)}),
+    ({"t1d_diagnosis_date": datetime(2026, 10, 24, 9, 30)}, {"t1d_diagnosis_date": date(2026, 10, 24)}),
+    ({"date_of_birth": "1900-01-01"}, {"date_of_birth": date(1900, 1, 1)}),
+    ({"sex": "female"}, {"sex": "female"}),
+    ({"prior_treatment": ["insulin", "teplizumab"]}, {"prior_treatment": ("insulin", "teplizumab")}),
+    ({"prior_treatment": ["insulin", "insulin"]}, {"prior_treatment": ("insulin",)}),
+    ({"prior_treatment": []}, {"prior_treatment": ()}),  # "none of these" is an answer
+    # None means unanswered
+    ({"hiv": None, "bmi": None}, {}),
+    ({}, {}),
+]
+
+
+@pytest.mark.parametrize("raw, typed", GOOD_CASES)
+def test_it_types_good_answers(raw, typed):
+    assert parse_answers(raw, CATALOGUE, AS_OF) == (typed, [])
+
+
+BAD_CASES = [
+    # (raw answers, question code named by the single error)
+    # wrong type
+    ({"hiv": "maybe"}, "hiv"),
+    ({"hiv": 1}, "hiv"),
+    ({"hiv": 0}, "hiv"),
+    ({"hiv": ["yes"]}, "hiv"),
+    ({"bmi": "32.4"}, "bmi"),
+    ({"bmi": True}, "bmi"),
+    ({"bmi": [32.4]}, "bmi"),
+    ({"bmi": float("nan")}, "bmi"),
+    ({"bmi": float("inf")}, "bmi"),
+    ({"bmi": 10**400}, "bmi"),  # too large for a float
+    ({"t1d_diagnosis_date": "24/10/2026"}, "t1d_diagnosis_date"),
+    ({"t1d_diagnosis_date": "2026-02-30"}, "t1d_diagnosis_date"),
+    ({"t1d_diagnosis_date": "yesterday"}, "t1d_diagnosis_date"),
+    ({"t1d_diagnosis_date": 20261024}, "t1d_diagnosis_date"),
+    ({"t1d_diagnosis_date": True}, "t1d_diagnosis_date"),
+    ({"sex": "other"}, "sex"),
+    ({"sex": "Female"}, "sex"),  # the value, not the label
+    ({"sex": ["female"]}, "sex"),
+    ({"prior_treatment": "insulin"}, "prior_treatment"),
+    ({"prior_treatment": ["insulin", "aspirin"]}, "prior_treatment"),
+    # unknown question
+    ({"weight_kg": 70}, "weight_kg"),
+    ({"HIV": True}, "HIV"),
+    # future and implausibly old dates
+    ({"t1d_diagnosis_date": "2026-11-22"}, "t1d_diagnosis_date"),
+    ({"date_of_birth": date(2030, 1, 1)}, "date_of_birth"),
+    ({"t1d_diagnosis_date": datetime(2026, 11, 22, 0, 1)}, "t1d_diagnosis_date"),
+    ({"date_of_birth": "1899-12-31"}, "date_of_birth"),
+    # outside the plausible range
+    ({"age": 121}, "age"),
+    ({"age": -1}, "age"),
+    ({"bmi": 7.9}, "bmi"),
+    ({"bmi": 90.1}, "bmi"),
+    ({"height": 2500}, "height"),  # millimetres, not centimetres
+    ({"weight": 1.5}, "weight"),
+]
+
+
+@pytest.mark.parametrize("raw, code", BAD_CASES)
+def test_it_rejects_a_bad_answer_naming_the_question(raw, code):
+    clean, errors = parse_answers(raw, CATALOGUE, AS_OF)
+    assert clean == {}
+    assert [e.code for e in errors] == [code]
+    assert errors[0].message
+    assert str(errors[0]).startswith(f"{code}: ")
+
+
+def test_it_reports_every_problem_and_keeps_the_good_answers():
+    raw = {"hiv": "maybe", "bmi": 32.4, "age": 250, "nope": 1, "sex": "female", "t1d_diagnosis_date": "2027-01-01"}
+    clean, errors = parse_answers(raw, CATALOGUE, AS_OF)
+    assert clean == {"bmi": 32.4, "sex": "female"}
+    assert [e.code for e in errors] == ["hiv", "age", "nope", "t1d_diagnosis_date"]
+
+
+def test_it_says_what_range_was_expected():
+    _, [error] = parse_answers({"age": 250}, CATALOGUE, AS_OF)
+    assert "0–120" in error.message
+
+
+def test_it_checks_future_dates_only_against_a_reference_date():
+    assert parse_answers({"t1d_diagnosis_date": "2030-01-01"}, CATALOGUE) == ({"t1d_diagnosis_date": date(2030, 1, 1)}, [])
+
+
+@pytest.mark.parametrize("raw", [[{"hiv": True}], "hiv=yes", None, 5])
+def test_it_rejects_a_document_that_is_not_an_object(raw):
+    clean, errors = parse_answers(raw, CATALOGUE, AS_OF)
+    assert clean == {}
+    assert [e.code for e in errors] == [""]
+    assert str(errors[0]) == errors[0].message
+
+
+def test_it_round_trips_through_json():
+    typed = {"hiv": True, "bmi": 32.4, "t1d_diagnosis_date": date(2026, 10, 24), "prior_treatment": ("insulin",)}
+    raw = to_json(typed)
+    assert raw == {"hiv": True, "bmi": 32.4, "t1d_diagnosis_date": "2026-10-24", "prior_treatment": ["insulin"]}
+    assert parse_answers(raw, CATALOGUE, AS_OF) == (typed, [])
+
+
+def test_it_reports_errors_as_plain_data():
+    assert AnswerError("bmi", "too high") == AnswerError("bmi", "too high")
+    assert str(AnswerError("", "not an object")) == "not an object"

@@ -1,0 +1,65 @@
+"""A coordinator reviews a referral in a real browser: verify a criterion, move the status, see the history."""
+
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from screening.models import Referral, Screening
+from tests.browser import log_in, screenshot
+from tests.test_screening_views import BASE
+from trials.models import Trial
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def referral(demo, client):
+    from django.contrib.auth.models import User
+
+    clinician = User.objects.get(username="clinician")
+    client.force_login(clinician)
+    screening = Screening.objects.create(patient_ref="REV-01", clinician=clinician)
+    screening.trials.set(Trial.objects.all())
+    client.post(reverse("screening:detail", args=[screening.pk]), {**BASE, "save": "1"})
+    client.post(reverse("screening:refer", args=[screening.pk, "NCT01219465"]), {"note": "new onset"})
+    return Referral.objects.get()
+
+
+def test_coordinator_reviews_a_referral(live_server, page, referral):
+    log_in(page, live_server, "coordinator", "coordinator-demo")
+    page.click("nav >> text=Candidates")
+    expect(page.locator("table")).to_contain_text("REV-01")
+    page.select_option("#id_status", "referred")
+    expect(page).to_have_url(re.compile(r"/candidates/\?.*status=referred"))  # bookmarkable filters
+    screenshot(page, "10-candidate-queue")
+    page.click("text=REV-01")
+    expect(page.locator("h1")).to_contain_text("REV-01")
+
+    row = page.locator("tr.criterion-row", has_text="evidence of retinopathy at baseline.")
+    row.locator("input[name=note]").fill("fundoscopy normal in chart")
+    row.locator("button[value=verified_not_met]").click()
+    row = page.locator("tr.criterion-row", has_text="evidence of retinopathy at baseline.")
+    expect(row.locator(".verification")).to_contain_text("Verified not met by coordinator")
+
+    page.select_option("#id_status", "under_review")
+    page.fill("#id_note", "checking chart")
+    page.click("#workflow button[type=submit]")
+    expect(page.locator("#workflow .referral-status")).to_have_text("Under review")
+    page.select_option("#id_status", "contacted")
+    page.click("#workflow button[type=submit]")
+    expect(page.locator("#workflow .referral-status")).to_have_text("Contacted")
+    history = page.locator("#workflow .history")
+    expect(history).to_contain_text("Under review → Contacted")
+    expect(history).to_contain_text("Referred → Under review — “checking chart”")
+    screenshot(page, "11-candidate-detail")
+    page.reload()
+    expect(page.locator("#workflow .history")).to_contain_text("Verified: Verified not met")
+
+    referral.refresh_from_db()
+    assert referral.status == "contacted" and referral.version == 3
+
+    page.goto(f"{live_server.url}{reverse('candidates:analytics', args=['NCT01219465'])}")
+    expect(page.locator("svg.bar-chart").first).to_be_visible()
+    screenshot(page, "12-analytics")

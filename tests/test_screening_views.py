@@ -1,0 +1,330 @@
+"""Clinician screening pages: access, live evaluation, save, snapshots, referrals, print."""
+
+import pytest
+from django.urls import reverse
+
+from screening.models import Referral, Screening, Snapshot
+from tests.conftest import make_user
+from trials.models import Criterion, Trial
+
+pytestmark = pytest.mark.django_db
+
+BASE = {
+    "age_0": "14", "age_1": "years", "sex": "female",
+    "t1d_diagnosis": "yes", "t1d_diagnosis_date": "", "consent_possible": "yes",
+    "height_0": "160", "height_1": "cm", "weight_0": "52", "weight_1": "kg",
+}
+
+
+@pytest.fixture
+def screening(seeded, clinician):
+    s = Screening.objects.create(patient_ref="JD-2014", clinician=clinician)
+    s.trials.set(Trial.objects.all())
+    return s
+
+
+def detail(s):
+    return reverse("screening:detail", args=[s.pk])
+
+
+class TestAccess:
+    def test_it_lets_clinicians_start_a_screening(self, client, seeded, clinician):
+        client.force_login(clinician)
+        response = client.post(reverse("screening:new"), {"patient_ref": "AB-2010"})
+        screening = Screening.objects.get()
+        assert response.status_code == 302 and response["Location"] == detail(screening)
+        assert screening.clinician == clinician
+        assert set(screening.trials.values_list("nct_id", flat=True)) == {"NCT01219465", "NCT03835312"}
+
+    def test_it_screens_only_the_chosen_trials(self, client, seeded, clinician):
+        client.force_login(clinician)
+        trial = Trial.objects.get(nct_id="NCT03835312")
+        client.post(reverse("screening:new"), {"patient_ref": "AB-2010", "trials": [trial.pk]})
+        assert list(Screening.objects.get().trials.values_list("nct_id", flat=True)) == ["NCT03835312"]
+
+    @pytest.mark.parametrize("ref", ["Jane 1234567", "jane@example.org", "+44 7700 900123"])
+    def test_it_refuses_identifiers_as_patient_reference(self, client, seeded, clinician, ref):
+        client.force_login(clinician)
+        response = client.post(reverse("screening:new"), {"patient_ref": ref})
+        assert response.status_code == 200
+        assert "pseudonymous reference" in response.content.decode()
+        assert not Screening.objects.exists()
+
+    @pytest.mark.parametrize("role", ["Coordinator", "Admin"])
+    def test_other_roles_cannot_start_screenings(self, client, seeded, role):
+        client.force_login(make_user("someone", role))
+        assert client.get(reverse("screening:new")).status_code == 403
+        assert client.get(reverse("screening:list")).status_code == 403
+
+    def test_a_coordinator_who_is_also_a_clinician_can(self, client, seeded):
+        client.force_login(make_user("dual", "Coordinator", "Clinician"))
+        assert client.get(reverse("screening:new")).status_code == 200
+
+    def test_a_clinician_cannot_open_another_clinicians_screening(self, client, screening, clinician_b):
+        client.force_login(clinician_b)
+        for name in ("screening:detail", "screening:print"):
+            assert client.get(reverse(name, args=[screening.pk])).status_code == 404
+        assert client.post(detail(screening), {**BASE, "save": "1"}).status_code == 404
+        assert client.get(reverse("screening:refer", args=[screening.pk, "NCT01219465"])).status_code == 404
+        assert not Snapshot.objects.exists()
+
+
+class TestQuestionnaire:
+    def test_it_asks_only_questions_the_trials_use(self, client, seeded, clinician):
+        client.force_login(clinician)
+        s = Screening.objects.create(patient_ref="X-1", clinician=clinician)
+        s.trials.set(Trial.objects.filter(nct_id="NCT01219465"))
+        html = client.get(detail(s)).content.decode()
+        assert 'name="bmi_0"' in html and 'name="height_0"' in html  # BMI and what it is derived from
+        assert 'name="immune_gene_mutation"' not in html  # only the other trial uses it
+
+    def test_htmx_gets_only_the_results_panel(self, client, screening, clinician):
+        client.force_login(clinician)
+        response = client.post(detail(screening), {**BASE, "weight_0": "82"}, HTTP_HX_REQUEST="true")
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert html.lstrip().startswith('<section id="results"')
+        assert "<html" not in html and 'name="age_0"' not in html
+        assert "BMI 32 kg/m² (calculated) is above 30" in html
+        assert response["Vary"] and "HX-Request" in response["Vary"]
+        assert not Snapshot.objects.exists(), "live evaluation never saves"
+
+    def test_the_same_post_without_htmx_renders_the_full_page(self, client, screening, clinician):
+        client.force_login(clinician)
+        html = client.post(detail(screening), {**BASE, "evaluate": "1"}).content.decode()
+        assert "<html" in html and 'id="results"' in html and 'name="age_0"' in html
+
+    def test_it_converts_units_and_shows_the_canonical_value(self, client, screening, clinician):
+        client.force_login(clinician)
+        html = client.post(
+            detail(screening), {**BASE, "weight_0": "180", "weight_1": "lb"}, HTTP_HX_REQUEST="true"
+        ).content.decode()
+        assert "= 81.65 kg" in html
+        assert "BMI 31.9 kg/m²" in html
+
+    @pytest.mark.parametrize("field, value, message", [
+        ({"age_0": "250"}, None, "not a plausible Age"),
+        ({"height_0": "", "weight_0": "", "bmi_0": "3"}, None, "not a plausible BMI"),
+        ({"t1d_diagnosis_date": "2099-01-01"}, None, "is in the future"),
+    ])
+    def test_implausible_values_are_field_errors_that_never_reach_the_engine(self, client, screening, clinician, field, value, message):
+        client.force_login(clinician)
+        html = client.post(detail(screening), {**BASE, **field}, HTTP_HX_REQUEST="true").content.decode()
+        assert message in html
+        assert 'hx-swap-oob="true"' in html
+
+    def test_validation_errors_keep_answers_and_save_nothing(self, client, screening, clinician):
+        client.force_login(clinician)
+        response = client.post(detail(screening), {**BASE, "age_0": "250", "save": "1"})
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "Nothing was saved" in html
+        assert 'value="250"' in html and 'value="160"' in html
+        assert not Snapshot.objects.exists()
+        screening.refresh_from_db()
+        assert screening.answers == {}
+
+    def test_next_best_questions_rank_by_trials_they_could_decide(self, client, screening, clinician):
+        client.force_login(clinician)
+        html = client.post(detail(screening), {}, HTTP_HX_REQUEST="true").content.decode()
+        assert "Next best questions" in html
+        first = html.split('class="small next-questions"')[1].split("</li>")[0]
+        assert "could decide 2 trials" in first
+
+    def test_time_limited_eligibility_is_flagged(self, client, screening, clinician):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        client.force_login(clinician)
+        diagnosed = timezone.localdate() - timedelta(weeks=8)
+        html = client.post(
+            detail(screening), {**BASE, "t1d_diagnosis_date": diagnosed.isoformat()}, HTTP_HX_REQUEST="true",
+        ).content.decode()
+        last = diagnosed + timedelta(weeks=9) - timedelta(days=1)
+        assert f"met until {last.isoformat()}" in html
+        assert "eligibility lapses after" in html
+
+    def test_the_questionnaire_page_has_a_bounded_number_of_queries(self, client, screening, clinician, django_assert_max_num_queries):
+        client.force_login(clinician)
+        client.get(detail(screening))  # warm the rules cache
+        with django_assert_max_num_queries(14):
+            client.get(detail(screening))
+
+
+class TestSaveAndHistory:
+    def save(self, client, s, **extra):
+        return client.post(detail(s), {**BASE, "save": "1", **extra})
+
+    def test_it_saves_answers_and_a_snapshot_per_trial(self, client, screening, clinician):
+        client.force_login(clinician)
+        response = self.save(client, screening)
+        assert response.status_code == 302
+        screening.refresh_from_db()
+        assert screening.answers["weight"] == 52.0 and screening.answers["t1d_diagnosis"] is True
+        snapshot = Snapshot.objects.get()
+        assert snapshot.saved_by == clinician
+        versions = dict(Trial.objects.values_list("nct_id", "criteria_version"))
+        assert {(r.trial.nct_id, r.criteria_version) for r in snapshot.results.all()} == set(versions.items())
+        saved = snapshot.results.get(trial__nct_id="NCT01219465").result
+        assert saved["verdict"] == "undetermined"
+        assert any(c["code"] == "below_max" for c in saved["criteria"])
+        self.save(client, screening)
+        assert Snapshot.objects.count() == 2, "each save makes a new snapshot"
+
+    def test_reopening_shows_the_saved_answers(self, client, screening, clinician):
+        client.force_login(clinician)
+        self.save(client, screening)
+        html = client.get(detail(screening)).content.decode()
+        assert 'value="52.0"' in html or 'value="52"' in html
+
+    def test_a_snapshot_keeps_the_old_result_and_flags_todays(self, client, screening, clinician):
+        client.force_login(clinician)
+        self.save(client, screening, weight_0="75")  # BMI 29.3: the BMI exclusion does not apply
+        bmi = Criterion.objects.get(text="Body Mass Index >30.")
+        bmi.rule = {"q": "bmi", "op": ">", "value": 27, "unit": "kg/m²"}
+        bmi.save()
+
+        summary = client.get(reverse("screening:print", args=[screening.pk])).content.decode()
+        assert "BMI 29.3 kg/m² (calculated) is below 30" in summary  # the record stays true
+        listing = client.get(reverse("screening:list")).content.decode()
+        assert "changed" in listing  # today's criteria give a different verdict
+        page = client.get(detail(screening)).content.decode()
+        assert "under older criteria" in page
+
+    def test_my_screenings_lists_only_mine_with_bounded_queries(self, client, screening, clinician, clinician_b, django_assert_max_num_queries):
+        other = Screening.objects.create(patient_ref="OTHER-1", clinician=clinician_b)
+        other.trials.set(Trial.objects.all())
+        client.force_login(clinician)
+        for i in range(5):
+            s = Screening.objects.create(patient_ref=f"P-{i}", clinician=clinician)
+            s.trials.set(Trial.objects.all())
+            self.save(client, s)
+        client.get(reverse("screening:list"))
+        with django_assert_max_num_queries(12):
+            html = client.get(reverse("screening:list")).content.decode()
+        assert "P-4" in html and "JD-2014" in html and "OTHER-1" not in html
+
+
+class TestReferral:
+    def test_it_refers_a_saved_screening(self, client, screening, clinician):
+        client.force_login(clinician)
+        client.post(detail(screening), {**BASE, "save": "1"})
+        url = reverse("screening:refer", args=[screening.pk, "NCT01219465"])
+        response = client.post(url, {"note": "new onset, keen"})
+        assert response.status_code == 302
+        referral = Referral.objects.get()
+        assert (referral.status, referral.referred_by, referral.note) == ("referred", clinician, "new onset, keen")
+        assert referral.snapshot_result.trial.nct_id == "NCT01219465"
+        assert "Referred · Referred" in client.get(detail(screening)).content.decode()
+
+    def test_it_needs_a_saved_screening(self, client, screening, clinician):
+        client.force_login(clinician)
+        url = reverse("screening:refer", args=[screening.pk, "NCT01219465"])
+        assert "Save the screening first" in client.get(url).content.decode()
+        client.post(url, {"note": "x"})
+        assert not Referral.objects.exists()
+
+    def test_an_ineligible_referral_needs_a_justification(self, client, screening, clinician):
+        client.force_login(clinician)
+        client.post(detail(screening), {**BASE, "weight_0": "90", "save": "1"})  # BMI 35: excluded
+        url = reverse("screening:refer", args=[screening.pk, "NCT01219465"])
+        response = client.post(url, {"note": "please look"})
+        assert "give a justification" in response.content.decode()
+        assert not Referral.objects.exists()
+        client.post(url, {"note": "please look", "justification": "BMI measured in oedema, recheck"})
+        assert Referral.objects.get().justification.startswith("BMI measured")
+
+    def test_it_refuses_a_second_referral_to_the_same_trial(self, client, screening, clinician):
+        client.force_login(clinician)
+        client.post(detail(screening), {**BASE, "save": "1"})
+        url = reverse("screening:refer", args=[screening.pk, "NCT01219465"])
+        client.post(url, {})
+        response = client.post(url, {})
+        assert "already referred" in response.content.decode(), response.content.decode()[-1500:]
+        assert Referral.objects.count() == 1
+
+    def test_it_cannot_refer_to_a_trial_outside_the_screening(self, client, seeded, clinician):
+        client.force_login(clinician)
+        s = Screening.objects.create(patient_ref="X-1", clinician=clinician)
+        s.trials.set(Trial.objects.filter(nct_id="NCT01219465"))
+        assert client.get(reverse("screening:refer", args=[s.pk, "NCT03835312"])).status_code == 404
+
+
+class TestPrefillFromFhir:
+    BUNDLE = {
+        "resourceType": "Bundle", "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p1", "birthDate": "2012-03-04", "gender": "female"}},
+            {"resource": {
+                "resourceType": "Condition", "id": "c1",
+                "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+                "code": {"coding": [{"system": "http://snomed.info/sct", "code": "46635009", "display": "Type 1 diabetes"}]},
+                "subject": {"reference": "Patient/p1"}, "onsetDateTime": "2026-10-20",
+            }},
+            {"resource": {
+                "resourceType": "Observation", "id": "o1", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2026-10-21",
+                "valueQuantity": {"value": 110, "unit": "lb", "system": "http://unitsofmeasure.org", "code": "[lb_av]"},
+            }},
+        ],
+    }
+
+    def upload(self, client, screening, content, name="bundle.json"):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        return client.post(
+            reverse("screening:prefill", args=[screening.pk]),
+            {"bundle": SimpleUploadedFile(name, content, content_type="application/json")},
+        )
+
+    def test_it_prefills_answers_with_their_source_and_saves_nothing(self, client, screening, clinician):
+        import json
+
+        client.force_login(clinician)
+        html = self.upload(client, screening, json.dumps(self.BUNDLE).encode()).content.decode()
+        assert 'value="2012-03-04"' in html
+        assert "From the record: Patient.birthDate" in html
+        assert "From the record: Condition SNOMED CT 46635009" in html
+        assert "49.9" in html  # 110 lb in kg
+        assert "Pre-filled" in html and "Check them, then save" in html
+        assert not Snapshot.objects.exists()
+        screening.refresh_from_db()
+        assert screening.answers == {}
+        # The live panel keeps showing the source while the value is unchanged.
+        live = client.post(detail(screening), {"date_of_birth": "2012-03-04", "weight_0": "49.9", "weight_1": "kg"},
+                           HTTP_HX_REQUEST="true").content.decode()
+        assert "From the record: Patient.birthDate" in live
+
+    @pytest.mark.parametrize("content, message", [
+        (b"not json", "not valid JSON"),
+        (b'{"resourceType": "Patient"}', "Bundle"),
+        (b'{"resourceType": "Bundle", "type": "collection", "entry": []}', "Patient"),
+    ])
+    def test_a_bad_bundle_gets_a_clear_message_and_changes_nothing(self, client, screening, clinician, content, message):
+        client.force_login(clinician)
+        response = self.upload(client, screening, content, name="record.json")
+        assert response.status_code == 302
+        page = client.get(detail(screening)).content.decode()
+        assert "record.json:" in page and message in page and "Nothing was changed" in page
+        screening.refresh_from_db()
+        assert screening.answers == {} and not Snapshot.objects.exists()
+
+    def test_another_clinician_cannot_prefill_my_screening(self, client, screening, clinician_b):
+        client.force_login(clinician_b)
+        assert self.upload(client, screening, b"{}").status_code == 404
+
+
+def test_a_racing_duplicate_referral_is_refused_not_a_500(screening, clinician, client, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    client.force_login(clinician)
+    client.post(detail(screening), {**BASE, "save": "1"})
+    trial = Trial.objects.get(nct_id="NCT01219465")
+    Referral.create_from(screening, trial, clinician)
+    # Simulate the other request having passed the "already referred?" check.
+    monkeypatch.setattr(Referral.objects, "filter", lambda **kw: Referral.objects.none())
+    with pytest.raises(ValidationError, match="already referred"):
+        Referral.create_from(screening, trial, clinician)
+    assert Referral.objects.all().count() == 1

@@ -1,0 +1,21 @@
+"""Admin for the FHIR mapping table (imported at the bottom of trials/admin.py)."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from screening.fhir import SYSTEM_NAMES
+
+from .models import CodeMapping
+
+
+@admin.register(CodeMapping)
+class CodeMappingAdmin(SimpleHistoryAdmin):
+    list_display = ("question", "kind", "resource_type", "system_name", "code", "is_prefix", "default_unit", "display")
+    list_filter = ("resource_type", "kind", "system", "question")
+    search_fields = ("code", "display", "question__code", "question__label")
+    list_select_related = ("question",)
+    fields = ("question", "kind", "resource_type", "system", "code", "is_prefix", "default_unit", "display")
+
+    @admin.display(description="system", ordering="system")
+    def system_name(self, obj):
+        return SYSTEM_NAMES.get(obj.system, obj.system)

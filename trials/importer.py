@@ -1,0 +1,188 @@
+"""Importing ClinicalTrials.gov records: the database half of trials/ctgov.py.
+
+One transaction per file: a file with any problem (not JSON, wrong shape, a study without an NCT id)
+imports nothing and is reported by name; the other files still import.
+
+Trials are matched by NCT id. On re-import a criterion whose kind, source and text did not change
+keeps its curated rule and status; changed and new criteria arrive with a draft or no rule; removed
+ones are deleted. Saves and deletes go through the model, so history rows are written and the
+criteria_version bumps. A record that changed nothing writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from simple_history.utils import bulk_create_with_history
+
+from . import ctgov
+from .models import Criterion, Trial, catalogue
+
+CHANGE_REASON = "Imported from ClinicalTrials.gov"
+PROGRESS_EVERY = 100
+
+
+@dataclass
+class ImportSummary:
+    files: int = 0
+    studies: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    criteria: int = 0  # criteria in the imported records
+    drafts_made: int = 0  # draft rules written by this import
+    needs_review: int = 0  # criteria of the imported trials with no rule
+    awaiting_approval: int = 0  # criteria of the imported trials with a draft rule
+    errors: list[str] = field(default_factory=list)  # "path: problem", one per failed file
+
+    def add(self, other: "ImportSummary") -> None:
+        for name in ("files", "studies", "created", "updated", "unchanged", "criteria", "drafts_made",
+                     "needs_review", "awaiting_approval"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+
+    def lines(self) -> list[str]:
+        return [
+            f"Trials: {self.created} created, {self.updated} updated, {self.unchanged} unchanged "
+            f"({self.studies} studies from {self.files} file{'s' if self.files != 1 else ''}).",
+            f"Criteria: {self.criteria} found, {self.drafts_made} draft rules made; "
+            f"{self.needs_review} need review (no rule), {self.awaiting_approval} drafts await approval.",
+            *(f"Not imported: {error}" for error in self.errors),
+        ]
+
+
+def import_paths(paths: Iterable[str | Path], user=None,
+                 progress: Callable[[Path, int, int], None] | None = None) -> ImportSummary:
+    """Import every study file in `paths` (files or folders of *.json / *.json.gz)."""
+    summary = ImportSummary()
+    for path in ctgov.study_files(paths):
+        summary.add(import_file(path, user=user, progress=progress))
+    return summary
+
+
+def import_file(path: str | Path, user=None,
+                progress: Callable[[Path, int, int], None] | None = None) -> ImportSummary:
+    """Import one file in one transaction."""
+    path = Path(path)
+    return _import(str(path), lambda: ctgov.read_studies(path), user,
+                   lambda done, total: progress and progress(path, done, total))
+
+
+def import_upload(upload, user=None) -> ImportSummary:
+    """Import an uploaded file (the admin page), in one transaction; errors name the upload."""
+    return _import(upload.name, lambda: ctgov.parse_studies(upload.read()), user, lambda done, total: None)
+
+
+def _import(name: str, load: Callable[[], list[dict]], user, progress: Callable[[int, int], None]) -> ImportSummary:
+    try:
+        studies = load()
+        with transaction.atomic():
+            summary = _import_studies(studies, user, lambda done: progress(done, len(studies)))
+    except ctgov.ReadError as exc:
+        return ImportSummary(errors=[f"{name}: {exc}"])
+    except ValidationError as exc:
+        return ImportSummary(errors=[f"{name}: {'; '.join(exc.messages)}"])
+    except DatabaseError as exc:  # e.g. a value the database refuses; the whole file is rolled back
+        return ImportSummary(errors=[f"{name}: the database refused it ({exc})"])
+    summary.files = 1
+    return summary
+
+
+def _import_studies(studies: list[dict], user, progress: Callable[[int], None]) -> ImportSummary:
+    questions = catalogue()
+    records = [ctgov.trial_record(study, questions, index=i) for i, study in enumerate(studies, start=1)]
+    existing: dict[str, Trial] = {}
+    ids = [r.nct_id for r in records]
+    for start in range(0, len(ids), 500):
+        for trial in Trial.objects.filter(nct_id__in=ids[start:start + 500]).prefetch_related("criteria"):
+            existing[trial.nct_id] = trial
+    summary = ImportSummary(studies=len(records))
+    for done, record in enumerate(records, start=1):
+        trial = existing.get(record.nct_id)
+        if trial is None:
+            trial = _create(record, user, summary)
+            existing[record.nct_id] = trial  # the same NCT id twice in one file updates the first
+        else:
+            _update(trial, record, user, summary)
+            getattr(trial, "_prefetched_objects_cache", {}).pop("criteria", None)  # in case the NCT id comes again
+        if done % PROGRESS_EVERY == 0 or done == len(records):
+            progress(done)
+    return summary
+
+
+def _history(obj, user):
+    obj._change_reason = CHANGE_REASON
+    if user is not None:
+        obj._history_user = user
+    return obj
+
+
+def _create(record: ctgov.TrialRecord, user, summary: ImportSummary) -> Trial:
+    # A site opts in to screening for a trial; an import only makes it known.
+    trial = _history(Trial(nct_id=record.nct_id, open_for_screening=False, **record.fields), user)
+    trial.full_clean(validate_unique=False)
+    trial.save()
+    rows = [_criterion(trial, row, order) for order, row in enumerate(record.criteria, start=1)]
+    # In bulk for speed: no post_save signal, which is fine for a new trial (its version starts at 1
+    # and nothing can have cached its rules yet); history rows are still written.
+    bulk_create_with_history(rows, Criterion, default_user=user, default_change_reason=CHANGE_REASON)
+    trial.start_criteria_history()
+    summary.created += 1
+    _count(summary, record.criteria, written=record.criteria)
+    return trial
+
+
+def _update(trial: Trial, record: ctgov.TrialRecord, user, summary: ImportSummary) -> None:
+    changed = [name for name, value in record.fields.items() if getattr(trial, name) != value]
+    if changed:
+        for name in changed:
+            setattr(trial, name, record.fields[name])
+        trial.full_clean(validate_unique=False)
+        # Only the changed fields: criteria_version is bumped in the database by criterion signals and
+        # this instance's copy may be stale.
+        _history(trial, user).save(update_fields=[*changed, "updated_at"])
+
+    # Match by (source, kind, text); repeats of the same text are matched in order.
+    pool: dict[tuple, list[Criterion]] = defaultdict(list)
+    for criterion in sorted(trial.criteria.all(), key=lambda c: (c.order, c.pk)):
+        pool[(criterion.source, criterion.kind, criterion.text)].append(criterion)
+    kept: list[ctgov.CriterionRow] = []
+    written: list[ctgov.CriterionRow] = []
+    for order, row in enumerate(record.criteria, start=1):
+        matches = pool[(row.source, row.kind, row.text)]
+        if matches:
+            criterion = matches.pop(0)
+            kept.append(ctgov.CriterionRow(row.kind, row.text, row.source, criterion.rule, criterion.rule_status))
+            if criterion.order != order:
+                criterion.order = order
+                _history(criterion, user).save(update_fields=["order"])
+                changed.append("order")
+        else:
+            _history(_criterion(trial, row, order), user).save()
+            written.append(row)
+    removed = [c for leftovers in pool.values() for c in leftovers]
+    for criterion in removed:
+        _history(criterion, user).delete()
+
+    if changed or written or removed:
+        summary.updated += 1
+    else:
+        summary.unchanged += 1
+    _count(summary, kept + written, written=written)
+
+
+def _criterion(trial: Trial, row: ctgov.CriterionRow, order: int) -> Criterion:
+    return Criterion(trial=trial, kind=row.kind, order=order, text=row.text, source=row.source, rule=row.rule,
+                     rule_status=row.rule_status)
+
+
+def _count(summary: ImportSummary, rows: list[ctgov.CriterionRow], written: list[ctgov.CriterionRow]) -> None:
+    summary.criteria += len(rows)
+    summary.drafts_made += sum(1 for row in written if row.rule is not None and row.rule_status == ctgov.DRAFT)
+    summary.needs_review += sum(1 for row in rows if row.rule is None)
+    summary.awaiting_approval += sum(1 for row in rows if row.rule is not None and row.rule_status != ctgov.APPROVED)

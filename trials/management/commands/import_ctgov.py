@@ -1,0 +1,27 @@
+import sys
+
+from django.core.management.base import BaseCommand
+
+from trials.importer import PROGRESS_EVERY, import_paths
+
+
+class Command(BaseCommand):
+    help = (
+        "Import ClinicalTrials.gov API v2 study records (a study, a list, or {\"studies\": [...]}; .json or "
+        ".json.gz; files or folders). Creates or updates trials by NCT id; each file imports completely or not at all."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", help="JSON / JSON.gz files, or folders of them")
+
+    def handle(self, *args, **options):
+        summary = import_paths(options["paths"], progress=self.progress)
+        for line in summary.lines():
+            self.stdout.write(line)
+        if summary.errors:
+            # Every problem was reported above, one line per file; no traceback.
+            sys.exit(1)
+
+    def progress(self, path, done, total):
+        if total >= PROGRESS_EVERY:
+            self.stderr.write(f"{path.name}: {done}/{total} studies")
