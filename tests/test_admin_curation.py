@@ -713,6 +713,30 @@ def test_a_curator_edits_a_rule_with_the_builder_in_a_browser(live_server, page,
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
+def test_a_change_made_just_after_a_redraw_is_not_lost(live_server, page, curator):
+    """htmx wires up swapped-in inputs when the swap settles; the builder settles at once, so a second pick
+    made in the very next task after a redraw (as a fast user or a slow machine can) still redraws."""
+    from playwright.sync_api import expect
+
+    admin_log_in(page, live_server)
+    page.goto(live_server.url + change_url(criterion(*BMI)))
+    expect(page.locator("#rb-sentence")).to_have_text("BMI > 30 kg/m²")
+    page.evaluate("""() => new Promise(resolve => {
+        const pick = value => {
+            const select = document.querySelector("select[name='rb.0-q']");
+            select.value = value;
+            select.dispatchEvent(new Event("change", {bubbles: true}));
+        };
+        document.body.addEventListener("htmx:afterSwap", () => setTimeout(() => { pick("hiv"); resolve(); }, 0),
+                                       {once: true});
+        pick("sex");
+    })""")
+    expect(page.locator("#rb-sentence")).to_have_text("HIV infection")
+    expect(page.locator("select[name='rb.0-op'] option[value='in']")).to_have_count(0)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
 def test_the_builder_works_without_javascript(live_server, browser, curator):
     from playwright.sync_api import expect
 
