@@ -29,6 +29,16 @@ def make_user(username, *roles):
     return user
 
 
+@pytest.fixture(autouse=True)
+def _imports_inline(settings):
+    """Admin imports run inline in tests: a background thread's own connection cannot see a test's open
+    transaction. The tests of the thread itself turn it back on (with a transactional database)."""
+    from django.core.cache import cache
+
+    settings.IMPORTS_IN_BACKGROUND = False
+    cache.clear()  # import progress lives in the cache, keyed by job id
+
+
 @pytest.fixture
 def seeded(db):
     from trials.seed import load_seed_trials

@@ -11,9 +11,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.urls import reverse
 
 from tests.conftest import shared_data
 from tests.test_engine import seed_catalogue
@@ -371,48 +369,6 @@ class TestImportCommand:
         code, out, err = run_import(path)
         assert code == 0
         assert err.splitlines() == ["many.json: 100/150 studies", "many.json: 150/150 studies"]
-
-
-# --- The admin upload page ---
-
-
-@pytest.mark.django_db
-class TestAdminImportPage:
-    url = "/admin/trials/trial/import/"
-
-    def test_the_trial_list_links_to_it(self, client, admin_user):
-        client.force_login(admin_user)
-        assert reverse("admin:trials_trial_import") == self.url
-        assert self.url in client.get("/admin/trials/trial/").content.decode()
-
-    def test_it_imports_an_upload_and_shows_the_summary(self, client, admin_user, questions):
-        client.force_login(admin_user)
-        assert client.get(self.url).status_code == 200
-        upload = SimpleUploadedFile("two.json.gz", gzip.compress(TWO_STUDIES.read_bytes()))
-        response = client.post(self.url, {"file": upload})
-        page = response.content.decode()
-        assert response.status_code == 200 and 'id="import-summary"' in page
-        assert "<th scope=\"row\">Trials created</th><td>2</td>" in page
-        trial = Trial.objects.get(nct_id="NCT02560883")
-        assert trial.history.first().history_user == admin_user
-
-    def test_it_shows_the_problem_and_imports_nothing(self, client, admin_user, questions):
-        client.force_login(admin_user)
-        before = database_state()
-        response = client.post(self.url, {"file": SimpleUploadedFile("broken.json", b"{nope")})
-        assert "broken.json: not valid JSON" in response.content.decode()
-        assert database_state() == before
-
-    def test_it_accepts_only_json_files(self, client, admin_user):
-        client.force_login(admin_user)
-        response = client.post(self.url, {"file": SimpleUploadedFile("trials.csv", b"a,b")})
-        assert "Upload a .json or .json.gz file." in response.content.decode()
-
-    def test_it_is_for_admins_only(self, client, coordinator):
-        coordinator.is_staff = True
-        coordinator.save()
-        client.force_login(coordinator)
-        assert client.get(self.url).status_code == 403
 
 
 # --- Every real record ---

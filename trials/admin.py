@@ -12,10 +12,11 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Q
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
@@ -24,7 +25,7 @@ from screening import engine
 from screening.rules import describe, validate_rule
 
 from . import rule_builder
-from .models import Criterion, ExamplePatient, Question, Trial, catalogue
+from .models import Criterion, ExamplePatient, ImportJob, Question, Trial, catalogue
 
 ADMIN_CSS = {"all": ["css/admin.css"]}
 
@@ -209,6 +210,8 @@ class TrialAdmin(OnePageMixin, SimpleHistoryAdmin):
 
         return [
             path("import/", self.admin_site.admin_view(self.import_view), name="trials_trial_import"),
+            path("import/<int:job_id>/", self.admin_site.admin_view(self.import_job_view),
+                 name="trials_trial_import_job"),
             path("<path:object_id>/criteria/", self.admin_site.admin_view(lambda request, object_id: criteria_versions_view(self, request, object_id)),
                  name="trials_trial_criteria_versions"),
             *super().get_urls(),
@@ -228,23 +231,49 @@ class TrialAdmin(OnePageMixin, SimpleHistoryAdmin):
         report_examples(request, form.instance)
 
     def import_view(self, request):
-        """Upload ClinicalTrials.gov records (linked from the trial list); shows the import summary."""
-        from .importer import import_upload
+        """Upload ClinicalTrials.gov records (linked from the trial list): starts an import job and shows it."""
+        from .importer import start_job
 
-        if not (self.has_add_permission(request) and self.has_change_permission(request)):
-            raise PermissionDenied
+        self._check_import_permission(request)
         form = ImportCtgovForm(request.POST or None, request.FILES or None)
-        summary = None
         if request.method == "POST" and form.is_valid():
-            summary = import_upload(form.cleaned_data["file"], user=request.user)
+            upload = form.cleaned_data["file"]
+            raw = upload.read()
+            job = ImportJob.objects.create(file_name=upload.name, size=len(raw), started_by=request.user)
+            start_job(job, raw)
+            return HttpResponseRedirect(reverse("admin:trials_trial_import_job", args=[job.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Import from ClinicalTrials.gov",
             "form": form,
-            "summary": summary,
+            "jobs": ImportJob.objects.select_related("started_by")[:10],
         }
         return TemplateResponse(request, "admin/trials/trial/import_ctgov.html", context)
+
+    def import_job_view(self, request, job_id):
+        """One import: a progress bar while it runs (htmx polls the #status partial), then its summary."""
+        self._check_import_permission(request)
+        job = ImportJob.objects.select_related("started_by").filter(pk=job_id).first()
+        if job is None:
+            raise Http404("No such import")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Import of {job.file_name}",
+            "job": job,
+            "progress": job.progress(),
+        }
+        template = "admin/trials/trial/import_job.html"
+        if request.htmx:
+            template += "#status"
+        response = TemplateResponse(request, template, context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+    def _check_import_permission(self, request):
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
 
 
 def report_examples(request, trial) -> None:
@@ -272,6 +301,8 @@ def _verdict_label(verdict) -> str:
 
 
 class ImportCtgovForm(forms.Form):
+    MAX_SIZE = 64 * 1024 * 1024  # the whole file is held in memory while it imports
+
     file = forms.FileField(
         label="Study records",
         help_text='ClinicalTrials.gov API v2 JSON, .json or .json.gz: one study, a list, or {"studies": [...]}.',
@@ -281,6 +312,11 @@ class ImportCtgovForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".json", ".json.gz")):
             raise forms.ValidationError("Upload a .json or .json.gz file.", code="file_type")
+        if upload.size > self.MAX_SIZE:
+            raise forms.ValidationError(
+                "This file is %(size).1f MB; uploads here are limited to %(limit)d MB. Import it with "
+                "manage.py import_ctgov instead.", code="file_size",
+                params={"size": upload.size / 2**20, "limit": self.MAX_SIZE // 2**20})
         return upload
 
 

@@ -11,20 +11,26 @@ criteria_version bumps. A record that changed nothing writes nothing.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connections, transaction
 from simple_history.utils import bulk_create_with_history
 
 from . import ctgov
-from .models import Criterion, Trial, catalogue
+from .models import Criterion, ImportJob, Trial, catalogue
 
 CHANGE_REASON = "Imported from ClinicalTrials.gov"
-PROGRESS_EVERY = 100
+PROGRESS_EVERY = 100  # the command prints a progress line every this many studies
+CHUNK = 200  # studies read and matched to existing trials at a time
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,14 +79,50 @@ def import_file(path: str | Path, user=None,
                    lambda done, total: progress and progress(path, done, total))
 
 
-def import_upload(upload, user=None) -> ImportSummary:
-    """Import an uploaded file (the admin page), in one transaction; errors name the upload."""
-    return _import(upload.name, lambda: ctgov.parse_studies(upload.read()), user, lambda done, total: None)
+def import_bytes(name: str, raw: bytes, user=None,
+                 progress: Callable[[int, int], None] | None = None) -> ImportSummary:
+    """Import the content of an uploaded file in one transaction; errors name the file."""
+    return _import(name, lambda: ctgov.parse_studies(raw), user, progress or (lambda done, total: None))
+
+
+def start_job(job: ImportJob, raw: bytes) -> None:
+    """Import an upload from the admin page in a background thread, once the job's row is committed.
+
+    The thread takes its own database connection; the page follows the job through its row and the
+    progress it reports to the cache. settings.IMPORTS_IN_BACKGROUND = False runs it here and now.
+    """
+    if not settings.IMPORTS_IN_BACKGROUND:
+        run_job(job.pk, raw)
+        return
+    thread = threading.Thread(target=_run_in_thread, args=(job.pk, raw), name=f"import-job-{job.pk}", daemon=True)
+    transaction.on_commit(thread.start)
+
+
+def _run_in_thread(job_id: int, raw: bytes) -> None:
+    try:
+        run_job(job_id, raw)
+    finally:
+        connections.close_all()  # this thread's own connections; nothing else would close them
+
+
+def run_job(job_id: int, raw: bytes) -> ImportJob:
+    job = ImportJob.objects.select_related("started_by").get(pk=job_id)
+    job.status = ImportJob.Status.RUNNING
+    job.save(update_fields=["status"])
+    try:
+        summary = import_bytes(job.file_name, raw, user=job.started_by, progress=job.report_progress)
+    except Exception:  # a bug, not bad input: the transaction was rolled back; say so rather than hang
+        log.exception("Import job %s (%s) failed", job.pk, job.file_name)
+        summary = ImportSummary(errors=[f"{job.file_name}: the import stopped on an unexpected error, which was "
+                                        "logged for the maintainers; nothing from this file was imported."])
+    job.finish(asdict(summary))
+    return job
 
 
 def _import(name: str, load: Callable[[], list[dict]], user, progress: Callable[[int, int], None]) -> ImportSummary:
     try:
         studies = load()
+        progress(0, len(studies))
         with transaction.atomic():
             summary = _import_studies(studies, user, lambda done: progress(done, len(studies)))
     except ctgov.ReadError as exc:
@@ -95,22 +137,25 @@ def _import(name: str, load: Callable[[], list[dict]], user, progress: Callable[
 
 def _import_studies(studies: list[dict], user, progress: Callable[[int], None]) -> ImportSummary:
     questions = catalogue()
-    records = [ctgov.trial_record(study, questions, index=i) for i, study in enumerate(studies, start=1)]
     existing: dict[str, Trial] = {}
-    ids = [r.nct_id for r in records]
-    for start in range(0, len(ids), 500):
-        for trial in Trial.objects.filter(nct_id__in=ids[start:start + 500]).prefetch_related("criteria"):
+    summary = ImportSummary(studies=len(studies))
+    done = 0
+    # In chunks, so that the progress moves from the first study (reading a record is half the work).
+    for start in range(0, len(studies), CHUNK):
+        records = [ctgov.trial_record(study, questions, index=i)
+                   for i, study in enumerate(studies[start:start + CHUNK], start=start + 1)]
+        wanted = {r.nct_id for r in records} - existing.keys()
+        for trial in Trial.objects.filter(nct_id__in=wanted).prefetch_related("criteria"):
             existing[trial.nct_id] = trial
-    summary = ImportSummary(studies=len(records))
-    for done, record in enumerate(records, start=1):
-        trial = existing.get(record.nct_id)
-        if trial is None:
-            trial = _create(record, user, summary)
-            existing[record.nct_id] = trial  # the same NCT id twice in one file updates the first
-        else:
-            _update(trial, record, user, summary)
-            getattr(trial, "_prefetched_objects_cache", {}).pop("criteria", None)  # in case the NCT id comes again
-        if done % PROGRESS_EVERY == 0 or done == len(records):
+        for record in records:
+            trial = existing.get(record.nct_id)
+            if trial is None:
+                trial = _create(record, user, summary)
+                existing[record.nct_id] = trial  # the same NCT id twice in one file updates the first
+            else:
+                _update(trial, record, user, summary)
+                getattr(trial, "_prefetched_objects_cache", {}).pop("criteria", None)  # in case the NCT id comes again
+            done += 1
             progress(done)
     return summary
 

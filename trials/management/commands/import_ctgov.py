@@ -23,5 +23,6 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def progress(self, path, done, total):
-        if total >= PROGRESS_EVERY:
+        # One line every PROGRESS_EVERY studies (and at the end) of a large file; small files stay quiet.
+        if total >= PROGRESS_EVERY and done and (done % PROGRESS_EVERY == 0 or done == total):
             self.stderr.write(f"{path.name}: {done}/{total} studies")
