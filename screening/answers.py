@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from .engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER, QuestionSpec
+from .engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER, QuestionSpec, completed_years
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,36 @@ def parse_answers(
             clean[code] = parse_value(spec, value, as_of)
         except ValueError as exc:
             errors.append(AnswerError(code, str(exc)))
+    if as_of is not None:
+        errors += consistency_errors(clean, catalogue, as_of)
     return clean, errors
+
+
+def consistency_errors(answers: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec],
+                       as_of: date) -> list[AnswerError]:
+    """Answers that are each plausible but contradict one another.
+
+    Age limits are checked on the date of birth when there is one, while a rule on `age` itself would read
+    the entered age: an entered age that is not the one the date of birth gives would be screened both ways.
+    Any other date (a diagnosis) before the date of birth is a typing mistake.
+    """
+    dob = answers.get("date_of_birth")
+    if not isinstance(dob, date):
+        return []
+    errors = []
+    age = answers.get("age")
+    if isinstance(age, (int, float)) and not isinstance(age, bool):
+        years = completed_years(dob, as_of)
+        if math.floor(age) != years:  # an entered age counts as completed years
+            errors.append(AnswerError("age", (
+                f"age {_fmt(age)} years does not match the date of birth {dob.isoformat()} ({years} years on "
+                f"{as_of.isoformat()}): correct one of them, or leave the age empty")))
+    for code, value in answers.items():
+        spec = catalogue.get(code)
+        if code != "date_of_birth" and spec is not None and spec.type == DATE and isinstance(value, date) and value < dob:
+            errors.append(AnswerError(code, (
+                f"{value.isoformat()} is before the date of birth {dob.isoformat()}")))
+    return errors
 
 
 def parse_value(spec: QuestionSpec, value: Any, as_of: date | None = None) -> Any:

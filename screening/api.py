@@ -27,7 +27,7 @@ from prescreen.roles import CLINICIAN, has_role
 from trials.models import CodeMapping, Trial, catalogue
 
 from . import report
-from .answers import parse_answers, to_json
+from .answers import consistency_errors, parse_answers, to_json
 from .engine import evaluate
 from .fhir import FhirError, answers_from_bundle, overlay
 from .forms import NewScreeningForm
@@ -141,6 +141,10 @@ def read_request(body: Any, questions) -> tuple[ScreenRequest | None, list[str]]
         typed, errors = parse_answers(body["answers"], questions, as_of)
         problems += [f"answers: {e}" for e in errors]
         answers = overlay(answers, body["answers"], typed)
+    if not problems and body.get("fhir") is not None:
+        # Each part was consistent alone; what the record says and what the body says must agree too.
+        source = "fhir and answers" if body.get("answers") is not None else "fhir"
+        problems += [f"{source}: {e}" for e in consistency_errors(answers, questions, as_of)]
 
     if problems:
         return None, problems

@@ -8,7 +8,7 @@ from django.utils import timezone
 from trials.models import Question, Trial
 
 from . import units
-from .answers import check_range
+from .answers import check_range, consistency_errors
 from .engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER
 
 # Patterns that look like real identifiers: long digit runs (record or national numbers), e-mail
@@ -142,9 +142,9 @@ class QuestionnaireForm(forms.Form):
                     self.add_error(code, f"{value.isoformat()} is in the future.")
                 elif value.year < 1900:
                     self.add_error(code, f"{value.isoformat()} is implausibly long ago.")
-        dob, diagnosed = cleaned.get("date_of_birth"), cleaned.get("t1d_diagnosis_date")
-        if dob and diagnosed and diagnosed < dob:
-            self.add_error("t1d_diagnosis_date", "The diagnosis date is before the date of birth.")
+        valid = {code: value for code, value in cleaned.items() if code not in self.errors and value is not None}
+        for problem in consistency_errors(valid, {code: q.spec() for code, q in self.questions.items()}, self.as_of):
+            self.add_error(problem.code, problem.message[0].upper() + problem.message[1:] + ".")
         return cleaned
 
     def answers(self) -> dict:

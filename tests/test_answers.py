@@ -127,3 +127,36 @@ def test_it_round_trips_through_json():
 def test_it_reports_errors_as_plain_data():
     assert AnswerError("bmi", "too high") == AnswerError("bmi", "too high")
     assert str(AnswerError("", "not an object")) == "not an object"
+
+
+CONSISTENCY_CASES = [
+    # (raw answers, codes with a problem)
+    ({"age": 36, "date_of_birth": "1990-01-01"}, []),
+    ({"age": 36.9, "date_of_birth": "1990-01-01"}, []),  # months entered: still 36 completed years
+    ({"age": 35, "date_of_birth": "1990-11-21"}, ["age"]),  # 36 since this morning
+    ({"age": 36, "date_of_birth": "1990-11-21"}, []),  # 36 today
+    ({"age": 35, "date_of_birth": "1990-11-22"}, []),  # 36 tomorrow
+    ({"age": 36, "date_of_birth": "1990-11-22"}, ["age"]),
+    ({"age": 40, "date_of_birth": "1990-01-01"}, ["age"]),
+    ({"age": 0.5, "date_of_birth": "2026-05-01"}, []),
+    ({"age": 36}, []),  # nothing to compare with
+    ({"date_of_birth": "1990-01-01", "t1d_diagnosis_date": "1990-01-01"}, []),  # diagnosed at birth
+    ({"date_of_birth": "1990-01-01", "t1d_diagnosis_date": "1989-12-31"}, ["t1d_diagnosis_date"]),
+    ({"t1d_diagnosis_date": "1989-12-31"}, []),
+    ({"age": 40, "date_of_birth": "1990-01-01", "t1d_diagnosis_date": "1980-01-01"}, ["age", "t1d_diagnosis_date"]),
+]
+
+
+@pytest.mark.parametrize("raw,codes", CONSISTENCY_CASES)
+def test_it_reports_answers_that_contradict_each_other(raw, codes):
+    clean, errors = parse_answers(raw, CATALOGUE, AS_OF)
+    assert [e.code for e in errors] == codes
+    assert len(clean) == len(raw)  # each answer is valid alone; the caller refuses the document
+
+
+def test_it_says_which_age_the_date_of_birth_gives():
+    _, [error] = parse_answers({"age": 40, "date_of_birth": "1990-01-01"}, CATALOGUE, AS_OF)
+    assert error.message == ("age 40 years does not match the date of birth 1990-01-01 (36 years on 2026-11-21): "
+                             "correct one of them, or leave the age empty")
+    _, [error] = parse_answers({"date_of_birth": "1990-01-01", "t1d_diagnosis_date": "1980-01-01"}, CATALOGUE, AS_OF)
+    assert error.message == "1980-01-01 is before the date of birth 1990-01-01"

@@ -210,6 +210,13 @@ BAD_BODIES = [
     ({"fhir": bundle(patient(pid="p2"))}, "fhir: the Bundle has 2 Patient resources"),
     ({"fhir": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": patient(birth="x")}]}},
      "fhir: the Patient resource is not valid FHIR R4"),
+    # Answers that contradict each other, or the record
+    ({"answers": {"age": 40, "date_of_birth": "1990-01-01"}, "as_of": AS_OF},
+     "answers: age: age 40 years does not match the date of birth 1990-01-01 (36 years on 2026-11-21)"),
+    ({"fhir": bundle(), "answers": {"age": 40}, "as_of": AS_OF},
+     "fhir and answers: age: age 40 years does not match the date of birth 2012-03-04 (14 years on 2026-11-21)"),
+    ({"fhir": bundle(), "answers": {"t1d_diagnosis_date": "2010-05-01"}, "as_of": AS_OF},
+     "fhir and answers: t1d_diagnosis_date: 2010-05-01 is before the date of birth 2012-03-04"),
 ]
 
 

@@ -134,3 +134,14 @@ def test_a_bad_answers_file_still_fails_when_the_bundle_is_good(seeded, write):
         call_command("screen", "--fhir", write("b.json", NEW_ONSET), "--answers", write("a.json", {"shoe_size": 44}),
                      stderr=err)
     assert "shoe_size: unknown question code" in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_an_answers_file_that_contradicts_the_record_fails_with_one_line(seeded, write):
+    err = StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("screen", "--fhir", write("b.json", NEW_ONSET), "--answers", write("a.json", {"age": 40}),
+                     "--as-of", AS_OF, stderr=err)
+    assert exit_info.value.code == 2
+    assert err.getvalue().strip() == ("screen: error: age: age 40 years does not match the date of birth 2012-03-04 "
+                                      "(14 years on 2026-11-21): correct one of them, or leave the age empty")

@@ -106,6 +106,8 @@ class TestQuestionnaire:
         ({"age_0": "250"}, None, "not a plausible Age"),
         ({"height_0": "", "weight_0": "", "bmi_0": "3"}, None, "not a plausible BMI"),
         ({"t1d_diagnosis_date": "2099-01-01"}, None, "is in the future"),
+        ({"age_0": "40", "date_of_birth": "2000-01-01"}, None, "Age 40 years does not match the date of birth 2000-01-01"),
+        ({"date_of_birth": "2000-01-01", "t1d_diagnosis_date": "1999-01-01"}, None, "1999-01-01 is before the date of birth"),
     ])
     def test_implausible_values_are_field_errors_that_never_reach_the_engine(self, client, screening, clinician, field, value, message):
         client.force_login(clinician)

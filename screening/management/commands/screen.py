@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from screening import report
-from screening.answers import parse_answers
+from screening.answers import consistency_errors, parse_answers
 from screening.engine import evaluate
 from screening.fhir import FhirError, answers_from_bundle, load_bundle, overlay
 from trials.models import CodeMapping, Trial, catalogue
@@ -47,6 +47,11 @@ class Command(BaseCommand):
                 if errors:
                     raise UsageError("; ".join(str(e) for e in errors))
                 answers = overlay(answers, raw, typed)
+            if options["fhir"]:
+                # What the record says and what the answers file says must agree with each other too.
+                conflicts = consistency_errors(answers, questions, as_of)
+                if conflicts:
+                    raise UsageError("; ".join(str(e) for e in conflicts))
             trials = self.select_trials(options["trial"])
         except FhirError as exc:
             message = " ".join(str(exc).split())  # one line, whatever the validator said
