@@ -233,4 +233,7 @@ def test_an_admin_watches_an_import_progress_in_a_browser(live_server, page, set
     expect(page.locator("#import-summary")).to_contain_text("Imported 1,500 studies", timeout=120_000)
     expect(page.locator("#import-summary tr", has_text="Trials created")).to_contain_text("1500")
     screenshot(page, "admin-import-summary")
+    page.click("text=Import another file")
+    expect(page.locator("#recent-imports")).to_contain_text("1500 created, 0 updated, 0 unchanged")
+    screenshot(page, "admin-import-page")
     assert Trial.objects.filter(nct_id__startswith="NCT08").count() == 1500
