@@ -26,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from prescreen.roles import CLINICIAN, has_role
 from trials.models import CodeMapping, Trial, catalogue
 
-from . import report
+from . import openapi, report
 from .answers import consistency_errors, parse_answers, to_json
 from .engine import evaluate
 from .fhir import FhirError, answers_from_bundle, overlay
@@ -187,3 +187,20 @@ def screen(request):
         "url": request.build_absolute_uri(reverse("screening:detail", args=[screening.pk])),
     }
     return JsonResponse(data, status=201, json_dumps_params={"ensure_ascii": False})
+
+
+@login_not_required  # answers 401 in JSON, as the API does, instead of redirecting to the login page
+def schema(request):
+    """GET /api/v1/openapi.json: the API's OpenAPI 3.1 description, for any signed-in user or API token."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or ApiToken.objects.user_for(key.strip()) is None:
+            return error(401, "invalid API token", WWW_Authenticate='Bearer error="invalid_token"')
+    elif not request.user.is_authenticated:
+        return error(401, "authentication required: log in, or send Authorization: Bearer <API token>",
+                     WWW_Authenticate="Bearer")
+    if request.method != "GET":
+        return error(405, "use GET", Allow="GET")
+    document = openapi.document(catalogue(), server_url=request.build_absolute_uri("/"))
+    return JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 2})
