@@ -270,6 +270,32 @@ class TestImporter:
         history = Criterion.history.filter(trial_id=trial.pk, history_type="-")
         assert list(history.values_list("text", flat=True)) == ["Current smokers"]
 
+    def test_the_same_words_without_markdown_escapes_keep_the_curated_rule(self, questions, tmp_path):
+        # Legacy XML has no markdown escapes and the registry re-wraps text; API v2 writes "BMI \> 30".
+        import_studies(tmp_path, study(criteria="Inclusion Criteria:\n* BMI > 30 kg/m2\n* Adults  with asthma"))
+        bmi = Criterion.objects.get(text="BMI > 30 kg/m2")
+        bmi.rule, bmi.rule_status = {"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"}, "approved"
+        bmi.save()
+        summary = import_studies(tmp_path, study(criteria="Inclusion Criteria:\n* BMI \\> 30 kg/m2\n* Adults with asthma"))
+        assert (summary.updated, summary.drafts_made) == (1, 0)
+        bmi.refresh_from_db()
+        assert bmi.text == "BMI \\> 30 kg/m2"  # the registry's current text
+        assert (bmi.rule["value"], bmi.rule_status) == (30, "approved")
+        assert Criterion.objects.filter(text="Adults with asthma").exists()
+        assert bmi.history.first().history_change_reason == "Imported from ClinicalTrials.gov"
+
+    @pytest.mark.parametrize("a, b, same", [
+        ("BMI \\> 30", "BMI > 30", True),
+        ("8\\. Pregnancy", "8. Pregnancy", True),
+        ("Adults\n  with asthma", "Adults with asthma", True),
+        ("HbA1c \\<= 9%", "HbA1c <= 9 %", False),
+        ("C:\\path", "C:\\path", True),
+    ])
+    def test_it_matches_words_not_escapes_or_spacing(self, a, b, same):
+        from trials.importer import same_words
+
+        assert (same_words(a) == same_words(b)) is same
+
     def test_a_criterion_moving_from_inclusion_to_exclusion_is_new(self, questions, tmp_path):
         import_studies(tmp_path, study(criteria="Inclusion Criteria:\n* Smokers\nExclusion Criteria:\n* Pregnancy"))
         criterion = Criterion.objects.get(text="Smokers")

@@ -80,12 +80,23 @@ class TestTheImportPage:
         assert page.index("broken.json") < page.index("two.json.gz")  # newest first
         assert "Nothing imported" in page
 
-    def test_it_accepts_only_json_files(self, client, admin_user):
+    def test_it_accepts_only_study_files(self, client, admin_user):
         client.force_login(admin_user)
         response = client.post(URL, {"file": SimpleUploadedFile("trials.csv", b"a,b")})
         assert response.status_code == 200
-        assert "Upload a .json or .json.gz file." in response.content.decode()
+        assert ("Upload ClinicalTrials.gov records: .json, .json.gz, .xml, .xml.gz, .zip, .tar.xz, .tar.gz, .tgz."
+                in response.content.decode())
         assert not ImportJob.objects.exists()
+
+    def test_it_imports_an_archive_of_legacy_xml_records(self, client, admin_user, questions):
+        from tests.test_ctgov_legacy import TWO_RECORDS, zip_of
+
+        client.force_login(admin_user)
+        upload(client, "records.zip", zip_of(TWO_RECORDS))
+        job = ImportJob.objects.get()
+        assert job.status == ImportJob.Status.DONE, job.summary
+        assert job.summary["created"] == 2
+        assert "<th scope=\"row\">Trials created</th><td>2</td>" in client.get(job_url(job)).content.decode()
 
     def test_it_refuses_a_file_too_large_to_hold_in_memory(self, client, admin_user, monkeypatch):
         monkeypatch.setattr(ImportCtgovForm, "MAX_SIZE", 2 * 2**20)

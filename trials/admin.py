@@ -24,7 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from screening import engine
 from screening.rules import describe, validate_rule
 
-from . import rule_builder
+from . import ctgov, rule_builder
 from .models import Criterion, ExamplePatient, ImportJob, Question, Trial, catalogue
 
 ADMIN_CSS = {"all": ["css/admin.css"]}
@@ -305,13 +305,16 @@ class ImportCtgovForm(forms.Form):
 
     file = forms.FileField(
         label="Study records",
-        help_text='ClinicalTrials.gov API v2 JSON, .json or .json.gz: one study, a list, or {"studies": [...]}.',
+        help_text=('ClinicalTrials.gov API v2 JSON (.json, .json.gz: one study, a list, or {"studies": [...]}), or '
+                   "legacy clinical_study XML (.xml, or many in a .zip, .tar.xz, .tar.gz or .tgz archive)."),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith((".json", ".json.gz")):
-            raise forms.ValidationError("Upload a .json or .json.gz file.", code="file_type")
+        if not upload.name.lower().endswith(ctgov.STUDY_FILE_SUFFIXES):
+            raise forms.ValidationError(
+                "Upload ClinicalTrials.gov records: %(suffixes)s.", code="file_type",
+                params={"suffixes": ", ".join(ctgov.STUDY_FILE_SUFFIXES)})
         if upload.size > self.MAX_SIZE:
             raise forms.ValidationError(
                 "This file is %(size).1f MB; uploads here are limited to %(limit)d MB. Import it with "

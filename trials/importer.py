@@ -12,6 +12,7 @@ criteria_version bumps. A record that changed nothing writes nothing.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -64,7 +65,7 @@ class ImportSummary:
 
 def import_paths(paths: Iterable[str | Path], user=None,
                  progress: Callable[[Path, int, int], None] | None = None) -> ImportSummary:
-    """Import every study file in `paths` (files or folders of *.json / *.json.gz)."""
+    """Import every study file in `paths` (files, or folders of them: see ctgov.study_files)."""
     summary = ImportSummary()
     for path in ctgov.study_files(paths):
         summary.add(import_file(path, user=user, progress=progress))
@@ -192,21 +193,27 @@ def _update(trial: Trial, record: ctgov.TrialRecord, user, summary: ImportSummar
         # this instance's copy may be stale.
         _history(trial, user).save(update_fields=[*changed, "updated_at"])
 
-    # Match by (source, kind, text); repeats of the same text are matched in order.
+    # Match by (source, kind, words); repeats of the same text are matched in order.
     pool: dict[tuple, list[Criterion]] = defaultdict(list)
     for criterion in sorted(trial.criteria.all(), key=lambda c: (c.order, c.pk)):
-        pool[(criterion.source, criterion.kind, criterion.text)].append(criterion)
+        pool[(criterion.source, criterion.kind, same_words(criterion.text))].append(criterion)
     kept: list[ctgov.CriterionRow] = []
     written: list[ctgov.CriterionRow] = []
     for order, row in enumerate(record.criteria, start=1):
-        matches = pool[(row.source, row.kind, row.text)]
+        matches = pool[(row.source, row.kind, same_words(row.text))]
         if matches:
             criterion = matches.pop(0)
             kept.append(ctgov.CriterionRow(row.kind, row.text, row.source, criterion.rule, criterion.rule_status))
+            fields = []
             if criterion.order != order:
                 criterion.order = order
-                _history(criterion, user).save(update_fields=["order"])
-                changed.append("order")
+                fields.append("order")
+            if criterion.text != row.text:  # the same words written differently: keep the curated rule
+                criterion.text = row.text
+                fields.append("text")
+            if fields:
+                _history(criterion, user).save(update_fields=fields)
+                changed += fields
         else:
             _history(_criterion(trial, row, order), user).save()
             written.append(row)
@@ -219,6 +226,18 @@ def _update(trial: Trial, record: ctgov.TrialRecord, user, summary: ImportSummar
     else:
         summary.unchanged += 1
     _count(summary, kept + written, written=written)
+
+
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def same_words(text: str) -> str:
+    """A criterion's text for matching on re-import: markdown escapes and spacing do not count.
+
+    API v2 escapes markdown ("BMI \\> 30", "8\\."); legacy XML has none, and the registry re-wraps text
+    between versions. A criterion whose words are the same keeps its curated rule.
+    """
+    return " ".join(_ESCAPE.sub(r"\1", text).split())
 
 
 def _criterion(trial: Trial, row: ctgov.CriterionRow, order: int) -> Criterion:

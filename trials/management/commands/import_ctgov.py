@@ -7,12 +7,13 @@ from trials.importer import PROGRESS_EVERY, import_paths
 
 class Command(BaseCommand):
     help = (
-        "Import ClinicalTrials.gov API v2 study records (a study, a list, or {\"studies\": [...]}; .json or "
-        ".json.gz; files or folders). Creates or updates trials by NCT id; each file imports completely or not at all."
+        "Import ClinicalTrials.gov records: API v2 study JSON (a study, a list, or {\"studies\": [...]}; .json or "
+        ".json.gz) or legacy clinical_study XML (.xml, or archives of them: .zip, .tar.xz, .tar.gz, .tgz); files or "
+        "folders. Creates or updates trials by NCT id; each file imports completely or not at all."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", help="JSON / JSON.gz files, or folders of them")
+        parser.add_argument("paths", nargs="+", help="study files (JSON, XML or archives), or folders of them")
 
     def handle(self, *args, **options):
         summary = import_paths(options["paths"], progress=self.progress)
