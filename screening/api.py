@@ -163,8 +163,12 @@ def screen(request):
         body = json.loads(request.body)
     except RequestDataTooBig:
         return error(413, f"the body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes")
-    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return error(400, f"the body is not valid JSON ({exc})")
+    except ValueError:  # an integer longer than Python converts (4,300 digits)
+        return error(400, "the body is not valid JSON (it holds a number too long to read)")
+    except RecursionError:  # the decoder's own limit: no real body nests hundreds of levels deep
+        return error(400, "the body is not valid JSON (nested too deeply)")
 
     questions = catalogue()
     screen_request, problems = read_request(body, questions)

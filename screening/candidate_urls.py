@@ -1,5 +1,7 @@
 from django.urls import path
 
+from trials import converters  # noqa: F401  (registers <nct:...>)
+
 from . import candidate_views as views
 
 app_name = "candidates"
@@ -7,7 +9,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("export.csv", views.queue_csv, name="csv"),
     path("<int:pk>/", views.detail, name="detail"),
-    path("analytics/<str:nct_id>/", views.analytics, name="analytics"),
+    path("analytics/<nct:nct_id>/", views.analytics, name="analytics"),
     path("<int:pk>/status/", views.change_status, name="status"),
     path("<int:pk>/verify/<int:criterion_id>/", views.verify, name="verify"),
 ]

@@ -189,7 +189,11 @@ def parse_duration(text: Any) -> Duration:
     match = _DURATION_RE.match(str(text)) if isinstance(text, str) else None
     if not match or match.group(2).lower() not in DURATION_UNITS:
         raise RuleError(f"{text!r} is not a duration like '9 weeks' or '18 years'")
-    return Duration(int(match.group(1)), DURATION_UNITS[match.group(2).lower()])
+    try:
+        amount = int(match.group(1))
+    except ValueError:  # more digits than Python converts to an int (4,300)
+        raise RuleError(f"a duration of {len(match.group(1))} digits is too long") from None
+    return Duration(amount, DURATION_UNITS[match.group(2).lower()])
 
 
 def shift_back(day: date, duration: Duration) -> date:

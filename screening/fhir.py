@@ -192,6 +192,10 @@ def load_bundle(text: str | bytes) -> dict:
         return json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FhirError(f"the file is not valid JSON ({exc})", "not_json") from None
+    except ValueError:  # an integer longer than Python converts (4,300 digits)
+        raise FhirError("the file holds a number too long to read", "not_json") from None
+    except RecursionError:  # the decoder's own limit: no Bundle nests hundreds of levels deep
+        raise FhirError("the file's JSON is nested too deeply to be a FHIR Bundle", "not_json") from None
 
 
 def answers_from_bundle(

@@ -20,6 +20,23 @@ _IDENTIFIER_PATTERNS = (
 )
 
 
+class TrialsField(forms.ModelMultipleChoiceField):
+    """Trials by primary key. Django's `pk__in` query overflows on a key too large for a database integer
+    (a server error on SQLite and PostgreSQL); such a key names no trial, so it is an invalid choice."""
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                number = int(pk)
+            except (TypeError, ValueError):
+                continue  # not a number at all: Django reports it
+            if not -(2**63) <= number < 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
 class NewScreeningForm(forms.Form):
     patient_ref = forms.CharField(
         label="Patient reference",
@@ -27,7 +44,7 @@ class NewScreeningForm(forms.Form):
         help_text="A pseudonymous reference such as a study code or initials + year (e.g. “JD-2014”). "
         "Do not enter names, dates of birth or record numbers.",
     )
-    trials = forms.ModelMultipleChoiceField(
+    trials = TrialsField(
         queryset=Trial.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,

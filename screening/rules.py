@@ -215,14 +215,18 @@ def describe(rule: Any, catalogue: Mapping[str, QuestionSpec]) -> str:
         return f"not ({describe(rule['not'], catalogue)})"
     for key, words in (("all", "all of"), ("any", "any of")):
         if key in rule:
-            parts = [describe(child, catalogue) for child in rule[key] or []]
+            if not isinstance(rule[key], list):  # described while invalid: its problems are listed beside it
+                return "invalid rule"
+            parts = [describe(child, catalogue) for child in rule[key]]
             if not parts:
                 return "always (no conditions)"
             if len(parts) == 1:
                 return parts[0]
             return f"{words}: " + ", ".join(parts)
     if "at_least" in rule:
-        parts = [describe(child, catalogue) for child in rule.get("of") or []]
+        if not isinstance(rule.get("of"), list):
+            return "invalid rule"
+        parts = [describe(child, catalogue) for child in rule["of"]]
         return f"at least {rule['at_least']} of: " + ", ".join(parts)
     return "invalid rule"
 

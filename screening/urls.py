@@ -1,5 +1,7 @@
 from django.urls import path
 
+from trials import converters  # noqa: F401  (registers <nct:...>)
+
 from . import views
 
 app_name = "screening"
@@ -9,5 +11,5 @@ urlpatterns = [
     path("<int:pk>/", views.questionnaire, name="detail"),
     path("<int:pk>/print/", views.screening_print, name="print"),
     path("<int:pk>/prefill/", views.prefill, name="prefill"),
-    path("<int:pk>/refer/<str:nct_id>/", views.refer, name="refer"),
+    path("<int:pk>/refer/<nct:nct_id>/", views.refer, name="refer"),
 ]

@@ -183,6 +183,8 @@ BAD_BODIES = [
     (b"\xff\xfe", "the body is not valid JSON"),
     ("", "the body is not valid JSON"),
     ("[1, 2]", "the body must be a JSON object"),
+    ("[" * 100_000, "the body is not valid JSON (nested too deeply)"),
+    ('{"answers": {"age": ' + "9" * 5000 + "}}", "the body is not valid JSON (it holds a number too long to read)"),
     ('"answers"', "the body must be a JSON object"),
     ({}, "give 'fhir'"),
     ({"as_of": AS_OF}, "give 'fhir'"),

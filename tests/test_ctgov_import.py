@@ -111,6 +111,8 @@ def test_it_finds_json_files_in_folders(tmp_path):
     (b'[{"protocolSection": {}}, 3]', "item 2 of the list is not an API v2 study"),
     (b'{"hello": "world"}', "the object is not an API v2 study"),
     (b"\xff\xfe\x00", "not UTF-8"),
+    (b"[" * 100_000, "not valid JSON: nested too deeply to be a study record"),
+    (b'{"studies": [' + b"9" * 5000 + b"]}", "not valid JSON: it holds a number too long to read"),
 ])
 def test_it_names_the_problem_with_a_malformed_file(tmp_path, content, problem):
     path = tmp_path / "bad.json"

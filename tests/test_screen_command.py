@@ -68,6 +68,8 @@ class TestScreenCommand:
 ERROR_CASES = [
     ("missing.json", None, "does not exist"),
     ("answers.json", "{not json", "is not valid JSON"),
+    ("answers.json", "[" * 100_000, "is not valid JSON: nested too deeply"),
+    ("answers.json", '{"age": ' + "9" * 5000 + "}", "is not valid JSON: it holds a number too long to read"),
     ("answers.json", "[1, 2]", "answers must be a JSON object"),
     ("answers.json", '{"shoe_size": 44}', "shoe_size: unknown question code"),
     ("answers.json", '{"bmi": "high"}', "bmi: expected a number"),

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 
 from django import forms
+from django.forms.fields import InvalidJSONInput
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -24,7 +25,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from screening import engine
 from screening.rules import describe, validate_rule
 
-from . import ctgov, rule_builder
+from . import ctgov, jsontext, rule_builder
 from .models import Criterion, ExamplePatient, ImportJob, Question, Trial, catalogue
 
 ADMIN_CSS = {"all": ["css/admin.css"]}
@@ -66,6 +67,52 @@ def _rendered(response):
     if hasattr(response, "render") and not response.is_rendered:
         response.render()
     return response
+
+
+class StorableJSONField(forms.JSONField):
+    """A JSON field of the admin, read by trials/jsontext.py (so what passes, the database can store) and of the
+    shape of the model field's default, a list or an object; left empty, it is that empty shape."""
+
+    def __init__(self, *, shape: type | None = None, **kwargs):
+        self.shape = shape
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if self.disabled or isinstance(value, (list, dict)):
+            return value
+        if value in self.empty_values or not str(value).strip():
+            return self.shape() if self.shape else None
+        try:
+            converted = jsontext.loads(value)
+        except ValueError as exc:
+            raise ValidationError("Not valid JSON: %(problem)s.", code="invalid", params={"problem": exc}) from None
+        if self.shape is not None and not isinstance(converted, self.shape):
+            raise ValidationError("Enter a JSON %(shape)s, e.g. %(example)s.", code="shape", params={
+                "shape": "list" if self.shape is list else "object",
+                "example": '["Type 1 diabetes"]' if self.shape is list else '{"bmi": 31.5}'})
+        return converted
+
+    def bound_data(self, data, initial):
+        # Redisplayed after an error: Django's own json.loads here would fail on what to_python refused.
+        if self.disabled:
+            return initial
+        if data is None:
+            return None
+        try:
+            return jsontext.loads(data)
+        except ValueError:
+            return InvalidJSONInput(data)
+
+
+class StorableJSONMixin:
+    """Every JSON field of this admin is a StorableJSONField."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.JSONField):
+            default = db_field.get_default()
+            kwargs["form_class"] = StorableJSONField
+            kwargs["shape"] = type(default) if isinstance(default, (list, dict)) else None
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class OnePageMixin:
@@ -154,7 +201,7 @@ class CriterionInline(admin.TabularInline):
         return format_html('<a href="{}" class="button">Edit rule</a>', url)
 
 
-class ExamplePatientInline(admin.TabularInline):
+class ExamplePatientInline(StorableJSONMixin, admin.TabularInline):
     model = ExamplePatient
     extra = 0
     fields = ("name", "as_of", "expected_verdict", "answers", "note", "result")
@@ -174,7 +221,7 @@ class ExamplePatientInline(admin.TabularInline):
 
 
 @admin.register(Trial)
-class TrialAdmin(OnePageMixin, SimpleHistoryAdmin):
+class TrialAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
     list_display = ("nct_id", "brief_title", "overall_status", "phase", "is_open", "needs_review_count", "version")
     list_filter = ("overall_status", "phase", ConditionFilter, "open_for_screening", NeedsReviewFilter)
     search_fields = ("nct_id", "brief_title", "official_title", "conditions")
@@ -594,7 +641,7 @@ def question_usage() -> dict[str, dict[tuple[int, str], int]]:
 
 
 @admin.register(Question)
-class QuestionAdmin(OnePageMixin, SimpleHistoryAdmin):
+class QuestionAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
     list_display = ("code", "label", "type", "unit", "plausible_range", "choice_labels", "section", "used_by")
     list_filter = ("type", "section")
     search_fields = ("code", "label")

@@ -146,6 +146,10 @@ def _document_studies(raw: bytes) -> list[dict]:
         raise ReadError("not UTF-8 text (expected ClinicalTrials.gov JSON or XML)") from None
     except json.JSONDecodeError as exc:
         raise ReadError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except ValueError:  # an integer longer than Python converts (4,300 digits)
+        raise ReadError("not valid JSON: it holds a number too long to read") from None
+    except RecursionError:  # the decoder's own limit; no study record nests hundreds of levels deep
+        raise ReadError("not valid JSON: nested too deeply to be a study record") from None
     return studies_in(data)
 
 

@@ -61,7 +61,8 @@ class Question(models.Model):
     def clean(self):
         errors = {}
         if self.type in (engine.CHOICE, engine.MULTI):
-            if not self.choices or not all(isinstance(c, list) and len(c) == 2 for c in self.choices):
+            if not isinstance(self.choices, list) or not self.choices or not all(
+                    isinstance(c, list) and len(c) == 2 for c in self.choices):
                 errors["choices"] = "Choice questions need choices as [[value, label], ...]."
         if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
             errors["max_value"] = "The highest plausible value is below the lowest."

@@ -28,6 +28,8 @@ from typing import Any, Mapping
 from screening.engine import BOOLEAN, CHOICE, DATE, DURATION_UNITS, MULTI, NUMBER, QuestionSpec
 from screening.rules import COMPARISONS, OPERATORS_BY_TYPE, Problem, describe, validate_rule
 
+from . import jsontext
+
 ROOT = "rb"
 ALL, ANY, AT_LEAST, NOT, COND, NONE = "all", "any", "at_least", "not", "cond", "none"
 GROUP_KINDS = (ALL, ANY, AT_LEAST, NOT)
@@ -203,7 +205,10 @@ def from_form(data: Mapping[str, Any]) -> Node:
 
 def _is_path(path: str) -> bool:
     parts = path.split(".")
-    return parts[0] == ROOT and len(parts) <= MAX_DEPTH and all(p.isdigit() and len(p) < 6 for p in parts[1:])
+    # ASCII digits only: "²" and "١" are digits to str.isdigit() too, and int() refuses the first.
+    return parts[0] == ROOT and len(parts) <= MAX_DEPTH and all(
+        p.isascii() and p.isdigit() and len(p) < 6 for p in parts[1:]
+    )
 
 
 def _number_paths(node: Node, path: str = ROOT, depth: int = 0) -> None:
@@ -431,7 +436,9 @@ def _number(text: str) -> Any:
 
 
 def _count(text: str) -> Any:
-    return int(text) if text.strip().isdigit() else text
+    """N of "at least N of"; anything but a plain whole number stays as typed, for validation to report."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else text
 
 
 def build(root: Node, catalogue: Mapping[str, QuestionSpec]) -> tuple[Any, list[Problem]]:
@@ -478,14 +485,17 @@ def dump(rule: Any, level: int = 0) -> str:
 
 
 def parse_json(text: str, catalogue: Mapping[str, QuestionSpec]) -> tuple[Any, list[Problem]]:
-    """A rule typed as JSON: empty (or null) means no rule; malformed JSON is one problem."""
+    """A rule typed as JSON: empty (or null) means no rule; malformed JSON is one problem.
+
+    JSON the database would refuse is malformed too (trials/jsontext.py): NaN, Infinity, numbers too long,
+    the NUL character, nesting too deep, wherever they are, even in keys validate_rule does not read.
+    """
     if not text.strip():
         return None, []
     try:
-        rule = json.loads(text)
+        rule = jsontext.loads(text)
     except ValueError as exc:
-        where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
-        return None, [Problem("bad_json", f"not valid JSON: {getattr(exc, 'msg', exc)}{where}")]
+        return None, [Problem("bad_json", f"not valid JSON: {exc}")]
     if rule is None:
         return None, []
     return rule, validate_rule(rule, catalogue)

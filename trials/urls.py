@@ -1,9 +1,10 @@
 from django.urls import path
 
+from . import converters  # noqa: F401  (registers <nct:...>)
 from . import views
 
 app_name = "trials"
 urlpatterns = [
     path("", views.trial_list, name="list"),
-    path("<str:nct_id>/", views.trial_detail, name="detail"),
+    path("<nct:nct_id>/", views.trial_detail, name="detail"),
 ]

@@ -101,6 +101,10 @@ class Command(BaseCommand):
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise UsageError(f"answers file {path} is not valid JSON: {exc}") from None
+        except ValueError:  # an integer longer than Python converts (4,300 digits)
+            raise UsageError(f"answers file {path} is not valid JSON: it holds a number too long to read") from None
+        except RecursionError:
+            raise UsageError(f"answers file {path} is not valid JSON: nested too deeply") from None
 
     def select_trials(self, nct_ids):
         trials = Trial.objects.all()
