@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Iterable, Mapping
@@ -101,7 +101,8 @@ class CriterionResult:
     code: str
     explanation: str
     missing: tuple[str, ...] = ()
-    # Last day a time-relative "met" stays true (None when it does not expire).
+    # Last day this outcome holds when time alone changes it (a window closing, a birthday), whatever the
+    # outcome: "met until", or "not met until". None when time does not change it.
     met_until: date | None = None
 
     @property
@@ -151,7 +152,8 @@ class TrialResult:
 
     @property
     def met_until(self) -> date | None:
-        """Earliest date on which a time-relative criterion in the patient's favour lapses."""
+        """Last day before a time-relative criterion in the patient's favour lapses (an inclusion met, an
+        exclusion not met): the verdict holds at least until then."""
         dates = [c.met_until for c in self.criteria if c.met_until and c.satisfied]
         return min(dates) if dates else None
 
@@ -325,7 +327,32 @@ def _describe_value(spec: QuestionSpec, value: Any) -> str:
     return _with_unit(value, spec.unit)
 
 
+_AGE_COMPARISONS = frozenset(("=", "!=", "<", "<=", ">", ">=", "between"))
+
+
 def _leaf(rule: Mapping[str, Any], ctx: Context) -> _Eval:
+    result = _leaf_today(rule, ctx)
+    if rule["q"] == "age" and rule["op"] in _AGE_COMPARISONS and result.outcome in (Outcome.MET, Outcome.NOT_MET):
+        until = _age_holds_until(rule, ctx, result.outcome)
+        if until is not None:
+            result = replace(result, met_until=until)
+    return result
+
+
+def _age_holds_until(rule: Mapping[str, Any], ctx: Context, outcome: Outcome) -> date | None:
+    """For a comparison on the age a date of birth gives: the day before the birthday that changes the outcome
+    (None when no birthday does, or the age does not come from a date of birth)."""
+    dob, age = ctx.answers.get("date_of_birth"), ctx.answers.get("age")
+    if not isinstance(dob, date) or not _is_number(age) or age != completed_years(dob, ctx.as_of):
+        return None
+    for years in range(int(age) + 1, 131):
+        older = Context({**ctx.answers, "age": years}, ctx.as_of, ctx.catalogue, ctx.derived)
+        if _leaf_today(rule, older).outcome != outcome:
+            return shift(dob, Duration(years, "years")) - timedelta(days=1)
+    return None
+
+
+def _leaf_today(rule: Mapping[str, Any], ctx: Context) -> _Eval:
     code = rule["q"]
     op = rule["op"]
     spec = _question(ctx, code)
@@ -420,6 +447,7 @@ def _leaf(rule: Mapping[str, Any], ctx: Context) -> _Eval:
             return _Eval(
                 Outcome.NOT_MET, "within_window",
                 f"{name} {value.isoformat()} is {elapsed} ago, less than {duration}",
+                met_until=boundary - timedelta(days=1),
             )
         return _Eval(
             Outcome.MET, "outside_window", f"{name} {value.isoformat()} is {elapsed} ago, at least {duration}",
@@ -470,9 +498,16 @@ def _age_between(rule: Mapping[str, Any], ctx: Context, spec: QuestionSpec) -> _
         source = "age entered"
 
     if low and age_range(low.unit)[1] < low.amount:
+        until = None
+        if isinstance(dob, date):
+            # Old enough on the day the patient completes `low`, unless that is already past `high`.
+            old_enough = shift(dob, low)
+            if high is None or old_enough < shift(dob, Duration(high.amount + 1, high.unit)):
+                until = old_enough - timedelta(days=1)
         return _Eval(
             Outcome.NOT_MET, "age_below_min",
             f"Age {age_range(low.unit)[1]} {low.unit} ({source}) is below {low} (allowed: {limits})",
+            met_until=until,
         )
     if high and age_range(high.unit)[0] > high.amount:
         return _Eval(
@@ -523,7 +558,8 @@ def _node(rule: Any, ctx: Context) -> _Eval:
         return _leaf(rule, ctx)
     if "not" in rule:
         inner = _node(rule["not"], ctx)
-        return _Eval(_NEGATE[inner.outcome], inner.code, _negate_words(inner), inner.missing)
+        # The negation changes on the day its inner rule changes.
+        return _Eval(_NEGATE[inner.outcome], inner.code, _negate_words(inner), inner.missing, inner.met_until)
     if "all" in rule:
         return _combine(rule["all"], len(rule["all"]) or 0, ctx, "all")
     if "any" in rule:
@@ -557,8 +593,13 @@ def _combine(children: Iterable[Any], need: int, ctx: Context, kind: str) -> _Ev
         return _Eval(Outcome.MET, _code(met, f"{kind}_met"), "; ".join(r.explanation for r in met),
                      met_until=None if until == date.max else until)
     if len(met) + len(unknown) < need:
+        # Not met until enough failing children turn: the k-th earliest of their end dates. Met children
+        # that lapse meanwhile could only keep it failing longer, so this date is never too late.
+        short = need - len(met) - len(unknown)
+        ends = sorted(r.met_until or date.max for r in not_met)
+        until = ends[short - 1] if 0 < short <= len(ends) else date.max
         return _Eval(Outcome.NOT_MET, _code(not_met, f"{kind}_not_met"),
-                     "; ".join(r.explanation for r in not_met))
+                     "; ".join(r.explanation for r in not_met), met_until=None if until == date.max else until)
     missing: dict[str, None] = {}
     for r in unknown:
         for code in r.missing:

@@ -6,7 +6,7 @@ the seed questions: yes/no, number, date and choice questions, including the cal
 
 from datetime import date, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from screening.answers import consistency_errors, parse_answers, to_json
@@ -340,26 +340,44 @@ def test_it_splits_the_past_between_within_and_before(as_of, days_ago, duration)
         assert sorted(c.outcome for c in outcomes) == sorted([Outcome.MET, Outcome.NOT_MET])
 
 
-# Rules whose only way to stop holding is a 'within' or 'age_between' that reports met_until. Left
-# out: a negated 'before' starts failing with time without saying when, and so does a plain
-# comparison on the age calculated from the date of birth (on a birthday).
-# Mostly 'within' and age limits, so that many examples have a met_until to check.
-LAPSE_REPORTED_RULES = rules(
-    presence=False, negation=False, age_comparisons=False,
-    codes=("age", "date_of_birth", "t1d_diagnosis_date", "t1d_diagnosis_date", "hiv"), date_ops=("within",),
-)
+# Rules on what time changes (windows since a diagnosis, age limits, comparisons on the age a date of birth
+# gives), with negation and every group, and a yes/no question that time does not change.
+TIME_RULES = rules(presence=False, codes=("age", "date_of_birth", "t1d_diagnosis_date", "t1d_diagnosis_date", "hiv"))
+
+
+def patient_today(data, as_of):
+    answers = typed(data.draw(patients(as_of)), as_of)
+    del answers["age"]  # age comes from the date of birth, so it moves with the reference date
+    return answers
 
 
 @SETTINGS
-@given(st.data(), reference_dates, LAPSE_REPORTED_RULES)
-def test_it_keeps_a_met_rule_met_through_its_met_until(data, as_of, rule):
-    answers = typed(data.draw(patients(as_of)), as_of)
-    del answers["age"]  # age comes from the date of birth, so it moves with the reference date
+@given(st.data(), reference_dates, TIME_RULES)
+def test_an_outcome_holds_through_its_met_until(data, as_of, rule):
+    # met_until is the last day the outcome holds ("met until", or "not met until"): it never promises too much.
+    answers = patient_today(data, as_of)
     trial = TrialRules("NCT0", "t", (CriterionSpec("1", INCLUSION, "c", rule),))
     result = evaluate(trial, answers, as_of, CATALOGUE).criteria[0]
-    if result.outcome != Outcome.MET or result.met_until is None:
+    event(f"{result.outcome} {'with' if result.met_until else 'without'} met_until")
+    if result.met_until is None:
         return
+    assert result.outcome in (Outcome.MET, Outcome.NOT_MET)
     assert result.met_until >= as_of
     later = as_of + timedelta(days=data.draw(st.integers(0, (result.met_until - as_of).days)))
     for day in (later, result.met_until):
-        assert evaluate(trial, answers, day, CATALOGUE).criteria[0].outcome == Outcome.MET
+        assert evaluate(trial, answers, day, CATALOGUE).criteria[0].outcome == result.outcome
+
+
+@SETTINGS
+@given(st.data(), reference_dates, st.sampled_from(("age", "date_of_birth", "t1d_diagnosis_date")))
+def test_a_single_condition_changes_the_day_after_its_met_until(data, as_of, code):
+    # Exact for one condition: the next day the outcome is different.
+    rule = data.draw(leaf_rules(code, presence=False))
+    answers = patient_today(data, as_of)
+    trial = TrialRules("NCT0", "t", (CriterionSpec("1", INCLUSION, "c", rule),))
+    result = evaluate(trial, answers, as_of, CATALOGUE).criteria[0]
+    event(f"{rule['op']}: {result.outcome} {'with' if result.met_until else 'without'} met_until")
+    if result.met_until is None:
+        return
+    after = evaluate(trial, answers, result.met_until + timedelta(days=1), CATALOGUE).criteria[0]
+    assert after.outcome != result.outcome

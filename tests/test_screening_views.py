@@ -147,6 +147,19 @@ class TestQuestionnaire:
         assert f"met until {last.isoformat()}" in html
         assert "eligibility lapses after" in html
 
+    def test_a_criterion_that_time_will_meet_says_until_when_it_is_not_met(self, client, screening, clinician):
+        from datetime import date
+
+        from django.utils import timezone
+
+        client.force_login(clinician)
+        today = timezone.localdate()
+        born = date(today.year - 2, 1, 1)  # 2 years old: NCT01219465 takes 3 to 35 years
+        data = {**BASE, "age_0": "", "date_of_birth": born.isoformat()}
+        html = client.post(detail(screening), data, HTTP_HX_REQUEST="true").content.decode()
+        # Three years old on 1 January next year: not met until the day before.
+        assert f"not met until {today.year}-12-31" in html
+
     def test_the_questionnaire_page_has_a_bounded_number_of_queries(self, client, screening, clinician, django_assert_max_num_queries):
         client.force_login(clinician)
         client.get(detail(screening))  # warm the rules cache
