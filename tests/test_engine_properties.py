@@ -345,27 +345,27 @@ def test_it_splits_the_past_between_within_and_before(as_of, days_ago, duration)
 TIME_RULES = rules(presence=False, codes=("age", "date_of_birth", "t1d_diagnosis_date", "t1d_diagnosis_date", "hiv"))
 
 
-def patient_today(data, as_of):
+def screened_on(data, as_of, rule):
+    """A random patient (age from the date of birth, so it moves with the day) and a screen on `day`."""
     answers = typed(data.draw(patients(as_of)), as_of)
-    del answers["age"]  # age comes from the date of birth, so it moves with the reference date
-    return answers
+    del answers["age"]
+    trial = TrialRules("NCT0", "t", (CriterionSpec("1", INCLUSION, "c", rule),))
+    return lambda day: evaluate(trial, answers, day, CATALOGUE).criteria[0]
 
 
 @SETTINGS
 @given(st.data(), reference_dates, TIME_RULES)
 def test_an_outcome_holds_through_its_met_until(data, as_of, rule):
     # met_until is the last day the outcome holds ("met until", or "not met until"): it never promises too much.
-    answers = patient_today(data, as_of)
-    trial = TrialRules("NCT0", "t", (CriterionSpec("1", INCLUSION, "c", rule),))
-    result = evaluate(trial, answers, as_of, CATALOGUE).criteria[0]
+    screen = screened_on(data, as_of, rule)
+    result = screen(as_of)
     event(f"{result.outcome} {'with' if result.met_until else 'without'} met_until")
     if result.met_until is None:
         return
     assert result.outcome in (Outcome.MET, Outcome.NOT_MET)
     assert result.met_until >= as_of
     later = as_of + timedelta(days=data.draw(st.integers(0, (result.met_until - as_of).days)))
-    for day in (later, result.met_until):
-        assert evaluate(trial, answers, day, CATALOGUE).criteria[0].outcome == result.outcome
+    assert screen(later).outcome == screen(result.met_until).outcome == result.outcome
 
 
 @SETTINGS
@@ -373,11 +373,8 @@ def test_an_outcome_holds_through_its_met_until(data, as_of, rule):
 def test_a_single_condition_changes_the_day_after_its_met_until(data, as_of, code):
     # Exact for one condition: the next day the outcome is different.
     rule = data.draw(leaf_rules(code, presence=False))
-    answers = patient_today(data, as_of)
-    trial = TrialRules("NCT0", "t", (CriterionSpec("1", INCLUSION, "c", rule),))
-    result = evaluate(trial, answers, as_of, CATALOGUE).criteria[0]
+    screen = screened_on(data, as_of, rule)
+    result = screen(as_of)
     event(f"{rule['op']}: {result.outcome} {'with' if result.met_until else 'without'} met_until")
-    if result.met_until is None:
-        return
-    after = evaluate(trial, answers, result.met_until + timedelta(days=1), CATALOGUE).criteria[0]
-    assert after.outcome != result.outcome
+    if result.met_until is not None:
+        assert screen(result.met_until + timedelta(days=1)).outcome != result.outcome
