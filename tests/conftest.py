@@ -36,7 +36,10 @@ def _imports_inline(settings):
     from django.core.cache import cache
 
     settings.IMPORTS_IN_BACKGROUND = False
-    cache.clear()  # import progress lives in the cache, keyed by job id
+    # Import progress lives in the cache, keyed by job id: a fresh in-process cache per test, never a Redis
+    # that REDIS_URL may point at.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+    cache.clear()
 
 
 @pytest.fixture
