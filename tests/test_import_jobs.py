@@ -121,6 +121,21 @@ class TestTheImportPage:
 
 
 @pytest.mark.django_db
+def test_admins_can_look_through_every_import_but_not_change_one(client, admin_user, questions):
+    client.force_login(admin_user)  # an Admin-group member, not a superuser
+    upload(client)
+    upload(client, "broken.json", b"{nope")
+    page = client.get("/admin/trials/importjob/").content.decode()
+    assert "two.json.gz" in page and "2 created, 0 updated, 0 unchanged" in page
+    assert "broken.json: not valid JSON" in page
+    job = ImportJob.objects.get(file_name="two.json.gz")
+    assert job_url(job) in page
+    assert client.get("/admin/trials/importjob/add/").status_code == 403
+    assert client.post(f"/admin/trials/importjob/{job.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert ImportJob.objects.count() == 2
+
+
+@pytest.mark.django_db
 class TestAJobsPageWhileItRuns:
     @pytest.fixture
     def job(self, admin_user):

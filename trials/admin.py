@@ -685,4 +685,37 @@ class QuestionAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
         ))
 
 
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Every upload from the import page, for the record: who imported what, when, and what came of it.
+    Read-only: a job is started from the import page and finishes by itself."""
+
+    list_display = ("file_name", "started_at", "started_by", "status", "result")
+    list_filter = ("status",)
+    search_fields = ("file_name", "started_by__username")
+    list_select_related = ("started_by",)
+    date_hierarchy = "started_at"
+
+    @admin.display(description="result")
+    def result(self, job):
+        url = reverse("admin:trials_trial_import_job", args=[job.pk])
+        if job.status == ImportJob.Status.DONE:
+            words = (f"{job.summary.get('created', 0)} created, {job.summary.get('updated', 0)} updated, "
+                     f"{job.summary.get('unchanged', 0)} unchanged")
+        elif job.summary.get("errors"):
+            words = "; ".join(job.summary["errors"])[:200]
+        else:
+            words = "stopped before finishing" if job.stopped else job.get_status_display()
+        return format_html('<a href="{}">{}</a>', url, words)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 from . import admin_fhir  # noqa: E402,F401  (FHIR mapping table)

@@ -6,6 +6,20 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def grant_view(apps, schema_editor):
+    """Admins may look through the imports (a job is never added or changed by hand)."""
+    from django.contrib.auth.management import create_permissions
+
+    config = apps.get_app_config("trials")
+    config.models_module = True
+    create_permissions(config, verbosity=0, apps=apps)
+    config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    admins, _ = Group.objects.get_or_create(name="Admin")
+    admins.permissions.add(Permission.objects.get(content_type__app_label="trials", codename="view_importjob"))
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -30,4 +44,5 @@ class Migration(migrations.Migration):
                 'ordering': ['-started_at', '-pk'],
             },
         ),
+        migrations.RunPython(grant_view, migrations.RunPython.noop),
     ]
