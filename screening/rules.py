@@ -197,10 +197,13 @@ def _typename(value: Any) -> str:
     )
 
 
-def _fmt(n: float | None) -> str:
+def _fmt(n: Any) -> str:
+    """A bound in plain words; describe() also words invalid rules, so anything may come here."""
     if n is None:
         return "…"
-    return str(int(n)) if float(n).is_integer() else str(n)
+    if isinstance(n, float) and math.isfinite(n) and n.is_integer():
+        return str(int(n))
+    return str(n)
 
 
 def describe(rule: Any, catalogue: Mapping[str, QuestionSpec]) -> str:

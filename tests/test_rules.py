@@ -221,6 +221,11 @@ DESCRIBE_CASES = [
     (5, "invalid rule"),
     ({"foo": 1}, "invalid rule"),
     (q("weight_kg", ">", 3), "weight_kg > 3"),  # an unknown question still reads
+    # Invalid bounds still read (the builder words a rule beside its problems) and never crash
+    (q("age", "between", [None, "912943 weeks"]), "Age …–912943 weeks years"),
+    (q("age", "between", [None, []]), "Age …–[] years"),
+    (q("age", "between", [1, 10**400]), f"Age 1–{10**400} years"),
+    (q("bmi", "between", [18.0, float("inf")]), "BMI 18–inf kg/m²"),
 ]
 
 
