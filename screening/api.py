@@ -2,7 +2,7 @@
 
 Body: {"fhir": Bundle} and/or {"answers": {code: value}}, optional "as_of" (YYYY-MM-DD, default
 today) and "trials" (NCT ids, default all), and "save": true with a pseudonymous "patient_ref" to
-store a screening. The answer is `screen --format json`'s JSON (screening.report.to_json).
+store a screening. The answer is `screen --format json`'s JSON (eligibility.report.to_json).
 
 Authenticated by the session (CSRF checked as for any form) or by `Authorization: Bearer <key>`
 with an ApiToken (no cookie, so no CSRF); clinicians only. Errors are JSON {"error": ...}.
@@ -26,10 +26,11 @@ from django.views.decorators.csrf import csrf_exempt
 from prescreen.roles import CLINICIAN, has_role
 from trials.models import CodeMapping, Trial, catalogue
 
-from . import openapi, report
-from .answers import consistency_errors, parse_answers, to_json
-from .engine import evaluate
-from .fhir import FhirError, answers_from_bundle, overlay
+from eligibility import report
+from . import openapi
+from eligibility.answers import consistency_errors, parse_answers, to_json
+from eligibility.engine import evaluate
+from eligibility.fhir import FhirError, answers_from_bundle, overlay
 from .forms import NewScreeningForm
 from .models import ApiToken, Screening
 

@@ -16,10 +16,10 @@ from prescreen.roles import ADMIN, COORDINATOR, has_role, role_required
 from trials.models import Trial, catalogue
 
 from .candidate_forms import QueueFilterForm, StatusForm, VerifyForm
-from .engine import evaluate
+from eligibility.engine import evaluate
 from .models import Conflict, Referral, ReferralView, Verification
-from .report import VERDICT_WORDS
-from .verification import apply_verifications
+from eligibility.report import VERDICT_WORDS
+from eligibility.verification import apply_verifications
 
 
 def _visible(request):

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from trials.models import Question, Trial
 
-from . import units
-from .answers import check_range, consistency_errors
-from .engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER
+from eligibility import units
+from eligibility.answers import check_range, consistency_errors
+from eligibility.engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER
 
 # Patterns that look like real identifiers: long digit runs (record or national numbers), e-mail
 # addresses and phone numbers. A pseudonymous reference is enough to screen.

@@ -10,9 +10,9 @@ from simple_history.models import HistoricalRecords
 
 from trials.models import Trial
 
-from . import report
-from .answers import parse_answers
-from .engine import Verdict, evaluate
+from eligibility import report
+from eligibility.answers import parse_answers
+from eligibility.engine import Verdict, evaluate
 
 
 class ScreeningQuerySet(models.QuerySet):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from .engine import BOOLEAN, CHOICE, DATE, EXCLUSION, INCLUSION, MULTI, NUMBER, Outcome, QuestionSpec, Verdict
+from eligibility.engine import BOOLEAN, CHOICE, DATE, EXCLUSION, INCLUSION, MULTI, NUMBER, Outcome, QuestionSpec, Verdict
 
 NCT_PATTERN = r"^NCT\d{8}$"
 

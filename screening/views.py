@@ -10,14 +10,14 @@ from django.views.decorators.vary import vary_on_headers
 from prescreen.roles import CLINICIAN, role_required
 from trials.models import CodeMapping, catalogue, questions_for
 
-from . import fhir
+from eligibility import fhir
 
-from .answers import to_json
-from .engine import Verdict
+from eligibility.answers import to_json
+from eligibility.engine import Verdict
 from .forms import NewScreeningForm, QuestionnaireForm, ReferralForm, initial_from_answers
 from .models import Referral, Screening, Snapshot
-from .panel import build_panel
-from .report import VERDICT_WORDS
+from eligibility.panel import build_panel
+from eligibility.report import VERDICT_WORDS
 
 
 @role_required(CLINICIAN)

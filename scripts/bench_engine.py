@@ -1,6 +1,6 @@
 """Benchmark: screen one patient against 10,000 generated trials x 15 criteria.
 
-Not a test. Compiles the catalogue once (screening.compiled), then times the verdict pass for a
+Not a test. Compiles the catalogue once (eligibility.compiled), then times the verdict pass for a
 few patients and prints p50/p95/max, times the full explanations (engine.evaluate) for the 20
 trials a results page shows, and checks once that the verdicts equal the interpretive engine's.
 
@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from screening import engine  # noqa: E402
-from screening.compiled import compile_catalogue  # noqa: E402
-from screening.engine import EXCLUSION, INCLUSION, CriterionSpec, QuestionSpec, TrialRules, Verdict  # noqa: E402
+from eligibility import engine  # noqa: E402
+from eligibility.compiled import compile_catalogue  # noqa: E402
+from eligibility.engine import EXCLUSION, INCLUSION, CriterionSpec, QuestionSpec, TrialRules, Verdict  # noqa: E402
 
 AS_OF = date(2024, 6, 1)
 CRITERIA_PER_TRIAL = 15

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from screening.engine import QuestionSpec  # noqa: E402
+from eligibility.engine import QuestionSpec  # noqa: E402
 from trials.ctgov import draft_rule, split_eligibility, score_drafts  # noqa: E402
 
 LABELS = ROOT / "tests" / "data" / "ctgov_labels.json"

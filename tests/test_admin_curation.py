@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from screening.engine import QuestionSpec
+from eligibility.engine import QuestionSpec
 from trials import rule_builder as rb
 
 SEED = Path(__file__).resolve().parent.parent / "trials" / "seed"

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 import pytest
 
-from screening.answers import AnswerError, parse_answers, to_json
+from eligibility.answers import AnswerError, parse_answers, to_json
 from tests.test_engine import CATALOGUE
 
 AS_OF = date(2026, 11, 21)

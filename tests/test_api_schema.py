@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 
 from screening import openapi
-from screening.engine import QuestionSpec
+from eligibility.engine import QuestionSpec
 from screening.models import ApiToken
 from tests.test_api import AS_OF, alice, alice_key, bearer, post  # noqa: F401  (alice, alice_key: fixtures)
 from tests.test_engine import CATALOGUE

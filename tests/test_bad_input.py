@@ -16,9 +16,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from screening.answers import parse_answers
+from eligibility.answers import parse_answers
 from screening.models import Referral, Screening, Snapshot, Verification
-from screening.rules import validate_rule
+from eligibility.rules import validate_rule
 from tests.test_admin_curation import BMI, CATALOGUE, SEED, change_url, cond, criterion, page_form
 from tests.test_candidates import refer
 from tests.test_screening_views import BASE

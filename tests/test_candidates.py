@@ -6,7 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from screening.engine import Verdict
+from eligibility.engine import Verdict
 from screening.models import Conflict, Referral, ReferralView, Screening, Verification
 from tests.conftest import make_user
 from tests.test_screening_views import BASE

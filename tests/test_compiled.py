@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from screening import engine
-from screening.compiled import compile_catalogue
-from screening.engine import (
+from eligibility import engine
+from eligibility.compiled import compile_catalogue
+from eligibility.engine import (
     BOOLEAN,
     CHOICE,
     DATE,

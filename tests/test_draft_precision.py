@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from screening.rules import validate_rule
+from eligibility.rules import validate_rule
 from tests.test_engine import seed_catalogue
 from trials.ctgov import draft_rule, score_drafts
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from screening.engine import (
+from eligibility.engine import (
     BOOLEAN,
     EXCLUSION,
     INCLUSION,
@@ -718,7 +718,7 @@ def test_it_changes_a_rule_on_age_once_the_date_of_birth_is_given():
 
 
 def test_it_screens_a_broken_rule_as_needs_review_instead_of_failing():
-    from screening.engine import CriterionSpec, Outcome, TrialRules, Verdict, evaluate
+    from eligibility.engine import CriterionSpec, Outcome, TrialRules, Verdict, evaluate
 
     trial = TrialRules("NCT00000001", "t", (
         CriterionSpec("1", "exclusion", "broken", {"q": "bmi", "op": "~~", "value": 1}),

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from screening.answers import consistency_errors, parse_answers, to_json
-from screening.engine import (
+from eligibility.answers import consistency_errors, parse_answers, to_json
+from eligibility.engine import (
     EXCLUSION,
     INCLUSION,
     CriterionSpec,
@@ -24,7 +24,7 @@ from screening.engine import (
     referenced_questions,
     shift,
 )
-from screening.rules import COMPARISONS, OPERATORS, describe, validate_rule
+from eligibility.rules import COMPARISONS, OPERATORS, describe, validate_rule
 from tests.test_engine import seed_catalogue
 
 CODES = (

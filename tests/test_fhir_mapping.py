@@ -1,4 +1,4 @@
-"""FHIR R4 Bundle → answers with provenance (screening.fhir). Pure: the mapping table and the catalogue
+"""FHIR R4 Bundle → answers with provenance (eligibility.fhir). Pure: the mapping table and the catalogue
 are read from the seed files, no database; the last class checks the table's model and seed loader."""
 
 import csv
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 
-from screening.engine import QuestionSpec, derive
-from screening.fhir import (
+from eligibility.engine import QuestionSpec, derive
+from eligibility.fhir import (
     ICD10CM, LOINC, SNOMED, CodeRule, FhirError, answers_from_bundle, load_bundle, overlay, rules_from_rows, seed_rules,
 )
 from tests.conftest import shared_data

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from screening.rules import Problem, describe, validate_rule
+from eligibility.rules import Problem, describe, validate_rule
 from tests.test_engine import CATALOGUE, QUESTIONS_JSON, q
 
 SEED_DIR = QUESTIONS_JSON.parent

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from django.core.management import call_command
 
-from screening.engine import Outcome, Verdict, evaluate
+from eligibility.engine import Outcome, Verdict, evaluate
 from trials.models import Criterion, Question, Trial, catalogue
 from trials.seed import SEED_DIR
 
@@ -35,7 +35,7 @@ ELIGIBLE_FOR_BOTH = {
 
 
 def screen(nct_id, answers):
-    from screening.answers import parse_answers
+    from eligibility.answers import parse_answers
 
     questions = catalogue()
     clean, errors = parse_answers(answers, questions, AS_OF)
@@ -91,7 +91,7 @@ class TestSeedLoading:
         assert Question.objects.count() == len(json.loads((SEED_DIR / "questions.json").read_text()))
 
     def test_it_keeps_the_seed_json_rules_valid(self):
-        from screening.rules import validate_rule
+        from eligibility.rules import validate_rule
 
         for nct_id in ("NCT01219465", "NCT03835312"):
             data = json.loads((SEED_DIR / f"{nct_id}.json").read_text())

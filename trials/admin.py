@@ -22,10 +22,11 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
-from screening import engine
-from screening.rules import describe, validate_rule
+from eligibility import engine
+from eligibility.rules import describe, validate_rule
 
-from . import ctgov, jsontext, rule_builder
+from eligibility import jsontext
+from . import ctgov, rule_builder
 from .models import Criterion, ExamplePatient, ImportJob, Question, Trial, catalogue
 
 ADMIN_CSS = {"all": ["css/admin.css"]}

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from screening.fhir import SYSTEM_NAMES
+from eligibility.fhir import SYSTEM_NAMES
 
 from .models import CodeMapping
 

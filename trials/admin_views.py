@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from . import rule_builder
 from .admin import _one_page, _questions, _rendered, builder_context, rule_state
 from .models import Criterion
-from screening.rules import describe
+from eligibility.rules import describe
 
 
 def rule_builder_view(model_admin, request):

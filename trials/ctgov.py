@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from screening.engine import EXCLUSION, INCLUSION, QuestionSpec
-from screening.rules import validate_rule
+from eligibility.engine import EXCLUSION, INCLUSION, QuestionSpec
+from eligibility.rules import validate_rule
 
 from . import ctgov_legacy
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from screening.fhir import seed_rules
+from eligibility.fhir import seed_rules
 
 from .models import CodeMapping, Question
 

@@ -11,8 +11,8 @@ from django.dispatch import receiver
 from django.db.models import F
 from simple_history.models import HistoricalRecords
 
-from screening import engine
-from screening.rules import validate_rule
+from eligibility import engine
+from eligibility.rules import validate_rule
 
 nct_validator = RegexValidator(r"^NCT\d{8}$", "An NCT id is 'NCT' followed by 8 digits, e.g. NCT01219465.", "invalid_nct")
 
@@ -280,12 +280,12 @@ def questions_for(trial_rules) -> list[Question]:
 
 # --------------------------------------------------------------------------------------------
 # FHIR mapping table (issue 6). Imported here, with the model it serves, rather than at the top.
-from screening import fhir  # noqa: E402
+from eligibility import fhir  # noqa: E402
 
 
 class CodeMappingQuerySet(models.QuerySet):
     def table(self) -> list[fhir.CodeRule]:
-        """The mapping as plain data for screening.fhir.answers_from_bundle."""
+        """The mapping as plain data for eligibility.fhir.answers_from_bundle."""
         return [m.rule() for m in self.select_related("question")]
 
 
@@ -367,7 +367,7 @@ from dataclasses import dataclass  # noqa: E402
 
 from django.utils import timezone  # noqa: E402
 
-from screening.answers import parse_answers  # noqa: E402
+from eligibility.answers import parse_answers  # noqa: E402
 
 
 def _acting_user(instance=None):

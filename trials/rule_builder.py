@@ -25,10 +25,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from screening.engine import BOOLEAN, CHOICE, DATE, DURATION_UNITS, MULTI, NUMBER, QuestionSpec
-from screening.rules import COMPARISONS, OPERATORS_BY_TYPE, Problem, describe, validate_rule
+from eligibility.engine import BOOLEAN, CHOICE, DATE, DURATION_UNITS, MULTI, NUMBER, QuestionSpec
+from eligibility.rules import COMPARISONS, OPERATORS_BY_TYPE, Problem, describe, validate_rule
 
-from . import jsontext
+from eligibility import jsontext
 
 ROOT = "rb"
 ALL, ANY, AT_LEAST, NOT, COND, NONE = "all", "any", "at_least", "not", "cond", "none"

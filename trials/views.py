@@ -1,6 +1,6 @@
 from django.shortcuts import get_object_or_404, render
 
-from screening.rules import describe
+from eligibility.rules import describe
 
 from .models import Trial, catalogue
 

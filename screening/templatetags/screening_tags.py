@@ -1,6 +1,6 @@
 from django import template
 
-from screening.engine import Outcome, Verdict
+from eligibility.engine import Outcome, Verdict
 
 register = template.Library()
 

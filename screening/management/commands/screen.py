@@ -5,10 +5,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from screening import report
-from screening.answers import consistency_errors, parse_answers
-from screening.engine import evaluate
-from screening.fhir import FhirError, answers_from_bundle, load_bundle, overlay
+from eligibility import report
+from eligibility.answers import consistency_errors, parse_answers
+from eligibility.engine import evaluate
+from eligibility.fhir import FhirError, answers_from_bundle, load_bundle, overlay
 from trials.models import CodeMapping, Trial, catalogue
 
 
