@@ -4,15 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast migrate seed bench check clean
+.PHONY: install lock run test test-fast migrate seed bench check lint clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements.lock pins (with hashes), then the project itself without resolving again.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Re-pin after changing dependencies in pyproject.toml (needs pip-tools: `$(BIN)/pip install pip-tools`).
+lock:
+	$(BIN)/pip-compile --quiet --extra test --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --no-emit-trusted-host -o requirements.lock pyproject.toml
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -29,7 +35,11 @@ run: seed
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Lint and format (ruff), types of the pure core (mypy), Django's checks, and the production settings.
 check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy eligibility
 	$(BIN)/python manage.py check
 	DEBUG=0 SECRET_KEY=check-deploy-$$(date +%s)-a-long-random-enough-secret-value ALLOWED_HOSTS=prescreen.example \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
