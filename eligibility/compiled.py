@@ -51,6 +51,7 @@ from .engine import (
     parse_duration,
     shift,
 )
+from .nodes import AllOf, AnyOf, AtLeast, Condition, Not, Rule
 
 NOT_MET, UNKNOWN, MET = 0, 1, 2
 CODES = {Outcome.NOT_MET: NOT_MET, Outcome.UNKNOWN: UNKNOWN, Outcome.MET: MET, Outcome.NEEDS_REVIEW: UNKNOWN}
@@ -79,7 +80,7 @@ class CompiledCatalogue:
     catalogue: Mapping[str, QuestionSpec]
     _size: int  # nodes: 3 constants, then leaves, then logic nodes level by level
     _groups: tuple[_Leaves, ...]
-    _opaque: tuple[tuple[int, Any], ...]  # (node, rule) left to the engine on every call
+    _opaque: tuple[tuple[int, Rule], ...]  # (node, rule) left to the engine on every call
     _levels: tuple[_Level, ...]
     _criteria: np.ndarray  # node per criterion, trial after trial, in the patient's favour
     _starts: np.ndarray  # first criterion of each trial
@@ -150,7 +151,7 @@ def compile_catalogue(
     return builder.finish(trials, catalogue, per_trial)
 
 
-def _engine_code(rule: Any, ctx: Context) -> int:
+def _engine_code(rule: Rule, ctx: Context) -> int:
     # The engine's own evaluator for one rule (engine.py could expose it as a public evaluate_rule).
     return CODES[engine._node(rule, ctx).outcome]
 
@@ -276,21 +277,19 @@ class _Leaves:
         return out
 
 
-def _leaf_group(rule: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec]) -> tuple[tuple, Any]:
+def _leaf_group(rule: Condition, catalogue: Mapping[str, QuestionSpec]) -> tuple[tuple, Any]:
     """(group key, payload) of a comparison; raises _Unsure when only the engine can decide it."""
-    q, op = rule["q"], rule["op"]
-    if not isinstance(q, str):
-        raise _Unsure
+    q, op = rule.q, rule.op
     if op in ("answered", "not_answered"):
         return (op, q), None  # the value is ignored: all such leaves on q are the same leaf
     if op == "age_between":
-        bounds = rule.get("value") or {}
+        bounds = rule.value or {}
         low = parse_duration(bounds["min"]) if bounds.get("min") else None
         high = parse_duration(bounds["max"]) if bounds.get("max") else None
         if any(d and d.amount > _EXACT_INT for d in (low, high)):
             raise _Unsure
         return (op, None), (low, high)
-    target = rule.get("value")
+    target = rule.value
     if op in ("=", "!="):
         hash(target)
         if not target == target:
@@ -404,35 +403,30 @@ class _Builder:
             self.ids[key] = len(self.nodes) - 1
         return len(self.nodes) - 1
 
-    def rule(self, rule: Any) -> int:
+    def rule(self, rule: Rule) -> int:
         try:
             return self._rule(rule)
         except Exception:
-            # A malformed node: the engine evaluates it on each call and raises what it raises.
+            # A node the arrays cannot hold: the engine evaluates it on each call and raises what it raises.
             return self.add(None, ("opaque", rule))
 
-    def _rule(self, rule: Any) -> int:
-        # Same order of keys as engine._node, so a node with two keys means the same thing.
-        if not isinstance(rule, Mapping):
-            raise RuleError("not a rule")
-        if "q" in rule:
+    def _rule(self, rule: Rule) -> int:
+        if isinstance(rule, Condition):
             try:
                 key, payload = _leaf_group(rule, self.catalogue)
             except Exception:
                 return self.add(None, ("opaque", rule))
             return self.add(("leaf", key, payload), ("leaf", key, payload, rule))
-        if "not" in rule:
-            return self.negate(self.rule(rule["not"]))
-        if "all" in rule:
-            len(rule["all"])  # the engine takes its length too
-            children = [self.rule(child) for child in rule["all"]]
-            return self.group(len(children), children)
-        if "any" in rule:
-            return self.group(1, [self.rule(child) for child in rule["any"]])
-        if "at_least" in rule:
-            need = int(rule["at_least"])
-            return self.group(need, [self.rule(child) for child in rule["of"]])
-        raise RuleError("unknown rule node")
+        if isinstance(rule, Not):
+            return self.negate(self.rule(rule.child))
+        if isinstance(rule, AllOf):
+            return self.group(len(rule.children), [self.rule(child) for child in rule.children])
+        if isinstance(rule, AnyOf):
+            return self.group(1, [self.rule(child) for child in rule.children])
+        if isinstance(rule, AtLeast):
+            return self.group(rule.n, [self.rule(child) for child in rule.children])
+        # Malformed: the engine raises RuleError for it.
+        raise RuleError("not a rule")
 
     def group(self, need: int, children: list[int]) -> int:
         n = len(children)
