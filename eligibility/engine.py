@@ -23,7 +23,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, TypeGuard
 
 from .nodes import AllOf, AnyOf, AtLeast, Condition, Malformed, Node, Not, Rule, as_rule, read_rule, walk
 from .vocabulary import EXCLUSION, INCLUSION, Outcome, Verdict, format_number, is_against, is_satisfied
@@ -257,7 +257,7 @@ def derive(answers: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], fro
     return full, frozenset(derived)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -502,7 +502,8 @@ def _age_between(rule: Condition, ctx: Context, spec: QuestionSpec) -> _Eval:
             f"Age {format_number(age)} years ({source}) is not precise enough for {limits}: enter the date of birth",
             ("date_of_birth",),
         )
-    unit = (high or low).unit if (high or low) else "years"
+    limit = high or low
+    unit = limit.unit if limit else "years"
     met_until = None
     if high and isinstance(dob, date):
         # Eligible until the day before the patient completes max + 1 units.

@@ -111,7 +111,7 @@ class Node:
         return hash((type(self).__name__, self._fields()))
 
     def __getitem__(self, key: str) -> Any:
-        return to_json(self)[key]  # type: ignore[arg-type, index]
+        return to_json(self)[key]  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, eq=False)

@@ -79,7 +79,7 @@ def parse_rule(raw: Any, catalogue: Mapping[str, QuestionSpec]) -> Rule:
 def validate_rule(rule: Any, catalogue: Mapping[str, QuestionSpec]) -> list[Problem]:
     """Every problem in `rule` (JSON, or nodes), or an empty list if the engine can evaluate it."""
     problems: list[Problem] = []
-    raw = to_json(rule) if isinstance(rule, Node) else rule
+    raw = to_json(rule) if isinstance(rule, Node) else rule  # type: ignore[arg-type]  # every Node is a Rule
     read_rule(raw, problems, _checker(catalogue))
     return problems
 
@@ -130,7 +130,7 @@ def _check_leaf(node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], 
         if not isinstance(value, bool):
             problems.append(Problem("bad_value", f"{code!r} is yes/no: value must be true or false, got {value!r}", path))
     elif spec.type == NUMBER:
-        numbers = value if op == "between" else [value]
+        numbers: Any = value if op == "between" else [value]  # JSON: checked one by one below
         if op == "between" and (not isinstance(value, list) or len(value) != 2):
             problems.append(Problem("bad_value", "'between' needs [low, high]", path))
             return
@@ -150,15 +150,15 @@ def _check_leaf(node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], 
         if problem:
             problems.append(Problem("bad_duration", problem, path))
     elif spec.type in (CHOICE, MULTI):
-        allowed = {k for k, _ in spec.choices}
-        values = value if op in ("in", "not_in") else [value]
+        choices = {k for k, _ in spec.choices}
+        values: Any = value if op in ("in", "not_in") else [value]
         if op in ("in", "not_in") and (not isinstance(value, list) or not value):
             problems.append(Problem("bad_value", f"{op!r} needs a non-empty list of choices", path))
             return
         for v in values:
-            if not isinstance(v, str) or v not in allowed:  # a list or object here is not a choice either
+            if not isinstance(v, str) or v not in choices:  # a list or object here is not a choice either
                 problems.append(Problem(
-                    "unknown_choice", f"{v!r} is not a choice of {code!r} (choices: {', '.join(sorted(allowed))})", path,
+                    "unknown_choice", f"{v!r} is not a choice of {code!r} (choices: {', '.join(sorted(choices))})", path,
                 ))
 
 

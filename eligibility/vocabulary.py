@@ -59,9 +59,10 @@ OPERATOR_WORDS = {
     "within": "less than", "before": "at least", "age_between": "age",
 }
 
-# A ClinicalTrials.gov id: "NCT" and 8 digits. Anchored; the URL converter uses NCT_DIGITS unanchored.
-NCT_DIGITS = r"NCT[0-9]{8}"
-NCT_PATTERN = rf"^{NCT_DIGITS}$"
+# A ClinicalTrials.gov id: "NCT" and 8 digits. The pattern is the one the Trial model's validator has had since
+# its first migration (changing the text would need a new one); NCT_DIGITS is it unanchored, for URL routes.
+NCT_PATTERN = r"^NCT\d{8}$"
+NCT_DIGITS = NCT_PATTERN.removeprefix("^").removesuffix("$")
 NCT_RE = re.compile(NCT_PATTERN)
 NCT_MESSAGE = "An NCT id is 'NCT' followed by 8 digits, e.g. NCT01219465."
 
