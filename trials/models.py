@@ -14,7 +14,7 @@ from simple_history.models import HistoricalRecords
 from eligibility import engine
 from eligibility.nodes import read_rule
 from eligibility.rules import validate_rule
-from eligibility.vocabulary import NCT_MESSAGE, NCT_PATTERN
+from eligibility.vocabulary import NCT_MESSAGE, NCT_PATTERN, VERDICT_WORDS
 
 nct_validator = RegexValidator(NCT_PATTERN, NCT_MESSAGE, "invalid_nct")
 
@@ -457,9 +457,9 @@ class ExamplePatient(models.Model):
     """A made-up patient with the verdict curators expect: a unit test for a trial's rules."""
 
     class Verdict(models.TextChoices):
-        ELIGIBLE = engine.Verdict.ELIGIBLE, "Likely eligible"
-        INELIGIBLE = engine.Verdict.INELIGIBLE, "Not eligible"
-        UNDETERMINED = engine.Verdict.UNDETERMINED, "Needs more information"
+        ELIGIBLE = engine.Verdict.ELIGIBLE, VERDICT_WORDS[engine.Verdict.ELIGIBLE]
+        INELIGIBLE = engine.Verdict.INELIGIBLE, VERDICT_WORDS[engine.Verdict.INELIGIBLE]
+        UNDETERMINED = engine.Verdict.UNDETERMINED, VERDICT_WORDS[engine.Verdict.UNDETERMINED]
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="examples")
     name = models.CharField(max_length=120)
