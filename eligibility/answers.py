@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any, Mapping
 
 from .engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER, QuestionSpec, completed_years
+from .vocabulary import format_number
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def consistency_errors(answers: Mapping[str, Any], catalogue: Mapping[str, Quest
         years = completed_years(dob, as_of)
         if math.floor(age) != years:  # an entered age counts as completed years
             errors.append(AnswerError("age", (
-                f"age {_fmt(age)} years does not match the date of birth {dob.isoformat()} ({years} years on "
+                f"age {format_number(age)} years does not match the date of birth {dob.isoformat()} ({years} years on "
                 f"{as_of.isoformat()}): correct one of them, or leave the age empty")))
     for code, value in answers.items():
         spec = catalogue.get(code)
@@ -127,14 +128,8 @@ def check_range(spec: QuestionSpec, value: float) -> None:
     if (low is not None and value < low) or (high is not None and value > high):
         unit = f" {spec.unit}" if spec.unit else ""
         raise ValueError(
-            f"{_fmt(value)}{unit} is not a plausible {spec.name} (expected {_fmt(low)}–{_fmt(high)}{unit})"
+            f"{format_number(value)}{unit} is not a plausible {spec.name} (expected {format_number(low)}–{format_number(high)}{unit})"
         )
-
-
-def _fmt(n: float | None) -> str:
-    if n is None:
-        return "…"
-    return str(int(n)) if float(n).is_integer() else f"{n:g}"
 
 
 def to_json(answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, TypeGuard
 
 import numpy as np
 
@@ -51,6 +51,7 @@ from .engine import (
     parse_duration,
     shift,
 )
+from .nodes import AllOf, AnyOf, AtLeast, Condition, Not, Rule
 
 NOT_MET, UNKNOWN, MET = 0, 1, 2
 CODES = {Outcome.NOT_MET: NOT_MET, Outcome.UNKNOWN: UNKNOWN, Outcome.MET: MET, Outcome.NEEDS_REVIEW: UNKNOWN}
@@ -79,7 +80,7 @@ class CompiledCatalogue:
     catalogue: Mapping[str, QuestionSpec]
     _size: int  # nodes: 3 constants, then leaves, then logic nodes level by level
     _groups: tuple[_Leaves, ...]
-    _opaque: tuple[tuple[int, Any], ...]  # (node, rule) left to the engine on every call
+    _opaque: tuple[tuple[int, Rule], ...]  # (node, rule) left to the engine on every call
     _levels: tuple[_Level, ...]
     _criteria: np.ndarray  # node per criterion, trial after trial, in the patient's favour
     _starts: np.ndarray  # first criterion of each trial
@@ -97,6 +98,7 @@ class CompiledCatalogue:
         values[:3] = (NOT_MET, UNKNOWN, MET)
         try:
             for group in self._groups:
+                decided: Any
                 try:
                     decided = group.decide(full, as_of)
                 except Exception:
@@ -150,7 +152,7 @@ def compile_catalogue(
     return builder.finish(trials, catalogue, per_trial)
 
 
-def _engine_code(rule: Any, ctx: Context) -> int:
+def _engine_code(rule: Rule, ctx: Context) -> int:
     # The engine's own evaluator for one rule (engine.py could expose it as a public evaluate_rule).
     return CODES[engine._node(rule, ctx).outcome]
 
@@ -164,7 +166,7 @@ def _exact_float(x: Any) -> float | None:
     return None
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -178,20 +180,22 @@ class _Leaves:
     q: str | None  # None for age_between, which reads date_of_birth or age whatever its "q"
     start: int
     stop: int
-    rules: list  # one rule per leaf, for the engine when an answer is unusual
-    thresholds: np.ndarray | None = None  # <, <=, >, >=: shape (n,); between: (n, 2)
-    index: dict | None = None  # =, !=, in, not_in: value (or choice) -> leaf offsets
+    rules: list[Rule]  # one rule per leaf, for the engine when an answer is unusual
+    # Which of these are set depends on `op` (a tagged union in all but name), hence Any: each operator's
+    # branch of decide() reads only its own.
+    thresholds: Any = None  # <, <=, >, >=: shape (n,); between: (n, 2)
+    index: Any = None  # =, !=, in, not_in: dict of value (or choice) -> leaf offsets
     multi: bool = False  # in/not_in on a multiple-choice question: any chosen value counts
-    in_months: np.ndarray | None = None  # within/before: per leaf, a duration in months (else days)
-    amounts: np.ndarray | None = None  # within/before: the duration in months or in days
-    ages: tuple | None = None  # age_between: low unit, low amount, high unit, high amount (arrays)
+    in_months: Any = None  # within/before: per leaf, a duration in months (else days)
+    amounts: Any = None  # within/before: the duration in months or in days
+    ages: Any = None  # age_between: low unit, low amount, high unit, high amount (arrays)
 
     def decide(self, full: Mapping[str, Any], as_of: date) -> int | np.ndarray:
         """The outcome of every leaf (one code for all, or an int8 array). Raises _Unsure to defer."""
         op, n = self.op, self.stop - self.start
         if op == "age_between":
             return self._age(full, as_of)
-        value = full.get(self.q)
+        value = full.get(self.q) if self.q is not None else None
         if op == "answered":
             return MET if value is not None else NOT_MET
         if op == "not_answered":
@@ -217,8 +221,8 @@ class _Leaves:
             return met.view(np.int8) * np.int8(2)
         if op in ("=", "!=", "in", "not_in"):
             if self.multi and op in ("in", "not_in"):
-                hits = [self.index.get(choice) for choice in value]  # a set intersection, like the engine
-                hits = [h for h in hits if h is not None]
+                found = [self.index.get(choice) for choice in value]  # a set intersection, like the engine
+                hits = [h for h in found if h is not None]
                 hit = np.concatenate(hits) if hits else None
             else:
                 hit = self.index.get(value)  # hashing like set membership; unhashable raises and defers
@@ -260,15 +264,15 @@ class _Leaves:
         # entered in years gives a range (youngest, oldest), and a limit inside it stays unknown.
         dob = full.get("date_of_birth")
         if isinstance(dob, date):
-            youngest = oldest = [completed(dob, as_of, unit) for unit in _AGE_UNITS]
+            young = old = [completed(dob, as_of, unit) for unit in _AGE_UNITS]
         else:
             age = full.get("age")
             if not _is_number(age):
                 return UNKNOWN
             earliest, latest = engine._birth_dates(float(age), as_of)
-            youngest = [completed(latest, as_of, unit) for unit in _AGE_UNITS]
-            oldest = [completed(earliest, as_of, unit) for unit in _AGE_UNITS]
-        youngest, oldest = np.array(youngest, dtype=np.float64), np.array(oldest, dtype=np.float64)
+            young = [completed(latest, as_of, unit) for unit in _AGE_UNITS]
+            old = [completed(earliest, as_of, unit) for unit in _AGE_UNITS]
+        youngest, oldest = np.array(young, dtype=np.float64), np.array(old, dtype=np.float64)
         low_unit, low, high_unit, high = self.ages  # a missing limit is -inf / +inf
         out = np.full(self.stop - self.start, MET, dtype=np.int8)
         out[(youngest[low_unit] < low) | (oldest[high_unit] > high)] = UNKNOWN
@@ -276,21 +280,19 @@ class _Leaves:
         return out
 
 
-def _leaf_group(rule: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec]) -> tuple[tuple, Any]:
+def _leaf_group(rule: Condition, catalogue: Mapping[str, QuestionSpec]) -> tuple[tuple, Any]:
     """(group key, payload) of a comparison; raises _Unsure when only the engine can decide it."""
-    q, op = rule["q"], rule["op"]
-    if not isinstance(q, str):
-        raise _Unsure
+    q, op = rule.q, rule.op
     if op in ("answered", "not_answered"):
         return (op, q), None  # the value is ignored: all such leaves on q are the same leaf
     if op == "age_between":
-        bounds = rule.get("value") or {}
+        bounds = rule.value or {}
         low = parse_duration(bounds["min"]) if bounds.get("min") else None
         high = parse_duration(bounds["max"]) if bounds.get("max") else None
         if any(d and d.amount > _EXACT_INT for d in (low, high)):
             raise _Unsure
         return (op, None), (low, high)
-    target = rule.get("value")
+    target = rule.value
     if op in ("=", "!="):
         hash(target)
         if not target == target:
@@ -302,11 +304,11 @@ def _leaf_group(rule: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec]) 
             raise _Unsure
         return (op, q), limit
     if op == "between":
-        low, high = target
-        low, high = _exact_float(low), _exact_float(high)
-        if low is None or high is None:
+        first, last = target
+        low_limit, high_limit = _exact_float(first), _exact_float(last)
+        if low_limit is None or high_limit is None:
             raise _Unsure
-        return (op, q), (low, high)
+        return (op, q), (low_limit, high_limit)
     if op in ("in", "not_in"):
         spec = catalogue.get(q)
         return (op, q, spec is not None and spec.type == MULTI), frozenset(target)
@@ -404,35 +406,30 @@ class _Builder:
             self.ids[key] = len(self.nodes) - 1
         return len(self.nodes) - 1
 
-    def rule(self, rule: Any) -> int:
+    def rule(self, rule: Rule) -> int:
         try:
             return self._rule(rule)
         except Exception:
-            # A malformed node: the engine evaluates it on each call and raises what it raises.
+            # A node the arrays cannot hold: the engine evaluates it on each call and raises what it raises.
             return self.add(None, ("opaque", rule))
 
-    def _rule(self, rule: Any) -> int:
-        # Same order of keys as engine._node, so a node with two keys means the same thing.
-        if not isinstance(rule, Mapping):
-            raise RuleError("not a rule")
-        if "q" in rule:
+    def _rule(self, rule: Rule) -> int:
+        if isinstance(rule, Condition):
             try:
                 key, payload = _leaf_group(rule, self.catalogue)
             except Exception:
                 return self.add(None, ("opaque", rule))
             return self.add(("leaf", key, payload), ("leaf", key, payload, rule))
-        if "not" in rule:
-            return self.negate(self.rule(rule["not"]))
-        if "all" in rule:
-            len(rule["all"])  # the engine takes its length too
-            children = [self.rule(child) for child in rule["all"]]
-            return self.group(len(children), children)
-        if "any" in rule:
-            return self.group(1, [self.rule(child) for child in rule["any"]])
-        if "at_least" in rule:
-            need = int(rule["at_least"])
-            return self.group(need, [self.rule(child) for child in rule["of"]])
-        raise RuleError("unknown rule node")
+        if isinstance(rule, Not):
+            return self.negate(self.rule(rule.child))
+        if isinstance(rule, AllOf):
+            return self.group(len(rule.children), [self.rule(child) for child in rule.children])
+        if isinstance(rule, AnyOf):
+            return self.group(1, [self.rule(child) for child in rule.children])
+        if isinstance(rule, AtLeast):
+            return self.group(rule.n, [self.rule(child) for child in rule.children])
+        # Malformed: the engine raises RuleError for it.
+        raise RuleError("not a rule")
 
     def group(self, need: int, children: list[int]) -> int:
         n = len(children)

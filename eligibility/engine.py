@@ -23,25 +23,12 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from enum import StrEnum
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, TypeGuard
 
+from .nodes import AllOf, AnyOf, AtLeast, Condition, Malformed, Node, Not, Rule, as_rule, read_rule, walk
+from .vocabulary import EXCLUSION, INCLUSION, Outcome, Verdict, format_number, is_against, is_satisfied
 
-class Outcome(StrEnum):
-    MET = "met"
-    NOT_MET = "not_met"
-    UNKNOWN = "unknown"
-    NEEDS_REVIEW = "needs_review"
-
-
-class Verdict(StrEnum):
-    ELIGIBLE = "eligible"
-    INELIGIBLE = "ineligible"
-    UNDETERMINED = "undetermined"
-
-
-INCLUSION = "inclusion"
-EXCLUSION = "exclusion"
+__all__ = ["EXCLUSION", "INCLUSION", "Outcome", "Verdict"]  # also the engine's words, as they always were
 
 # Question types
 BOOLEAN = "boolean"
@@ -81,7 +68,13 @@ class CriterionSpec:
     key: str  # stable id within the trial (the database pk as text)
     kind: str  # inclusion / exclusion
     text: str
-    rule: Any = None  # None: needs review
+    rule: Rule | None = None  # None: needs review
+
+    def __post_init__(self) -> None:
+        # Callers that still hold a rule's JSON (scripts, tests, examples) may pass it: it is read into nodes
+        # here, once, so that every consumer walks nodes. Reading never fails (see nodes.read_rule).
+        if self.rule is not None and not isinstance(self.rule, Node):
+            object.__setattr__(self, "rule", read_rule(self.rule))
 
 
 @dataclass(frozen=True)
@@ -108,16 +101,12 @@ class CriterionResult:
     @property
     def against(self) -> bool:
         """True when this criterion rules the patient out."""
-        if self.kind == EXCLUSION:
-            return self.outcome == Outcome.MET
-        return self.outcome == Outcome.NOT_MET
+        return is_against(self.kind, self.outcome)
 
     @property
     def satisfied(self) -> bool:
         """True when this criterion is settled in the patient's favour."""
-        if self.kind == EXCLUSION:
-            return self.outcome == Outcome.NOT_MET
-        return self.outcome == Outcome.MET
+        return is_satisfied(self.kind, self.outcome)
 
 
 @dataclass(frozen=True)
@@ -268,7 +257,7 @@ def derive(answers: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], fro
     return full, frozenset(derived)
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -293,16 +282,8 @@ class Context:
     derived: frozenset[str] = field(default_factory=frozenset)
 
 
-def _fmt_number(value: float) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
 def _with_unit(value: Any, unit: str) -> str:
-    text = _fmt_number(value) if _is_number(value) else str(value)
+    text = format_number(value) if _is_number(value) else str(value)
     return f"{text} {unit}" if unit else text
 
 
@@ -330,16 +311,16 @@ def _describe_value(spec: QuestionSpec, value: Any) -> str:
 _AGE_COMPARISONS = frozenset(("=", "!=", "<", "<=", ">", ">=", "between"))
 
 
-def _leaf(rule: Mapping[str, Any], ctx: Context) -> _Eval:
+def _leaf(rule: Condition, ctx: Context) -> _Eval:
     result = _leaf_today(rule, ctx)
-    if rule["q"] == "age" and rule["op"] in _AGE_COMPARISONS and result.outcome in (Outcome.MET, Outcome.NOT_MET):
+    if rule.q == "age" and rule.op in _AGE_COMPARISONS and result.outcome in (Outcome.MET, Outcome.NOT_MET):
         until = _age_holds_until(rule, ctx, result.outcome)
         if until is not None:
             result = replace(result, met_until=until)
     return result
 
 
-def _age_holds_until(rule: Mapping[str, Any], ctx: Context, outcome: Outcome) -> date | None:
+def _age_holds_until(rule: Condition, ctx: Context, outcome: Outcome) -> date | None:
     """For a comparison on the age a date of birth gives: the day before the birthday that changes the outcome
     (None when no birthday does, or the age does not come from a date of birth)."""
     dob, age = ctx.answers.get("date_of_birth"), ctx.answers.get("age")
@@ -352,9 +333,9 @@ def _age_holds_until(rule: Mapping[str, Any], ctx: Context, outcome: Outcome) ->
     return None
 
 
-def _leaf_today(rule: Mapping[str, Any], ctx: Context) -> _Eval:
-    code = rule["q"]
-    op = rule["op"]
+def _leaf_today(rule: Condition, ctx: Context) -> _Eval:
+    code = rule.q
+    op = rule.op
     spec = _question(ctx, code)
     value = ctx.answers.get(code)
     name = spec.name
@@ -374,7 +355,7 @@ def _leaf_today(rule: Mapping[str, Any], ctx: Context) -> _Eval:
     if value is None:
         return _Eval(Outcome.UNKNOWN, "missing", f"{name} is not answered yet", (code,))
 
-    target = rule.get("value")
+    target = rule.value
     shown = _describe_value(spec, value)
     derived = " (calculated)" if code in ctx.derived else ""
 
@@ -388,7 +369,7 @@ def _leaf_today(rule: Mapping[str, Any], ctx: Context) -> _Eval:
         return _Eval(Outcome.MET if met else Outcome.NOT_MET, "equal" if equal else "not_equal", text)
 
     if op in ("<", "<=", ">", ">="):
-        limit = _fmt_number(target)
+        limit = format_number(target)
         if value > target:
             position, words = ("above_max" if op[0] == ">" else "above_min"), f"is above {limit}"
         elif value < target:
@@ -401,12 +382,12 @@ def _leaf_today(rule: Mapping[str, Any], ctx: Context) -> _Eval:
     if op == "between":
         low, high = target
         if value < low:
-            return _Eval(Outcome.NOT_MET, "below_range", f"{name} {shown}{derived} is below {_fmt_number(low)}")
+            return _Eval(Outcome.NOT_MET, "below_range", f"{name} {shown}{derived} is below {format_number(low)}")
         if value > high:
-            return _Eval(Outcome.NOT_MET, "above_range", f"{name} {shown}{derived} is above {_fmt_number(high)}")
+            return _Eval(Outcome.NOT_MET, "above_range", f"{name} {shown}{derived} is above {format_number(high)}")
         return _Eval(
             Outcome.MET, "in_range",
-            f"{name} {shown}{derived} is between {_fmt_number(low)} and {_fmt_number(high)}",
+            f"{name} {shown}{derived} is between {format_number(low)} and {format_number(high)}",
         )
 
     if op in ("in", "not_in"):
@@ -467,8 +448,8 @@ def _elapsed_words(start: date, end: date, unit: str) -> str:
     return f"{amount} {unit if amount != 1 else unit[:-1]}"
 
 
-def _age_between(rule: Mapping[str, Any], ctx: Context, spec: QuestionSpec) -> _Eval:
-    bounds = rule.get("value") or {}
+def _age_between(rule: Condition, ctx: Context, spec: QuestionSpec) -> _Eval:
+    bounds = rule.value or {}
     low = parse_duration(bounds["min"]) if bounds.get("min") else None
     high = parse_duration(bounds["max"]) if bounds.get("max") else None
     limits = " to ".join(filter(None, [str(low) if low else None, str(high) if high else None]))
@@ -518,10 +499,11 @@ def _age_between(rule: Mapping[str, Any], ctx: Context, spec: QuestionSpec) -> _
         # Only an entered age gets here (a date of birth gives one exact age).
         return _Eval(
             Outcome.UNKNOWN, "missing",
-            f"Age {_fmt_number(age)} years ({source}) is not precise enough for {limits}: enter the date of birth",
+            f"Age {format_number(age)} years ({source}) is not precise enough for {limits}: enter the date of birth",
             ("date_of_birth",),
         )
-    unit = (high or low).unit if (high or low) else "years"
+    limit = high or low
+    unit = limit.unit if limit else "years"
     met_until = None
     if high and isinstance(dob, date):
         # Eligible until the day before the patient completes max + 1 units.
@@ -551,29 +533,29 @@ def _birth_dates(age: float, as_of: date) -> tuple[date, date]:
 _NEGATE = {Outcome.MET: Outcome.NOT_MET, Outcome.NOT_MET: Outcome.MET, Outcome.UNKNOWN: Outcome.UNKNOWN}
 
 
-def _node(rule: Any, ctx: Context) -> _Eval:
-    if not isinstance(rule, Mapping):
-        raise RuleError(f"a rule must be an object, not {type(rule).__name__}")
-    if "q" in rule:
+def _node(rule: Rule, ctx: Context) -> _Eval:
+    if isinstance(rule, Condition):
         return _leaf(rule, ctx)
-    if "not" in rule:
-        inner = _node(rule["not"], ctx)
+    if isinstance(rule, Not):
+        inner = _node(rule.child, ctx)
         # The negation changes on the day its inner rule changes.
         return _Eval(_NEGATE[inner.outcome], inner.code, _negate_words(inner), inner.missing, inner.met_until)
-    if "all" in rule:
-        return _combine(rule["all"], len(rule["all"]) or 0, ctx, "all")
-    if "any" in rule:
-        return _combine(rule["any"], 1, ctx, "any")
-    if "at_least" in rule:
-        return _combine(rule["of"], int(rule["at_least"]), ctx, "at_least")
-    raise RuleError(f"unknown rule node with keys {sorted(rule)}")
+    if isinstance(rule, AllOf):
+        return _combine(rule.children, len(rule.children), ctx, "all")
+    if isinstance(rule, AnyOf):
+        return _combine(rule.children, 1, ctx, "any")
+    if isinstance(rule, AtLeast):
+        return _combine(rule.children, rule.n, ctx, "at_least")
+    if isinstance(rule, Malformed):
+        raise RuleError(rule.reason)
+    raise RuleError(f"not a rule: {rule!r}")
 
 
 def _negate_words(inner: _Eval) -> str:
     return inner.explanation if inner.outcome == Outcome.UNKNOWN else f"not so: {inner.explanation}"
 
 
-def _combine(children: Iterable[Any], need: int, ctx: Context, kind: str) -> _Eval:
+def _combine(children: Iterable[Rule], need: int, ctx: Context, kind: str) -> _Eval:
     results = [_node(child, ctx) for child in children]
     met = [r for r in results if r.outcome == Outcome.MET]
     unknown = [r for r in results if r.outcome == Outcome.UNKNOWN]
@@ -680,24 +662,13 @@ def evaluate_many(
 
 
 def referenced_questions(rule: Any) -> set[str]:
-    """Question codes a rule reads, including the answers that age and BMI are calculated from."""
+    """Question codes a rule (nodes, or JSON) reads, including the answers that age and BMI are calculated from."""
     found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if not isinstance(node, Mapping):
-            return
-        if "q" in node:
-            found.add(node["q"])
-            if node.get("op") == "age_between":
+    for node in walk(as_rule(rule)):
+        if isinstance(node, Condition):
+            found.add(node.q)
+            if node.op == "age_between":
                 found.add("date_of_birth")
             # Age and BMI are calculated from other answers when not entered directly (see derive).
-            found.update(DERIVED_FROM.get(node["q"], ()))
-            return
-        if "not" in node:
-            walk(node["not"])
-        for key in ("all", "any", "of"):
-            for child in node.get(key, ()) or ():
-                walk(child)
-
-    walk(rule)
+            found.update(DERIVED_FROM.get(node.q, ()))
     return found

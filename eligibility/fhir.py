@@ -29,6 +29,7 @@ from typing import Any, Iterable, Mapping
 from . import units
 from .answers import parse_value
 from .engine import QuestionSpec
+from .vocabulary import format_number
 
 PATIENT = "Patient"
 CONDITION = "Condition"
@@ -325,10 +326,6 @@ def _when(text: Any) -> tuple[date, datetime] | None:
     return day, moment.astimezone(timezone.utc)
 
 
-def _fmt(value: float) -> str:
-    return f"{value:g}"
-
-
 @dataclass
 class _Candidate:
     order: tuple  # larger wins
@@ -424,14 +421,14 @@ class _Reader:
                 continue
             if when[0] > self.as_of:
                 continue  # measured after the reference date
-            quantity = resource.get("valueQuantity")
+            quantity: Any = resource.get("valueQuantity")
             value = quantity.get("value") if isinstance(quantity, dict) else None
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue  # no numeric value (e.g. a dataAbsentReason)
             if quantity.get("comparator"):
                 # "< 0.02 nmol/L" is a bound, not a value: comparing it as 0.02 could decide a criterion wrongly.
                 self.note("comparator", rule.question,
-                          f"{source.describe()} is {quantity['comparator']} {_fmt(value)}, not a measured value")
+                          f"{source.describe()} is {quantity['comparator']} {format_number(value)}, not a measured value")
                 continue
             unit = quantity.get("code") if quantity.get("system") in (None, UCUM) else None
             unit = unit or quantity.get("unit") or rule.default_unit
@@ -449,7 +446,7 @@ class _Reader:
                 self.note("unit", rule.question, f"{source.describe()}: {unit!r} cannot be converted to {canonical}")
                 continue
             if unit and UCUM_UNITS.get(unit, unit) != canonical:
-                source = replace(source, detail=f"{_fmt(value)} {unit} = {_fmt(converted)} {canonical}")
+                source = replace(source, detail=f"{format_number(value)} {unit} = {format_number(converted)} {canonical}")
             self.offer(rule.question, converted, source, index, (when[1].timestamp(), index))
 
     def result(self) -> FhirResult:
@@ -459,7 +456,7 @@ class _Reader:
             answers[question] = best.value
             provenance[question] = best.source
             winners.add(best.index)
-        used, skipped = Counter({PATIENT: 1}), Counter()
+        used, skipped = Counter({PATIENT: 1}), Counter[str]()
         for index, kind in self.mapped.items():
             (used if index in winners else skipped)[kind] += 1
         return FhirResult(answers, provenance, used, skipped, self.ignored, tuple(self.notes))

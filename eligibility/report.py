@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
-from .engine import Outcome, TrialResult, Verdict
+from .engine import Outcome, TrialResult
+from .vocabulary import VERDICT_WORDS
+
+__all__ = ["ICONS", "VERDICT_WORDS", "to_json", "trial_json", "text_table"]
 
 ICONS = {Outcome.MET: "✓", Outcome.NOT_MET: "✗", Outcome.UNKNOWN: "?", Outcome.NEEDS_REVIEW: "!"}
-VERDICT_WORDS = {
-    Verdict.ELIGIBLE: "Likely eligible",
-    Verdict.INELIGIBLE: "Not eligible",
-    Verdict.UNDETERMINED: "Needs more information",
-}
 
 
 def to_json(results: Iterable[TrialResult], as_of: date) -> dict:

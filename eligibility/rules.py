@@ -1,13 +1,13 @@
 """Checking rules against the question catalogue, and saying them in plain words. No Django imports.
 
-`validate_rule` collects every problem in a rule instead of stopping at the first, each with a
-stable code and a message, the way Django's system checks do.
+`parse_rule` reads a JSON rule into nodes (eligibility.nodes) and collects every problem in it instead of
+stopping at the first, each with a stable code and a message, the way Django's system checks do.
+`validate_rule` gives the problems only; `describe` words a rule, valid or not.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .engine import (
@@ -20,6 +20,27 @@ from .engine import (
     RuleError,
     parse_duration,
 )
+from .nodes import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    ConditionCheck,
+    Condition,
+    Node,
+    Not,
+    Problem,
+    Rule,
+    as_rule,
+    read_rule,
+    thaw,
+    to_json,
+)
+from .vocabulary import OPERATOR_WORDS, format_number
+
+__all__ = [
+    "COMPARISONS", "OPERATORS", "OPERATORS_BY_TYPE", "OPERATOR_WORDS", "InvalidRule", "Problem",
+    "describe", "parse_rule", "validate_rule",
+]
 
 COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 OPERATORS = COMPARISONS + ("between", "in", "not_in", "answered", "not_answered", "within", "before", "age_between")
@@ -33,69 +54,43 @@ OPERATORS_BY_TYPE = {
     MULTI: ("in", "not_in", "answered", "not_answered"),
 }
 
-OPERATOR_WORDS = {
-    "=": "is", "!=": "is not", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "between": "between",
-    "in": "is one of", "not_in": "is none of", "answered": "is answered", "not_answered": "is not answered",
-    "within": "less than", "before": "at least", "age_between": "age",
-}
+
+class InvalidRule(ValueError):
+    """A rule with problems: every one of them, and the rule as read (still representable, still worded)."""
+
+    def __init__(self, problems: list[Problem], rule: Rule):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+        self.rule = rule
 
 
-@dataclass(frozen=True)
-class Problem:
-    code: str
-    message: str
-    path: str = ""  # where in the rule, e.g. "any[2]"
+def parse_rule(raw: Any, catalogue: Mapping[str, QuestionSpec]) -> Rule:
+    """The nodes of a JSON rule the engine can evaluate for `catalogue`.
 
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+    Raises InvalidRule with every problem (not only the first), each with a code, a message and a path.
+    """
+    problems: list[Problem] = []
+    rule = read_rule(raw, problems, _checker(catalogue))
+    if problems:
+        raise InvalidRule(problems, rule)
+    return rule
 
 
 def validate_rule(rule: Any, catalogue: Mapping[str, QuestionSpec]) -> list[Problem]:
-    """Every problem in `rule`, or an empty list if the engine can evaluate it."""
+    """Every problem in `rule` (JSON, or nodes), or an empty list if the engine can evaluate it."""
     problems: list[Problem] = []
-    _check(rule, catalogue, "rule", problems)
+    raw = to_json(rule) if isinstance(rule, Node) else rule  # type: ignore[arg-type]  # every Node is a Rule
+    read_rule(raw, problems, _checker(catalogue))
     return problems
 
 
-def _check(node: Any, catalogue: Mapping[str, QuestionSpec], path: str, problems: list[Problem]) -> None:
-    if not isinstance(node, Mapping):
-        problems.append(Problem("not_an_object", f"expected an object, got {_typename(node)}", path))
-        return
-    logic = [k for k in ("all", "any", "not", "at_least") if k in node]
-    if "q" in node:
-        if logic:
-            problems.append(Problem("mixed_node", "a condition cannot also be a group", path))
+def _checker(catalogue: Mapping[str, QuestionSpec]) -> ConditionCheck:
+    def check(node: Mapping[str, Any], path: str, problems: list[Problem]) -> None:
         _check_leaf(node, catalogue, path, problems)
-        return
-    if len(logic) != 1:
-        problems.append(Problem(
-            "unknown_node",
-            "expected exactly one of all / any / at_least / not, or a condition with \"q\"",
-            path,
-        ))
-        return
-    kind = logic[0]
-    if kind == "not":
-        _check(node["not"], catalogue, f"{path}.not", problems)
-        return
-    children_key = "of" if kind == "at_least" else kind
-    children = node.get(children_key)
-    if not isinstance(children, list):
-        problems.append(Problem("not_a_list", f"'{children_key}' must be a list of rules", path))
-        return
-    if kind == "at_least":
-        n = node.get("at_least")
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n > len(children):
-            problems.append(Problem(
-                "bad_count", f"'at_least' must be a whole number from 1 to {len(children)}, got {n!r}", path,
-            ))
-    elif kind == "any" and not children:
-        problems.append(Problem("empty_group", "'any' needs at least one rule", path))
-    for i, child in enumerate(children):
-        _check(child, catalogue, f"{path}.{children_key}[{i}]", problems)
+    return check
 
 
-def _check_leaf(node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], path: str, problems: list) -> None:
+def _check_leaf(node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], path: str, problems: list[Problem]) -> None:
     code, op = node.get("q"), node.get("op")
     spec = catalogue.get(code) if isinstance(code, str) else None
     if spec is None:
@@ -135,7 +130,7 @@ def _check_leaf(node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], 
         if not isinstance(value, bool):
             problems.append(Problem("bad_value", f"{code!r} is yes/no: value must be true or false, got {value!r}", path))
     elif spec.type == NUMBER:
-        numbers = value if op == "between" else [value]
+        numbers: Any = value if op == "between" else [value]  # JSON: checked one by one below
         if op == "between" and (not isinstance(value, list) or len(value) != 2):
             problems.append(Problem("bad_value", "'between' needs [low, high]", path))
             return
@@ -145,7 +140,7 @@ def _check_leaf(node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], 
             elif spec.min_value is not None and n < spec.min_value or spec.max_value is not None and n > spec.max_value:
                 problems.append(Problem(
                     "out_of_range",
-                    f"{n} is outside the plausible range of {code!r} ({_fmt(spec.min_value)}–{_fmt(spec.max_value)} {spec.unit})".rstrip(),
+                    f"{n} is outside the plausible range of {code!r} ({format_number(spec.min_value)}–{format_number(spec.max_value)} {spec.unit})".rstrip(),
                     path,
                 ))
         if op == "between" and all(_is_number(n) for n in numbers) and numbers[0] > numbers[1]:
@@ -155,15 +150,15 @@ def _check_leaf(node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], 
         if problem:
             problems.append(Problem("bad_duration", problem, path))
     elif spec.type in (CHOICE, MULTI):
-        allowed = {k for k, _ in spec.choices}
-        values = value if op in ("in", "not_in") else [value]
+        choices = {k for k, _ in spec.choices}
+        values: Any = value if op in ("in", "not_in") else [value]
         if op in ("in", "not_in") and (not isinstance(value, list) or not value):
             problems.append(Problem("bad_value", f"{op!r} needs a non-empty list of choices", path))
             return
         for v in values:
-            if not isinstance(v, str) or v not in allowed:  # a list or object here is not a choice either
+            if not isinstance(v, str) or v not in choices:  # a list or object here is not a choice either
                 problems.append(Problem(
-                    "unknown_choice", f"{v!r} is not a choice of {code!r} (choices: {', '.join(sorted(allowed))})", path,
+                    "unknown_choice", f"{v!r} is not a choice of {code!r} (choices: {', '.join(sorted(choices))})", path,
                 ))
 
 
@@ -191,54 +186,37 @@ def _duration_problem(value: Any) -> str | None:
     return None
 
 
-def _typename(value: Any) -> str:
-    return {dict: "object", list: "list", str: "text", bool: "true/false", int: "number", float: "number"}.get(
-        type(value), type(value).__name__ if value is not None else "nothing"
-    )
-
-
-def _fmt(n: Any) -> str:
-    """A bound in plain words; describe() also words invalid rules, so anything may come here."""
-    if n is None:
-        return "…"
-    if isinstance(n, float) and math.isfinite(n) and n.is_integer():
-        return str(int(n))
-    return str(n)
-
-
 def describe(rule: Any, catalogue: Mapping[str, QuestionSpec]) -> str:
-    """The rule in plain words: 'BMI > 30 kg/m²', 'any of: HIV infection, hepatitis B, hepatitis C'."""
+    """The rule (nodes, or JSON) in plain words: 'BMI > 30 kg/m²', 'any of: HIV infection, hepatitis B'."""
+    return _describe(as_rule(rule), catalogue)
+
+
+def _describe(rule: Rule | None, catalogue: Mapping[str, QuestionSpec]) -> str:
     if rule is None:
         return "needs review (no rule)"
-    if not isinstance(rule, Mapping):
-        return "invalid rule"
-    if "q" in rule:
-        return _describe_leaf(rule, catalogue)
-    if "not" in rule:
-        return f"not ({describe(rule['not'], catalogue)})"
-    for key, words in (("all", "all of"), ("any", "any of")):
-        if key in rule:
-            if not isinstance(rule[key], list):  # described while invalid: its problems are listed beside it
-                return "invalid rule"
-            parts = [describe(child, catalogue) for child in rule[key]]
-            if not parts:
-                return "always (no conditions)"
-            if len(parts) == 1:
-                return parts[0]
-            return f"{words}: " + ", ".join(parts)
-    if "at_least" in rule:
-        if not isinstance(rule.get("of"), list):
-            return "invalid rule"
-        parts = [describe(child, catalogue) for child in rule["of"]]
-        return f"at least {rule['at_least']} of: " + ", ".join(parts)
+    if isinstance(rule, Condition):
+        return _describe_leaf(rule.q, rule.op, thaw(rule.value), catalogue)
+    if isinstance(rule, Not):
+        return f"not ({_describe(rule.child, catalogue)})"
+    if isinstance(rule, (AllOf, AnyOf)):
+        parts = [_describe(child, catalogue) for child in rule.children]
+        if not parts:
+            return "always (no conditions)"
+        if len(parts) == 1:
+            return parts[0]
+        return ("all of: " if isinstance(rule, AllOf) else "any of: ") + ", ".join(parts)
+    if isinstance(rule, AtLeast):
+        return f"at least {rule.n} of: " + ", ".join(_describe(child, catalogue) for child in rule.children)
+    # Described while invalid (its problems are listed beside it): a condition still reads as one.
+    raw = thaw(rule.raw)
+    if isinstance(raw, Mapping) and "q" in raw:
+        return _describe_leaf(raw.get("q"), raw.get("op"), raw.get("value"), catalogue)
     return "invalid rule"
 
 
-def _describe_leaf(rule: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec]) -> str:
-    code = rule.get("q")
+def _describe_leaf(code: Any, op: Any, value: Any, catalogue: Mapping[str, QuestionSpec]) -> str:
     spec = catalogue.get(code) if isinstance(code, str) else None  # a list here would not hash
     name = spec.name if spec else str(code)
-    op, value = rule.get("op"), rule.get("value")
     op = op if isinstance(op, str) else str(op)
     unit = f" {spec.unit}" if spec and spec.unit else ""
     if op == "age_between" and isinstance(value, Mapping):
@@ -252,7 +230,7 @@ def _describe_leaf(rule: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec
         positive = (value is True) == (op == "=")
         return name if positive else f"no {name}"
     if op == "between" and isinstance(value, list) and len(value) == 2:
-        return f"{name} {_fmt(value[0])}–{_fmt(value[1])}{unit}"
+        return f"{name} {format_number(value[0])}–{format_number(value[1])}{unit}"
     if op in ("in", "not_in") and isinstance(value, list):
         labels = [spec.choice_label(v) if spec else str(v) for v in value]
         return f"{name} {OPERATOR_WORDS[op]} {', '.join(labels)}"
@@ -260,5 +238,5 @@ def _describe_leaf(rule: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec
         return f"{name} {OPERATOR_WORDS[op]} {value} ago"
     if spec and spec.type in (CHOICE,) and op in ("=", "!="):
         return f"{name} {OPERATOR_WORDS[op]} {spec.choice_label(value)}"
-    shown = _fmt(value) if _is_number(value) else str(value)
+    shown = format_number(value) if _is_number(value) else str(value)
     return f"{name} {OPERATOR_WORDS.get(op, op)} {shown}{unit}"

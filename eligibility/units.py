@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .vocabulary import HBA1C_PERCENT_AT_ZERO, HBA1C_PERCENT_PER_MMOL_MOL
+
 
 @dataclass(frozen=True)
 class Conversion:
@@ -22,8 +24,8 @@ class Conversion:
 ALTERNATIVES: dict[str, tuple[Conversion, ...]] = {
     "kg": (Conversion("kg", 1), Conversion("lb", 0.45359237), Conversion("g", 0.001)),
     "cm": (Conversion("cm", 1), Conversion("in", 2.54), Conversion("m", 100)),
-    # HbA1c: IFCC mmol/mol → NGSP % by the NGSP/IFCC master equation (% = 0.09148 × mmol/mol + 2.152).
-    "%": (Conversion("%", 1), Conversion("mmol/mol", 0.09148, 2.152)),
+    # HbA1c: IFCC mmol/mol → NGSP % (vocabulary.hba1c_percent, the one formula).
+    "%": (Conversion("%", 1), Conversion("mmol/mol", HBA1C_PERCENT_PER_MMOL_MOL, HBA1C_PERCENT_AT_ZERO)),
     # Glucose: 1 mmol/L = 18.016 mg/dL.
     "mg/dL": (Conversion("mg/dL", 1), Conversion("mmol/L", 18.016)),
     "years": (Conversion("years", 1), Conversion("months", 1 / 12)),

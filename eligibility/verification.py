@@ -24,5 +24,4 @@ def apply_verifications(result: TrialResult, verified: Mapping[str, str]) -> Tri
             words = "verified met" if outcome == Outcome.MET else "verified not met"
             c = replace(c, outcome=outcome, code=status, explanation=f"{words.capitalize()} by the coordinator", missing=())
         criteria.append(c)
-    criteria = tuple(criteria)
-    return replace(result, criteria=criteria, verdict=verdict_of(criteria))
+    return replace(result, criteria=tuple(criteria), verdict=verdict_of(criteria))

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from django.db.models import Max
 
+from eligibility.vocabulary import is_against
+
 from .models import Referral, Screening, SnapshotResult
 
 REACHED_CONSENT = (Referral.Status.CONSENTED, Referral.Status.ENROLLED)
@@ -23,10 +25,7 @@ def count_failures(results: list[dict]) -> tuple[Counter, Counter]:
     excluding, unknown = Counter(), Counter()
     for result in results:
         for c in result["criteria"]:
-            against = (c["kind"] == "exclusion" and c["outcome"] == "met") or (
-                c["kind"] == "inclusion" and c["outcome"] == "not_met"
-            )
-            if against:
+            if is_against(c["kind"], c["outcome"]):
                 excluding[c["text"]] += 1
             if c["outcome"] == "unknown":
                 unknown.update(set(c["missing"]))

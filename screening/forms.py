@@ -10,6 +10,7 @@ from trials.models import Question, Trial
 from eligibility import units
 from eligibility.answers import check_range, consistency_errors
 from eligibility.engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER
+from eligibility.vocabulary import format_number
 
 # Patterns that look like real identifiers: long digit runs (record or national numbers), e-mail
 # addresses and phone numbers. A pseudonymous reference is enough to screen.
@@ -193,7 +194,7 @@ class QuestionnaireForm(forms.Form):
             elif self.is_bound and q.type == NUMBER and self.cleaned_data.get(code) is not None:
                 unit = self.data.get(f"{code}_1") or q.unit
                 if unit != q.unit:
-                    notes[code] = ("converted", f"= {self.cleaned_data[code]:g} {q.unit}")
+                    notes[code] = ("converted", f"= {format_number(self.cleaned_data[code])} {q.unit}")
         return notes
 
     def sections(self):

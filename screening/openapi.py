@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from eligibility.engine import BOOLEAN, CHOICE, DATE, EXCLUSION, INCLUSION, MULTI, NUMBER, Outcome, QuestionSpec, Verdict
-
-NCT_PATTERN = r"^NCT\d{8}$"
+from eligibility.vocabulary import NCT_PATTERN
 
 
 def answer_schema(spec: QuestionSpec) -> dict[str, Any]:

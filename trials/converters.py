@@ -2,11 +2,13 @@
 
 from django.urls import register_converter
 
+from eligibility.vocabulary import NCT_DIGITS
+
 
 class NctIdConverter:
-    # As trials.models.nct_validator: anything else names no trial, so the URL does not match (a 404)
+    # The pattern of trials.models.nct_validator: anything else names no trial, so the URL does not match (a 404)
     # instead of reaching a query. A NUL byte there would be a server error on PostgreSQL.
-    regex = r"NCT[0-9]{8}"
+    regex = NCT_DIGITS
 
     def to_python(self, value):
         return value

@@ -12,9 +12,11 @@ from django.db.models import F
 from simple_history.models import HistoricalRecords
 
 from eligibility import engine
+from eligibility.nodes import read_rule
 from eligibility.rules import validate_rule
+from eligibility.vocabulary import NCT_MESSAGE, NCT_PATTERN, VERDICT_WORDS
 
-nct_validator = RegexValidator(r"^NCT\d{8}$", "An NCT id is 'NCT' followed by 8 digits, e.g. NCT01219465.", "invalid_nct")
+nct_validator = RegexValidator(NCT_PATTERN, NCT_MESSAGE, "invalid_nct")
 
 
 class Question(models.Model):
@@ -243,7 +245,9 @@ class Criterion(models.Model):
 
     def spec(self) -> engine.CriterionSpec:
         # A draft rule does not count until an admin approves it: it screens as "needs review".
-        rule = self.rule if self.rule_status == self.RuleStatus.APPROVED else None
+        # Read into nodes here, once per criteria version (compiled_rules caches the result), not per screening.
+        approved = self.rule is not None and self.rule_status == self.RuleStatus.APPROVED
+        rule = read_rule(self.rule) if approved else None
         return engine.CriterionSpec(key=str(self.pk), kind=self.kind, text=self.text, rule=rule)
 
 
@@ -453,9 +457,9 @@ class ExamplePatient(models.Model):
     """A made-up patient with the verdict curators expect: a unit test for a trial's rules."""
 
     class Verdict(models.TextChoices):
-        ELIGIBLE = engine.Verdict.ELIGIBLE, "Likely eligible"
-        INELIGIBLE = engine.Verdict.INELIGIBLE, "Not eligible"
-        UNDETERMINED = engine.Verdict.UNDETERMINED, "Needs more information"
+        ELIGIBLE = engine.Verdict.ELIGIBLE, VERDICT_WORDS[engine.Verdict.ELIGIBLE]
+        INELIGIBLE = engine.Verdict.INELIGIBLE, VERDICT_WORDS[engine.Verdict.INELIGIBLE]
+        UNDETERMINED = engine.Verdict.UNDETERMINED, VERDICT_WORDS[engine.Verdict.UNDETERMINED]
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="examples")
     name = models.CharField(max_length=120)

@@ -27,6 +27,7 @@ from typing import Any, Mapping
 
 from eligibility.engine import BOOLEAN, CHOICE, DATE, DURATION_UNITS, MULTI, NUMBER, QuestionSpec
 from eligibility.rules import COMPARISONS, OPERATORS_BY_TYPE, Problem, describe, validate_rule
+from eligibility.vocabulary import OPERATOR_WORDS
 
 from eligibility import jsontext
 
@@ -46,15 +47,14 @@ DURATION_CHOICES = ("days", "weeks", "months", "years")
 MAX_DEPTH = 20  # deeper paths in a post are ignored (no real rule nests this far)
 
 _DEFAULT_OP = {BOOLEAN: "=", NUMBER: ">", DATE: "within", CHOICE: "=", MULTI: "in"}
+# Where a form needs other words than describe() uses (vocabulary.OPERATOR_WORDS, the fallback).
 _OP_LABELS = {
     NUMBER: {"=": "= equals", "!=": "≠ is not", "<": "< below", "<=": "≤ at most", ">": "> above",
-             ">=": "≥ at least", "between": "between"},
+             ">=": "≥ at least"},
     DATE: {"within": "less than … ago", "before": "at least … ago"},
-    CHOICE: {"=": "is", "!=": "is not", "in": "is one of", "not_in": "is none of"},
     MULTI: {"in": "includes any of", "not_in": "includes none of"},
-    BOOLEAN: {"=": "is", "!=": "is not"},
 }
-_COMMON_LABELS = {"answered": "is answered", "not_answered": "is not answered", "age_between": "between (age limits)"}
+_COMMON_LABELS = {"age_between": "between (age limits)"}
 _DURATION_RE = re.compile(r"^\s*(\S+)\s+([a-zA-Z]+)\s*$")
 
 
@@ -130,7 +130,7 @@ def operator_choices(spec: QuestionSpec | None) -> list[tuple[str, str]]:
     if spec is None:
         return []
     labels = _OP_LABELS.get(spec.type, {})
-    return [(op, labels.get(op) or _COMMON_LABELS.get(op, op)) for op in operators_for(spec)]
+    return [(op, labels.get(op) or _COMMON_LABELS.get(op) or OPERATOR_WORDS.get(op, op)) for op in operators_for(spec)]
 
 
 def default_operator(spec: QuestionSpec) -> str:

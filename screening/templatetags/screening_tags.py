@@ -1,13 +1,14 @@
 from django import template
 
 from eligibility.engine import Outcome, Verdict
+from eligibility.vocabulary import EXCLUSION, VERDICT_WORDS, is_against
 
 register = template.Library()
 
-VERDICT_STYLE = {
-    Verdict.ELIGIBLE: ("text-bg-success", "Likely eligible"),
-    Verdict.INELIGIBLE: ("text-bg-danger", "Not eligible"),
-    Verdict.UNDETERMINED: ("text-bg-warning", "Needs more information"),
+VERDICT_CSS = {
+    Verdict.ELIGIBLE: "text-bg-success",
+    Verdict.INELIGIBLE: "text-bg-danger",
+    Verdict.UNDETERMINED: "text-bg-warning",
 }
 
 
@@ -21,8 +22,8 @@ def get(mapping, key):
 
 @register.inclusion_tag("screening/verdict_badge.html")
 def verdict_badge(verdict):
-    css, words = VERDICT_STYLE.get(Verdict(verdict), ("text-bg-secondary", str(verdict)))
-    return {"css": css, "words": words}
+    verdict = Verdict(verdict)
+    return {"css": VERDICT_CSS[verdict], "words": VERDICT_WORDS[verdict]}
 
 
 @register.simple_tag
@@ -33,10 +34,7 @@ def criterion_status(kind, outcome):
         return ("!", "outcome-needs_review", "Needs review: check by hand")
     if outcome == Outcome.UNKNOWN:
         return ("?", "outcome-unknown", "Unknown")
-    if kind == "exclusion":
-        if outcome == Outcome.MET:
-            return ("✗", "outcome-not_met", "Exclusion applies")
-        return ("✓", "outcome-met", "Exclusion does not apply")
-    if outcome == Outcome.MET:
-        return ("✓", "outcome-met", "Inclusion met")
-    return ("✗", "outcome-not_met", "Inclusion not met")
+    against = is_against(kind, outcome)
+    if kind == EXCLUSION:
+        return ("✗", "outcome-not_met", "Exclusion applies") if against else ("✓", "outcome-met", "Exclusion does not apply")
+    return ("✗", "outcome-not_met", "Inclusion not met") if against else ("✓", "outcome-met", "Inclusion met")

@@ -1,0 +1,95 @@
+"""Words and small facts both apps share, defined once. No Django imports, and nothing from this package.
+
+The outcome and verdict codes, which criterion results count against a patient, how a number is shown,
+what the rule operators are called, what an NCT id looks like, and the one HbA1c conversion.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    UNKNOWN = "unknown"
+    NEEDS_REVIEW = "needs_review"
+
+
+class Verdict(StrEnum):
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    UNDETERMINED = "undetermined"
+
+
+INCLUSION = "inclusion"
+EXCLUSION = "exclusion"
+
+VERDICT_WORDS = {
+    Verdict.ELIGIBLE: "Likely eligible",
+    Verdict.INELIGIBLE: "Not eligible",
+    Verdict.UNDETERMINED: "Needs more information",
+}
+
+
+def is_against(kind: str, outcome: str) -> bool:
+    """True when a criterion of `kind` with `outcome` rules the patient out.
+
+    Takes plain strings too (saved results are JSON). Any kind other than exclusion counts as inclusion.
+    """
+    if kind == EXCLUSION:
+        return outcome == Outcome.MET
+    return outcome == Outcome.NOT_MET
+
+
+def is_satisfied(kind: str, outcome: str) -> bool:
+    """True when a criterion of `kind` with `outcome` is settled in the patient's favour."""
+    if kind == EXCLUSION:
+        return outcome == Outcome.NOT_MET
+    return outcome == Outcome.MET
+
+
+# What a rule's operators are called in plain words (describe(), the admin's lists).
+OPERATOR_WORDS = {
+    "=": "is", "!=": "is not", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "between": "between",
+    "in": "is one of", "not_in": "is none of", "answered": "is answered", "not_answered": "is not answered",
+    "within": "less than", "before": "at least", "age_between": "age",
+}
+
+# A ClinicalTrials.gov id: "NCT" and 8 digits. The pattern is the one the Trial model's validator has had since
+# its first migration (changing the text would need a new one); NCT_DIGITS is it unanchored, for URL routes.
+NCT_PATTERN = r"^NCT\d{8}$"
+NCT_DIGITS = NCT_PATTERN.removeprefix("^").removesuffix("$")
+NCT_RE = re.compile(NCT_PATTERN)
+NCT_MESSAGE = "An NCT id is 'NCT' followed by 8 digits, e.g. NCT01219465."
+
+
+def format_number(value: Any, missing: str = "…") -> str:
+    """A number for people: 30 not 30.0, 7.5, at most 6 significant digits of a fraction (no float noise
+    from a unit conversion); `missing` for None. Anything else is shown as str() shows it, because
+    invalid rules are worded too."""
+    if value is None:
+        return missing
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            return str(int(value))
+        return f"{value:g}"
+    return str(value)
+
+
+# HbA1c: IFCC mmol/mol -> NGSP % by the NGSP/IFCC master equation (% = 0.09148 × mmol/mol + 2.152).
+HBA1C_PERCENT_PER_MMOL_MOL = 0.09148
+HBA1C_PERCENT_AT_ZERO = 2.152
+
+
+def hba1c_percent(mmol_mol: float) -> float:
+    """HbA1c in % (NGSP) from mmol/mol (IFCC)."""
+    return mmol_mol * HBA1C_PERCENT_PER_MMOL_MOL + HBA1C_PERCENT_AT_ZERO
+
+
+def hba1c_mmol_mol(percent: float) -> float:
+    """HbA1c in mmol/mol (IFCC) from % (NGSP)."""
+    return (percent - HBA1C_PERCENT_AT_ZERO) / HBA1C_PERCENT_PER_MMOL_MOL
