@@ -25,7 +25,6 @@ def move_content_types(from_label, to_label):
             ContentType.objects.filter(app_label=to_label, model=model).delete()
             old.app_label = to_label
             old.save(update_fields=["app_label"])
-        ContentType.objects.clear_cache()
 
     return move
 
