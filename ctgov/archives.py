@@ -21,7 +21,6 @@ from typing import Any, Iterable
 from . import legacy
 
 
-
 class ReadError(Exception):
     """A file that cannot be imported; the message names the problem (the caller adds the file)."""
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from eligibility.engine import EXCLUSION, INCLUSION
 
 
-
 @dataclass(frozen=True)
 class Item:
     kind: str  # inclusion / exclusion

@@ -26,7 +26,6 @@ DRAFT = "draft"
 NCT_RE = re.compile(r"^NCT\d{8}$")
 
 
-
 class StudyError(ReadError):
     """A study whose content cannot be imported (e.g. no NCT id)."""
 

@@ -487,7 +487,7 @@ def dump(rule: Any, level: int = 0) -> str:
 def parse_json(text: str, catalogue: Mapping[str, QuestionSpec]) -> tuple[Any, list[Problem]]:
     """A rule typed as JSON: empty (or null) means no rule; malformed JSON is one problem.
 
-    JSON the database would refuse is malformed too (trials/jsontext.py): NaN, Infinity, numbers too long,
+    JSON the database would refuse is malformed too (eligibility/jsontext.py): NaN, Infinity, numbers too long,
     the NUL character, nesting too deep, wherever they are, even in keys validate_rule does not read.
     """
     if not text.strip():

@@ -14,7 +14,6 @@ from .. import rule_builder
 from .page import memo, page_questions
 
 
-
 def question_options() -> list[tuple[str, list[dict]]]:
     """The catalogue for the builder's question select, grouped by section."""
     grouped: dict[str, list[dict]] = {label: [] for label in Question.Section.labels}

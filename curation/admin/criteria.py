@@ -22,6 +22,7 @@ from .examples import report_examples
 from .page import ADMIN_CSS, OnePageMixin, page_questions, state_badge
 from .views import rule_builder_view
 
+
 class CriterionForm(forms.ModelForm):
     rule = RuleField(label="Rule")
 

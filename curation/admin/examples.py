@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from ..models import ExamplePatient
 from .page import StorableJSONMixin, page_questions
 
+
 class ExamplePatientInline(StorableJSONMixin, admin.TabularInline):
     model = ExamplePatient
     extra = 0
@@ -26,7 +27,6 @@ class ExamplePatientInline(StorableJSONMixin, admin.TabularInline):
         result = obj.evaluate(page_questions())
         label = "pass" if result.passed else "FAIL"
         return format_html('<span class="example-{}">{}</span>', "pass" if result.passed else "fail", label)
-
 
 
 def report_examples(request, trial) -> None:

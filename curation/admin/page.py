@@ -36,12 +36,12 @@ def one_page():
 
 
 def memo(key, compute):
-    memo = _page_memo.get()
-    if memo is None:
+    values = _page_memo.get()
+    if values is None:
         return compute()
-    if key not in memo:
-        memo[key] = compute()
-    return memo[key]
+    if key not in values:
+        values[key] = compute()
+    return values[key]
 
 
 def page_questions():

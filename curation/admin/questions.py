@@ -12,6 +12,7 @@ from trials.models import Criterion, Question
 
 from .page import ADMIN_CSS, OnePageMixin, StorableJSONMixin, memo
 
+
 def question_usage() -> dict[str, dict[tuple[int, str], int]]:
     """Question code → {(trial pk, NCT id): number of criteria whose rule reads it}, in one query."""
     usage: dict[str, Counter] = defaultdict(Counter)

@@ -18,6 +18,7 @@ from .examples import ExamplePatientInline, report_examples
 from .page import ADMIN_CSS, OnePageMixin, StorableJSONMixin, one_page, page_questions, rendered, state_badge
 from .views import criteria_versions_view
 
+
 class NeedsReviewFilter(admin.SimpleListFilter):
     title = "criteria needing review"
     parameter_name = "needs_review"
@@ -75,7 +76,6 @@ class CriterionInline(admin.TabularInline):
             return ""
         url = reverse("admin:trials_criterion_change", args=[obj.pk])
         return format_html('<a href="{}" class="button">Edit rule</a>', url)
-
 
 
 @admin.register(Trial)
