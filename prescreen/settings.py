@@ -43,7 +43,10 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    # Apps by bounded context; each imports only those before it (tests/test_architecture.py).
     "trials",
+    "ctgov",
+    "curation",
     "screening",
 ]
 

@@ -2,11 +2,21 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from ctgov.admin import import_urls
+
 from . import views
 
 admin.site.site_header = "Prescreen administration"
 admin.site.site_title = "Prescreen admin"
 admin.site.index_title = "Trials, criteria and questions"
+
+
+def admin_urls():
+    """The admin, plus the import pages (ctgov) under the trial list (curation's): the project puts them together,
+    so neither app imports the other. First, so that "import/" is not taken for a trial's id."""
+    patterns, app_name, namespace = admin.site.urls
+    return [*import_urls(), *patterns], app_name, namespace
+
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,5 +26,5 @@ urlpatterns = [
     path("screenings/", include("screening.urls")),
     path("candidates/", include("screening.candidate_urls")),
     path("api/v1/", include("screening.api_urls")),
-    path("admin/", admin.site.urls),
+    path("admin/", admin_urls()),
 ]

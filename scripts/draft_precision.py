@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from eligibility.engine import QuestionSpec  # noqa: E402
-from trials.ctgov import draft_rule, split_eligibility, score_drafts  # noqa: E402
+from ctgov.drafts import draft_rule, score_drafts  # noqa: E402
+from ctgov.split import split_eligibility  # noqa: E402
 
 LABELS = ROOT / "tests" / "data" / "ctgov_labels.json"
 RECORDS = Path(os.environ.get("PRESCREEN_SHARED_DIR", ROOT.parent / "shared"), "data", "ctgov", "ctgov_v2_broad.json.gz")

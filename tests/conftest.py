@@ -51,9 +51,9 @@ def _imports_inline(settings):
 
 @pytest.fixture
 def seeded(db):
-    from trials.seed import load_seed_trials
+    from curation.seed import load_seed
 
-    load_seed_trials()
+    load_seed()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from eligibility.engine import QuestionSpec
-from trials import rule_builder as rb
+from curation import rule_builder as rb
 
 SEED = Path(__file__).resolve().parent.parent / "trials" / "seed"
 
@@ -469,7 +469,7 @@ def test_the_approve_action_approves_valid_drafts_only(adam):
 
 
 def test_the_seed_examples_all_pass(seeded):
-    from trials.models import ExamplePatient
+    from curation.models import ExamplePatient
 
     results = ExamplePatient.objects.results()
     assert len(results) == 8
@@ -497,7 +497,8 @@ def test_the_trial_page_shows_an_example_that_fails_after_a_change(adam):
 
 
 def test_it_shows_why_an_example_fails(adam):
-    from trials.models import ExamplePatient, Trial
+    from curation.models import ExamplePatient
+    from trials.models import Trial
 
     trial = Trial.objects.get(nct_id="NCT03835312")
     ExamplePatient.objects.create(trial=trial, name="Expected eligible at 19", expected_verdict="eligible",
@@ -508,7 +509,8 @@ def test_it_shows_why_an_example_fails(adam):
 
 
 def test_example_answers_are_checked_and_nothing_is_saved(adam):
-    from trials.models import ExamplePatient, Trial
+    from curation.models import ExamplePatient
+    from trials.models import Trial
 
     trial = Trial.objects.get(nct_id="NCT01219465")
     data = page_form(adam, trial)
@@ -555,7 +557,8 @@ def test_the_criteria_at_an_earlier_version_show_the_old_rule(adam):
 
 
 def test_versions_record_added_and_removed_criteria(adam):
-    from trials.models import Criterion, CriteriaVersion, Trial
+    from curation.models import CriteriaVersion
+    from trials.models import Criterion, Trial
 
     trial = Trial.objects.get(nct_id="NCT03835312")
     Criterion.objects.create(trial=trial, kind="exclusion", order=99, text="Pregnancy.",
@@ -571,7 +574,8 @@ def test_versions_record_added_and_removed_criteria(adam):
 
 
 def test_deleting_a_trial_deletes_its_versions(seeded):
-    from trials.models import CriteriaVersion, Trial
+    from curation.models import CriteriaVersion
+    from trials.models import Trial
 
     Trial.objects.get(nct_id="NCT03835312").delete()
     assert not CriteriaVersion.objects.filter(trial__nct_id="NCT03835312").exists()
@@ -668,7 +672,9 @@ def curator(transactional_db):
     user.is_staff = True
     user.save()
     Group.objects.get(name="Admin").permissions.add(*Permission.objects.filter(
-        content_type__app_label="trials", content_type__model__in=["trial", "criterion", "question", "examplepatient"]))
+        content_type__app_label="trials", content_type__model__in=["trial", "criterion", "question"]))
+    Group.objects.get(name="Admin").permissions.add(*Permission.objects.filter(
+        content_type__app_label="curation", content_type__model="examplepatient"))
     return user
 
 

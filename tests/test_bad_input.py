@@ -22,8 +22,10 @@ from eligibility.rules import validate_rule
 from tests.test_admin_curation import BMI, CATALOGUE, SEED, change_url, cond, criterion, page_form
 from tests.test_candidates import refer
 from tests.test_screening_views import BASE
-from trials import rule_builder as rb
-from trials.models import Criterion, ExamplePatient, ImportJob, Question, Trial, catalogue
+from ctgov.models import ImportJob
+from curation import rule_builder as rb
+from curation.models import ExamplePatient
+from trials.models import Criterion, Question, Trial, catalogue
 
 FUZZ = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -583,7 +585,7 @@ def test_it_never_fails_on_bad_admin_change_forms_and_stores_only_sound_values(a
 
 
 # --------------------------------------------------------------------------------------------
-# The admin's JSON fields (trials/admin.py: StorableJSONField) and the trial page's NCT id
+# The admin's JSON fields (curation/admin/page.py: StorableJSONField) and the trial page's NCT id
 
 
 @pytest.mark.parametrize("answers, message", [

@@ -15,8 +15,9 @@ from django.core.management import call_command
 
 from tests.conftest import shared_data
 from tests.test_engine import seed_catalogue
-from trials import ctgov
-from trials.importer import import_paths
+from ctgov.archives import ReadError, read_studies, study_files
+from ctgov.importer import import_paths
+from ctgov.studies import StudyError, trial_record
 from trials.models import Criterion, Trial
 
 TWO_STUDIES = Path(__file__).parent / "data" / "ctgov_two_studies.json"
@@ -88,19 +89,19 @@ def database_state():
     {"studies": [study(), study("NCT09000002")]},
 ])
 def test_it_reads_a_study_a_list_or_a_studies_object(tmp_path, data):
-    studies = ctgov.read_studies(write(tmp_path, data))
-    assert [ctgov.trial_record(s, CATALOGUE).nct_id for s in studies][:1] == ["NCT09000001"]
+    studies = read_studies(write(tmp_path, data))
+    assert [trial_record(s, CATALOGUE).nct_id for s in studies][:1] == ["NCT09000001"]
 
 
 def test_it_reads_gzip_by_its_content(tmp_path):
-    assert len(ctgov.read_studies(write(tmp_path, [study()], "studies.json.gz"))) == 1
+    assert len(read_studies(write(tmp_path, [study()], "studies.json.gz"))) == 1
 
 
 def test_it_finds_json_files_in_folders(tmp_path):
     write(tmp_path, study(), "a.json")
     write(tmp_path, study(), "b.json.gz")
     (tmp_path / "notes.txt").write_text("not a study")
-    assert [p.name for p in ctgov.study_files([tmp_path])] == ["a.json", "b.json.gz"]
+    assert [p.name for p in study_files([tmp_path])] == ["a.json", "b.json.gz"]
 
 
 @pytest.mark.parametrize("content, problem", [
@@ -117,8 +118,8 @@ def test_it_finds_json_files_in_folders(tmp_path):
 def test_it_names_the_problem_with_a_malformed_file(tmp_path, content, problem):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
-    with pytest.raises(ctgov.ReadError, match=problem):
-        ctgov.read_studies(path)
+    with pytest.raises(ReadError, match=problem):
+        read_studies(path)
 
 
 @pytest.mark.parametrize("nct_id, problem", [
@@ -128,15 +129,15 @@ def test_it_names_the_problem_with_a_malformed_file(tmp_path, content, problem):
 def test_it_rejects_a_study_without_a_valid_nct_id(nct_id, problem):
     bad = study()
     bad["protocolSection"]["identificationModule"]["nctId"] = nct_id
-    with pytest.raises(ctgov.StudyError, match=problem):
-        ctgov.trial_record(bad, CATALOGUE, index=2)
+    with pytest.raises(StudyError, match=problem):
+        trial_record(bad, CATALOGUE, index=2)
 
 
 # --- One study as a trial (pure) ---
 
 
 def test_it_maps_the_registry_fields():
-    record = ctgov.trial_record(study(), CATALOGUE)
+    record = trial_record(study(), CATALOGUE)
     assert record.nct_id == "NCT09000001"
     assert record.fields == {
         "brief_title": "Asthma study",
@@ -155,7 +156,7 @@ def test_it_maps_the_registry_fields():
 
 
 def test_it_turns_registry_limits_into_rules():
-    rows = ctgov.trial_record(study(sex="FEMALE", healthyVolunteers=True, maximumAge="N/A"), CATALOGUE).criteria
+    rows = trial_record(study(sex="FEMALE", healthyVolunteers=True, maximumAge="N/A"), CATALOGUE).criteria
     assert [(r.text, r.source, r.rule, r.rule_status) for r in rows[:3]] == [
         ("Ages Eligible for Study: 18 Years and older", "registry",
          {"q": "age", "op": "age_between", "value": {"min": "18 years"}}, "approved"),
@@ -165,7 +166,7 @@ def test_it_turns_registry_limits_into_rules():
 
 
 def test_it_leaves_no_healthy_volunteers_and_odd_ages_for_review():
-    rows = ctgov.trial_record(study(minimumAge="12 Hours", maximumAge=None), CATALOGUE).criteria
+    rows = trial_record(study(minimumAge="12 Hours", maximumAge=None), CATALOGUE).criteria
     assert [(r.text, r.rule) for r in rows[:3]] == [
         ("Ages Eligible for Study: 12 Hours and older", None),  # hours: not a limit the engine compares
         ("Sexes Eligible for Study: All", {"all": []}),
@@ -174,14 +175,14 @@ def test_it_leaves_no_healthy_volunteers_and_odd_ages_for_review():
 
 
 def test_it_makes_no_age_criterion_without_limits():
-    rows = ctgov.trial_record(study(minimumAge=None, maximumAge=None), CATALOGUE).criteria
+    rows = trial_record(study(minimumAge=None, maximumAge=None), CATALOGUE).criteria
     assert [r.text for r in rows if r.source == "registry"] == [
         "Sexes Eligible for Study: All", "Accepts Healthy Volunteers: No",
     ]
 
 
 def test_it_drafts_rules_for_protocol_bullets():
-    rows = ctgov.trial_record(study(), CATALOGUE).criteria[3:]
+    rows = trial_record(study(), CATALOGUE).criteria[3:]
     assert [(r.kind, r.text, r.rule_status, r.rule is not None) for r in rows] == [
         ("inclusion", "Adults with asthma", "approved", False),  # no rule: needs review
         ("inclusion", "BMI \\> 30 kg/m2", "draft", True),
@@ -294,7 +295,7 @@ class TestImporter:
         ("C:\\path", "C:\\path", True),
     ])
     def test_it_matches_words_not_escapes_or_spacing(self, a, b, same):
-        from trials.importer import same_words
+        from ctgov.importer import same_words
 
         assert (same_words(a) == same_words(b)) is same
 
@@ -320,7 +321,7 @@ class TestImporter:
     def test_a_failure_half_way_through_a_file_rolls_the_whole_file_back(self, questions, tmp_path, monkeypatch):
         from django.db import DatabaseError
 
-        from trials import importer
+        from ctgov import importer
 
         create = importer._create
         calls = []

@@ -21,9 +21,11 @@ import pytest
 
 from tests.conftest import shared_data
 from tests.test_engine import seed_catalogue
-from trials import ctgov, ctgov_legacy
-from trials.ctgov_legacy import eligibility_text
-from trials.importer import import_paths
+from ctgov import archives
+from ctgov.archives import ReadError, parse_studies, read_studies, study_files
+from ctgov.importer import import_paths
+from ctgov.legacy import STATUSES, eligibility_text
+from ctgov.studies import StudyError, TrialRecord, trial_record
 from trials.models import Criterion, Trial
 
 CATALOGUE = seed_catalogue()
@@ -81,11 +83,11 @@ def record(nct_id="NCT09000001", *, status="Recruiting", phase="Phase 1/Phase 2"
 
 
 def study(**kwargs) -> dict:
-    return ctgov.parse_studies(record(**kwargs))[0]
+    return parse_studies(record(**kwargs))[0]
 
 
 def fields(**kwargs) -> dict:
-    return ctgov.trial_record(study(**kwargs), CATALOGUE).fields
+    return trial_record(study(**kwargs), CATALOGUE).fields
 
 
 # --- Unwrapping the eligibility text (pure) ---
@@ -212,13 +214,13 @@ def test_it_maps_phases(legacy, phases, shown):
     ("1 Year", "N/A", "1 Year and older", {"min": "1 year"}),
 ])
 def test_it_maps_ages_with_n_a_as_no_limit(minimum, maximum, shown, rule):
-    rows = ctgov.trial_record(study(minimum_age=minimum, maximum_age=maximum), CATALOGUE).criteria
+    rows = trial_record(study(minimum_age=minimum, maximum_age=maximum), CATALOGUE).criteria
     assert (rows[0].text, rows[0].rule) == (f"Ages Eligible for Study: {shown}",
                                             {"q": "age", "op": "age_between", "value": rule})
 
 
 def test_it_makes_no_age_criterion_when_both_ages_are_n_a():
-    record = ctgov.trial_record(study(minimum_age="N/A", maximum_age="N/A"), CATALOGUE)
+    record = trial_record(study(minimum_age="N/A", maximum_age="N/A"), CATALOGUE)
     assert (record.fields["minimum_age"], record.fields["maximum_age"]) == ("", "")
     assert not record.criteria[0].text.startswith("Ages")
 
@@ -230,7 +232,7 @@ def test_it_maps_gender_to_sex(gender, sex):
 
 
 def test_it_rejects_a_gender_it_does_not_know():
-    with pytest.raises(ctgov.StudyError, match="NCT09000001: sex 'UNKNOWN' is not ALL, FEMALE or MALE"):
+    with pytest.raises(StudyError, match="NCT09000001: sex 'UNKNOWN' is not ALL, FEMALE or MALE"):
         fields(gender="Unknown")
 
 
@@ -297,13 +299,13 @@ ONE, TWO = ["NCT09000001"], ["NCT09000001", "NCT09000002"]
 def test_it_recognises_the_content_whatever_the_name(tmp_path, raw, ids):
     path = tmp_path / "studies.bin"
     path.write_bytes(raw)
-    assert [s["protocolSection"]["identificationModule"]["nctId"] for s in ctgov.read_studies(path)] == ids
+    assert [s["protocolSection"]["identificationModule"]["nctId"] for s in read_studies(path)] == ids
 
 
 def test_it_finds_xml_and_archives_in_folders(tmp_path):
     for name in ("a.json", "b.json.gz", "c.xml", "d.zip", "e.tar.xz", "f.tar.gz", "g.tgz", "notes.txt", "h.tar.bz2"):
         (tmp_path / name).write_bytes(b"")
-    assert [p.name for p in ctgov.study_files([tmp_path])] == [
+    assert [p.name for p in study_files([tmp_path])] == [
         "a.json", "b.json.gz", "c.xml", "d.zip", "e.tar.xz", "f.tar.gz", "g.tgz",
     ]
 
@@ -332,8 +334,8 @@ def test_it_finds_xml_and_archives_in_folders(tmp_path):
     (zip_of({"studies.json": b"{not json"}), "studies.json in the archive: not valid JSON: Expecting property name"),
 ])
 def test_it_names_the_problem_with_a_malformed_file(raw, problem):
-    with pytest.raises(ctgov.ReadError) as error:
-        ctgov.parse_studies(raw)
+    with pytest.raises(ReadError) as error:
+        parse_studies(raw)
     assert str(error.value).startswith(problem)
 
 
@@ -347,36 +349,36 @@ def test_it_refuses_a_doctype_so_no_entity_can_read_a_file(tmp_path):
         '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>',  # entity expansion
     ):
         raw = record(nct_id="&secret;").replace(b"<clinical_study>", doctype.encode() + b"\n<clinical_study>", 1)
-        with pytest.raises(ctgov.ReadError, match="XML with a DOCTYPE declaration is refused") as error:
-            ctgov.parse_studies(raw)
+        with pytest.raises(ReadError, match="XML with a DOCTYPE declaration is refused") as error:
+            parse_studies(raw)
         assert "secret" not in str(error.value)
 
 
 def test_it_reads_the_encoding_the_xml_declares():
     raw = record().decode().replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1")
     assert b"H\xf4pital" in raw
-    trial = ctgov.trial_record(ctgov.parse_studies(raw)[0], CATALOGUE)
+    trial = trial_record(parse_studies(raw)[0], CATALOGUE)
     assert trial.fields["sites"] == ["Hôpital A, Lyon, France", "Paris, France"]
 
 
 def test_it_refuses_archives_with_too_many_files(monkeypatch):
-    monkeypatch.setattr(ctgov, "MAX_ARCHIVE_FILES", 2)
+    monkeypatch.setattr(archives, "MAX_ARCHIVE_FILES", 2)
     files = {f"NCT0900000{n}.xml": record(f"NCT0900000{n}") for n in range(1, 4)}
     for raw in (zip_of(files), tar_of(files)):
-        with pytest.raises(ctgov.ReadError, match="the archive holds 3 files, more than the 2 one import may take"):
-            ctgov.parse_studies(raw)
+        with pytest.raises(ReadError, match="the archive holds 3 files, more than the 2 one import may take"):
+            parse_studies(raw)
 
 
 def test_it_refuses_files_that_unpack_to_too_much(monkeypatch):
-    monkeypatch.setattr(ctgov, "MAX_UNPACKED_BYTES", 100_000)
+    monkeypatch.setattr(archives, "MAX_UNPACKED_BYTES", 100_000)
     padded = record().replace(b"<brief_title>", b"<brief_title>" + b" " * 200_000)  # compresses to almost nothing
     for raw in (zip_of({"a.xml": padded}), tar_of({"a.xml": padded}, "xz"), gzip.compress(padded),
                 lzma.compress(padded)):
         assert len(raw) < 100_000
-        with pytest.raises(ctgov.ReadError, match="unpacks to more than 0 MB, the most one"):
-            ctgov.parse_studies(raw)
-    with pytest.raises(ctgov.ReadError, match="the archive unpacks to more than"):
-        ctgov.parse_studies(tar_of({"a.xml": padded}, ""))  # a plain tar: its members' sizes are checked
+        with pytest.raises(ReadError, match="unpacks to more than 0 MB, the most one"):
+            parse_studies(raw)
+    with pytest.raises(ReadError, match="the archive unpacks to more than"):
+        parse_studies(tar_of({"a.xml": padded}, ""))  # a plain tar: its members' sizes are checked
 
 
 # --- Real records ---
@@ -385,18 +387,18 @@ def test_it_refuses_files_that_unpack_to_too_much(monkeypatch):
 @functools.cache
 def real_studies(source: str) -> dict[str, dict]:
     """The studies in a file under ../shared/data/ctgov, by NCT id."""
-    studies = ctgov.read_studies(shared_data("ctgov", *source.split("/")))
+    studies = read_studies(shared_data("ctgov", *source.split("/")))
     return {s["protocolSection"]["identificationModule"]["nctId"]: s for s in studies}
 
 
-def real_record(source: str, nct_id: str) -> ctgov.TrialRecord:
-    return ctgov.trial_record(real_studies(source)[nct_id], CATALOGUE)
+def real_record(source: str, nct_id: str) -> TrialRecord:
+    return trial_record(real_studies(source)[nct_id], CATALOGUE)
 
 
 @pytest.fixture(scope="module")
 def broad():
     started = time.perf_counter()
-    studies = ctgov.read_studies(shared_data("ctgov", "legacy_xml_broad.tar.xz"))
+    studies = read_studies(shared_data("ctgov", "legacy_xml_broad.tar.xz"))
     return studies, time.perf_counter() - started
 
 
@@ -410,14 +412,14 @@ def read_index(name: str) -> dict[str, dict]:
 def test_every_real_legacy_record_converts_and_yields_a_trial_record(broad):
     studies, read_seconds = broad
     started = time.perf_counter()
-    samples = ctgov.study_files([shared_data("ctgov", "legacy_xml_samples"), shared_data("ctgov", "seed")])
-    small = [s for path in samples for s in ctgov.read_studies(path)]
-    diabetes = ctgov.read_studies(shared_data("ctgov", "legacy_xml_diabetes.zip"))
+    samples = study_files([shared_data("ctgov", "legacy_xml_samples"), shared_data("ctgov", "seed")])
+    small = [s for path in samples for s in read_studies(path)]
+    diabetes = read_studies(shared_data("ctgov", "legacy_xml_diabetes.zip"))
     read_seconds += time.perf_counter() - started
     assert (len(samples), len(small), len(diabetes), len(studies)) == (16, 16, 42, 6633)
 
     started = time.perf_counter()
-    records = [ctgov.trial_record(s, CATALOGUE) for s in small + diabetes + studies]
+    records = [trial_record(s, CATALOGUE) for s in small + diabetes + studies]
     record_seconds = time.perf_counter() - started
     print(f"\n{len(records):,} legacy records: read and converted in {read_seconds:.1f} s, "
           f"trial records in {record_seconds:.1f} s")
@@ -438,7 +440,7 @@ def test_every_real_legacy_record_converts_and_yields_a_trial_record(broad):
                 record.fields["overall_status"]) == (
             row["brief_title"], row["conditions"], no_limit_as_blank(row["minimum_age"]),
             no_limit_as_blank(row["maximum_age"]), row["gender"].upper(),
-            ctgov_legacy.STATUSES[row["overall_status"]]), record.nct_id
+            STATUSES[row["overall_status"]]), record.nct_id
     assert len({r.nct_id for r in records[16:]}) == len(index) == 6633 + 42
 
 
@@ -457,11 +459,11 @@ def test_a_legacy_record_gives_the_same_trial_as_its_api_v2_record(broad):
         return fields, [(r.kind, _unescape(r.text), r.source, r.rule, r.rule_status) for r in record.criteria]
 
     for nct_id in both:
-        ours, theirs = (ctgov.trial_record(s[nct_id], CATALOGUE) for s in (legacy, v2))
+        ours, theirs = (trial_record(s[nct_id], CATALOGUE) for s in (legacy, v2))
         assert unescaped(ours) == unescaped(theirs), nct_id
-    escaped = ctgov.trial_record(v2["NCT00492635"], CATALOGUE).fields["eligibility_text"]
+    escaped = trial_record(v2["NCT00492635"], CATALOGUE).fields["eligibility_text"]
     assert "* Life expectancy \\<3 years" in escaped
-    plain = ctgov.trial_record(legacy["NCT00492635"], CATALOGUE).fields["eligibility_text"]
+    plain = trial_record(legacy["NCT00492635"], CATALOGUE).fields["eligibility_text"]
     assert "* Life expectancy <3 years" in plain
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import shared_data
-from trials.ctgov import Item, heading_kind, split_eligibility
+from ctgov.split import Item, heading_kind, split_eligibility
 
 SAMPLE = json.loads((Path(__file__).parent / "data" / "ctgov_split_sample.json").read_text())
 INC, EXC = "inclusion", "exclusion"

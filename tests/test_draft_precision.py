@@ -7,7 +7,7 @@ import pytest
 
 from eligibility.rules import validate_rule
 from tests.test_engine import seed_catalogue
-from trials.ctgov import draft_rule, score_drafts
+from ctgov.drafts import draft_rule, score_drafts
 
 LABELS = json.loads((Path(__file__).parent / "data" / "ctgov_labels.json").read_text())["criteria"]
 CATALOGUE = seed_catalogue()  # trials/seed/questions.json, with the pregnant / breastfeeding questions

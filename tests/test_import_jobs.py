@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from tests.test_admin_curation import admin_log_in, curator  # noqa: F401  (curator: a fixture)
 from tests.test_ctgov_import import TWO_STUDIES, database_state, study
-from trials import importer
-from trials.admin import ImportCtgovForm
-from trials.models import ImportJob, Trial
+from ctgov import importer
+from ctgov.admin import ImportCtgovForm
+from ctgov.models import ImportJob
+from trials.models import Trial
 
 URL = "/admin/trials/trial/import/"
 
@@ -125,13 +126,13 @@ def test_admins_can_look_through_every_import_but_not_change_one(client, admin_u
     client.force_login(admin_user)  # an Admin-group member, not a superuser
     upload(client)
     upload(client, "broken.json", b"{nope")
-    page = client.get("/admin/trials/importjob/").content.decode()
+    page = client.get("/admin/ctgov/importjob/").content.decode()
     assert "two.json.gz" in page and "2 created, 0 updated, 0 unchanged" in page
     assert "broken.json: not valid JSON" in page
     job = ImportJob.objects.get(file_name="two.json.gz")
     assert job_url(job) in page
-    assert client.get("/admin/trials/importjob/add/").status_code == 403
-    assert client.post(f"/admin/trials/importjob/{job.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/ctgov/importjob/add/").status_code == 403
+    assert client.post(f"/admin/ctgov/importjob/{job.pk}/delete/", {"post": "yes"}).status_code == 403
     assert ImportJob.objects.count() == 2
 
 

@@ -7,14 +7,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.db.models import F
 from simple_history.models import HistoricalRecords
 
 from eligibility import engine
 from eligibility.nodes import read_rule
 from eligibility.rules import validate_rule
-from eligibility.vocabulary import NCT_MESSAGE, NCT_PATTERN, VERDICT_WORDS
+from eligibility.vocabulary import NCT_MESSAGE, NCT_PATTERN
 
 nct_validator = RegexValidator(NCT_PATTERN, NCT_MESSAGE, "invalid_nct")
 
@@ -160,16 +160,11 @@ class Trial(models.Model):
         Trial.objects.filter(pk=self.pk).update(criteria_version=F("criteria_version") + 1)
         self.refresh_from_db(fields=["criteria_version"])
 
-    def snapshot_criteria(self, criteria=None) -> "CriteriaVersion | None":
-        """Record this trial's criteria as they are now, under its current criteria_version."""
-        return CriteriaVersion.objects.record(self.pk, criteria)
-
     def start_criteria_history(self, criteria=None) -> None:
         """A new trial's criteria, however many saves loading them took, are its version 1."""
         Trial.objects.filter(pk=self.pk).update(criteria_version=1)
         self.criteria_version = 1
-        CriteriaVersion.objects.filter(trial_id=self.pk).delete()
-        self.snapshot_criteria(criteria)
+        criteria_history_started.send(sender=Trial, trial=self, criteria=criteria)
 
     def rules(self) -> engine.TrialRules:
         """This trial's criteria as engine input, cached per criteria version."""
@@ -251,21 +246,21 @@ class Criterion(models.Model):
         return engine.CriterionSpec(key=str(self.pk), kind=self.kind, text=self.text, rule=rule)
 
 
+# Sent when a trial's criteria restart at version 1 (a new trial, however many saves loading it took), with
+# `trial` and `criteria` (the rows, if already fetched). Apps that keep per-version records (curation's
+# criteria snapshots) listen to it, as they listen to Criterion's post_save/post_delete: trials knows none of them.
+criteria_history_started = Signal()
+
+
 @receiver(post_save, sender=Criterion)
 @receiver(post_delete, sender=Criterion)
 def _criteria_changed(sender, instance, **kwargs):
     # Signals (not save()/delete() overrides) so bulk deletes from the admin also bump the version.
-    # raw=True is a fixture load; the trial may not exist yet.
+    # raw=True is a fixture load; the trial may not exist yet. Connected when this module is imported, so
+    # before any other app's receiver for the same signals (curation's snapshot reads the bumped version).
     if kwargs.get("raw"):
         return
     Trial.objects.filter(pk=instance.trial_id).update(criteria_version=F("criteria_version") + 1)
-    # The bump is a queryset update (no HistoricalTrial row), so each version's criteria are kept
-    # in a snapshot. Not while the trial itself is being deleted: its criteria go first, and a row
-    # written now would outlive the cascade.
-    origin = kwargs.get("origin")
-    if isinstance(origin, Trial) or getattr(origin, "model", None) is Trial:
-        return
-    CriteriaVersion.objects.record(instance.trial_id, user=_acting_user(instance))
 
 
 def questions_for(trial_rules) -> list[Question]:
@@ -362,214 +357,3 @@ class CodeMapping(models.Model):
             resource_type=self.resource_type, system=self.system, code=self.code, question=self.question.code,
             kind=self.kind, is_prefix=self.is_prefix, default_unit=self.default_unit, display=self.display,
         )
-
-
-# --------------------------------------------------------------------------------------------
-# Curation (issue 5): what a trial's criteria were at each version, and example patients that
-# check the rules the way unit tests check code. Imported here, with the models they serve.
-from dataclasses import dataclass  # noqa: E402
-
-from django.utils import timezone  # noqa: E402
-
-from eligibility.answers import parse_answers  # noqa: E402
-
-
-def _acting_user(instance=None):
-    """Who is making the current change: the importer's explicit user, else the signed-in admin."""
-    user = getattr(instance, "_history_user", None)
-    if user is None:
-        request = getattr(HistoricalRecords.context, "request", None)
-        user = getattr(request, "user", None)
-    return user if getattr(user, "is_authenticated", False) else None
-
-
-class CriteriaVersionQuerySet(models.QuerySet):
-    def record(self, trial_id: int, criteria=None, user=None) -> "CriteriaVersion | None":
-        """Snapshot the trial's criteria under its current criteria_version (replacing any earlier one)."""
-        version = Trial.objects.filter(pk=trial_id).values_list("criteria_version", flat=True).first()
-        if version is None:
-            return None
-        rows = criteria if criteria is not None else Criterion.objects.filter(trial_id=trial_id)
-        snapshot = [
-            {"id": c.pk, "kind": c.kind, "order": c.order, "text": c.text, "source": c.source,
-             "rule": c.rule, "rule_status": c.rule_status}
-            for c in sorted(rows, key=lambda c: (c.order, c.pk))
-        ]
-        version_row, _ = self.update_or_create(
-            trial_id=trial_id, version=version,
-            defaults={"criteria": snapshot, "changed_by": user or _acting_user(), "recorded_at": timezone.now()},
-        )
-        return version_row
-
-
-class CriteriaVersion(models.Model):
-    """A trial's criteria as they were at one criteria_version (written whenever the version bumps)."""
-
-    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="criteria_versions")
-    version = models.PositiveIntegerField()
-    recorded_at = models.DateTimeField(default=timezone.now)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    criteria = models.JSONField(default=list, help_text="[{id, kind, order, text, source, rule, rule_status}, ...]")
-
-    objects = CriteriaVersionQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["trial", "-version"]
-        constraints = [models.UniqueConstraint(fields=["trial", "version"], name="unique_criteria_version")]
-
-    def __str__(self):
-        return f"{self.trial_id} v{self.version}"
-
-
-@dataclass(frozen=True)
-class ExampleResult:
-    """One example patient screened against its trial's current rules."""
-
-    example: "ExamplePatient"
-    actual: str | None  # the verdict now; None when the stored answers no longer parse
-    problems: tuple[str, ...] = ()
-    result: engine.TrialResult | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.actual == self.example.expected_verdict
-
-    @property
-    def reasons(self) -> tuple[engine.CriterionResult, ...]:
-        """The criteria behind the actual verdict: those that rule the patient out, or those still open."""
-        if self.result is None:
-            return ()
-        if self.actual == engine.Verdict.INELIGIBLE:
-            return self.result.deciding
-        if self.actual == engine.Verdict.UNDETERMINED:
-            return tuple(c for c in self.result.criteria if not c.satisfied and not c.against)
-        return ()
-
-
-class ExamplePatientQuerySet(models.QuerySet):
-    def results(self, questions=None) -> list[ExampleResult]:
-        """Every example screened at its own reference date against its trial's current rules."""
-        questions = questions if questions is not None else catalogue()
-        return [example.evaluate(questions) for example in self.select_related("trial")]
-
-
-class ExamplePatient(models.Model):
-    """A made-up patient with the verdict curators expect: a unit test for a trial's rules."""
-
-    class Verdict(models.TextChoices):
-        ELIGIBLE = engine.Verdict.ELIGIBLE, VERDICT_WORDS[engine.Verdict.ELIGIBLE]
-        INELIGIBLE = engine.Verdict.INELIGIBLE, VERDICT_WORDS[engine.Verdict.INELIGIBLE]
-        UNDETERMINED = engine.Verdict.UNDETERMINED, VERDICT_WORDS[engine.Verdict.UNDETERMINED]
-
-    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="examples")
-    name = models.CharField(max_length=120)
-    answers = models.JSONField(
-        default=dict, blank=True,
-        help_text='Question code → value in the canonical unit, e.g. {"bmi": 31.5, "t1d_diagnosis": true}.',
-    )
-    expected_verdict = models.CharField(max_length=12, choices=Verdict.choices)
-    # JSON answers cannot say "4 weeks ago": a fixed reference date keeps ages and time since
-    # diagnosis meaning the same thing next year.
-    as_of = models.DateField(
-        "reference date", default=timezone.localdate,
-        help_text="The day the patient is screened on (ages and time since diagnosis count to this day).",
-    )
-    note = models.TextField(blank=True, help_text="Why this verdict is expected.")
-
-    objects = ExamplePatientQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["trial", "name"]
-        constraints = [models.UniqueConstraint(fields=["trial", "name"], name="unique_example_name")]
-
-    def __str__(self):
-        return self.name
-
-    def clean(self):
-        _, errors = parse_answers(self.answers, catalogue(), self.as_of)
-        if errors:
-            raise ValidationError({"answers": [str(e) for e in errors]})
-
-    def evaluate(self, questions=None) -> ExampleResult:
-        questions = questions if questions is not None else catalogue()
-        answers, errors = parse_answers(self.answers, questions, self.as_of)
-        if errors:
-            return ExampleResult(self, None, tuple(str(e) for e in errors))
-        result = engine.evaluate(self.trial.rules(), answers, self.as_of, questions)
-        return ExampleResult(self, result.verdict.value, (), result)
-
-
-# --------------------------------------------------------------------------------------------
-# Imports started from the admin page (issue 5): run in the background so the page can show progress.
-from datetime import timedelta  # noqa: E402
-
-from django.core.cache import cache  # noqa: E402
-
-
-class ImportJob(models.Model):
-    """One file uploaded on the admin import page: who, when, what came of it.
-
-    The import itself runs in a background thread (trials/importer.py: start_job) inside one database
-    transaction, so its progress cannot be read from the database while it runs: the thread reports it to
-    the cache, and the page polls it. The summary is written to the row once the transaction is over.
-    """
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting to start"
-        RUNNING = "running", "Importing"
-        DONE = "done", "Imported"
-        FAILED = "failed", "Nothing imported"
-
-    # An import still running this long after it started is taken to have died with its process (a
-    # restart, a deploy): its transaction was rolled back, so nothing of it was saved.
-    STALE_AFTER = timedelta(hours=1)
-
-    file_name = models.CharField(max_length=255)
-    size = models.PositiveBigIntegerField(default=0, help_text="bytes")
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    summary = models.JSONField(default=dict, blank=True, help_text="trials/importer.py: ImportSummary")
-
-    class Meta:
-        ordering = ["-started_at", "-pk"]
-
-    def __str__(self):
-        return f"{self.file_name} ({self.get_status_display().lower()})"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
-    def _progress_key(self) -> str:
-        return f"trials:import-job:{self.pk}"
-
-    def report_progress(self, done: int, total: int) -> None:
-        cache.set(self._progress_key, (done, total), timeout=int(self.STALE_AFTER.total_seconds()))
-
-    def progress(self) -> tuple[int, int] | None:
-        """(studies done, studies in the file) while running; None before the file is read, or when this
-        process's cache cannot see the importing process (several web processes without a shared cache)."""
-        if self.finished:
-            return None
-        value = cache.get(self._progress_key)
-        return tuple(value) if value else None
-
-    def finish(self, summary: dict) -> None:
-        self.status = self.Status.FAILED if summary.get("errors") else self.Status.DONE
-        self.summary = summary
-        self.finished_at = timezone.now()
-        self.save(update_fields=["status", "summary", "finished_at"])
-        cache.delete(self._progress_key)
-
-    @property
-    def stopped(self) -> bool:
-        return not self.finished and timezone.now() - self.started_at > self.STALE_AFTER
-
-    @property
-    def seconds(self) -> float | None:
-        end = self.finished_at or timezone.now()
-        return max((end - self.started_at).total_seconds(), 0.0)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from django.db import transaction
 
-from .examples_seed import load_examples
 from .fhir_seed import load_fhir_mappings
 from .models import Criterion, Question, Trial
 
@@ -91,10 +90,11 @@ def load_trial(data: dict) -> str:
 
 
 def load_seed_trials() -> dict:
-    """Load the catalogue and both seed trials; returns what happened to each."""
+    """Load the catalogue, the FHIR mappings and both seed trials; returns what happened to each.
+
+    Their example patients are curation's: curation.seed.load_seed loads both (manage.py load_seed_trials)."""
     report = {"questions": load_questions()}
     report["FHIR mappings"] = "{created} created, {updated} updated, {unchanged} unchanged".format(**load_fhir_mappings())
     for nct_id in SEED_TRIALS:
         report[nct_id] = load_trial(json.loads((SEED_DIR / f"{nct_id}.json").read_text()))
-    report["Example patients"] = load_examples()
     return report

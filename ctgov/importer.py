@@ -1,4 +1,4 @@
-"""Importing ClinicalTrials.gov records: the database half of trials/ctgov.py.
+"""Importing ClinicalTrials.gov records: the database half of the ctgov package.
 
 One transaction per file: a file with any problem (not JSON, wrong shape, a study without an NCT id)
 imports nothing and is reported by name; the other files still import.
@@ -24,8 +24,11 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections, transaction
 from simple_history.utils import bulk_create_with_history
 
-from . import ctgov
-from .models import Criterion, ImportJob, Trial, catalogue
+from trials.models import Criterion, Trial, catalogue
+
+from . import archives
+from .models import ImportJob
+from .studies import APPROVED, DRAFT, CriterionRow, TrialRecord, trial_record
 
 CHANGE_REASON = "Imported from ClinicalTrials.gov"
 PROGRESS_EVERY = 100  # the command prints a progress line every this many studies
@@ -65,9 +68,9 @@ class ImportSummary:
 
 def import_paths(paths: Iterable[str | Path], user=None,
                  progress: Callable[[Path, int, int], None] | None = None) -> ImportSummary:
-    """Import every study file in `paths` (files, or folders of them: see ctgov.study_files)."""
+    """Import every study file in `paths` (files, or folders of them: see archives.study_files)."""
     summary = ImportSummary()
-    for path in ctgov.study_files(paths):
+    for path in archives.study_files(paths):
         summary.add(import_file(path, user=user, progress=progress))
     return summary
 
@@ -76,14 +79,14 @@ def import_file(path: str | Path, user=None,
                 progress: Callable[[Path, int, int], None] | None = None) -> ImportSummary:
     """Import one file in one transaction."""
     path = Path(path)
-    return _import(str(path), lambda: ctgov.read_studies(path), user,
+    return _import(str(path), lambda: archives.read_studies(path), user,
                    lambda done, total: progress and progress(path, done, total))
 
 
 def import_bytes(name: str, raw: bytes, user=None,
                  progress: Callable[[int, int], None] | None = None) -> ImportSummary:
     """Import the content of an uploaded file in one transaction; errors name the file."""
-    return _import(name, lambda: ctgov.parse_studies(raw), user, progress or (lambda done, total: None))
+    return _import(name, lambda: archives.parse_studies(raw), user, progress or (lambda done, total: None))
 
 
 def start_job(job: ImportJob, raw: bytes) -> None:
@@ -126,7 +129,7 @@ def _import(name: str, load: Callable[[], list[dict]], user, progress: Callable[
         progress(0, len(studies))
         with transaction.atomic():
             summary = _import_studies(studies, user, lambda done: progress(done, len(studies)))
-    except ctgov.ReadError as exc:
+    except archives.ReadError as exc:
         return ImportSummary(errors=[f"{name}: {exc}"])
     except ValidationError as exc:
         return ImportSummary(errors=[f"{name}: {'; '.join(exc.messages)}"])
@@ -143,7 +146,7 @@ def _import_studies(studies: list[dict], user, progress: Callable[[int], None]) 
     done = 0
     # In chunks, so that the progress moves from the first study (reading a record is half the work).
     for start in range(0, len(studies), CHUNK):
-        records = [ctgov.trial_record(study, questions, index=i)
+        records = [trial_record(study, questions, index=i)
                    for i, study in enumerate(studies[start:start + CHUNK], start=start + 1)]
         wanted = {r.nct_id for r in records} - existing.keys()
         for trial in Trial.objects.filter(nct_id__in=wanted).prefetch_related("criteria"):
@@ -168,7 +171,7 @@ def _history(obj, user):
     return obj
 
 
-def _create(record: ctgov.TrialRecord, user, summary: ImportSummary) -> Trial:
+def _create(record: TrialRecord, user, summary: ImportSummary) -> Trial:
     # A site opts in to screening for a trial; an import only makes it known.
     trial = _history(Trial(nct_id=record.nct_id, open_for_screening=False, **record.fields), user)
     trial.full_clean(validate_unique=False)
@@ -183,7 +186,7 @@ def _create(record: ctgov.TrialRecord, user, summary: ImportSummary) -> Trial:
     return trial
 
 
-def _update(trial: Trial, record: ctgov.TrialRecord, user, summary: ImportSummary) -> None:
+def _update(trial: Trial, record: TrialRecord, user, summary: ImportSummary) -> None:
     changed = [name for name, value in record.fields.items() if getattr(trial, name) != value]
     if changed:
         for name in changed:
@@ -197,13 +200,13 @@ def _update(trial: Trial, record: ctgov.TrialRecord, user, summary: ImportSummar
     pool: dict[tuple, list[Criterion]] = defaultdict(list)
     for criterion in sorted(trial.criteria.all(), key=lambda c: (c.order, c.pk)):
         pool[(criterion.source, criterion.kind, same_words(criterion.text))].append(criterion)
-    kept: list[ctgov.CriterionRow] = []
-    written: list[ctgov.CriterionRow] = []
+    kept: list[CriterionRow] = []
+    written: list[CriterionRow] = []
     for order, row in enumerate(record.criteria, start=1):
         matches = pool[(row.source, row.kind, same_words(row.text))]
         if matches:
             criterion = matches.pop(0)
-            kept.append(ctgov.CriterionRow(row.kind, row.text, row.source, criterion.rule, criterion.rule_status))
+            kept.append(CriterionRow(row.kind, row.text, row.source, criterion.rule, criterion.rule_status))
             fields = []
             if criterion.order != order:
                 criterion.order = order
@@ -240,13 +243,13 @@ def same_words(text: str) -> str:
     return " ".join(_ESCAPE.sub(r"\1", text).split())
 
 
-def _criterion(trial: Trial, row: ctgov.CriterionRow, order: int) -> Criterion:
+def _criterion(trial: Trial, row: CriterionRow, order: int) -> Criterion:
     return Criterion(trial=trial, kind=row.kind, order=order, text=row.text, source=row.source, rule=row.rule,
                      rule_status=row.rule_status)
 
 
-def _count(summary: ImportSummary, rows: list[ctgov.CriterionRow], written: list[ctgov.CriterionRow]) -> None:
+def _count(summary: ImportSummary, rows: list[CriterionRow], written: list[CriterionRow]) -> None:
     summary.criteria += len(rows)
-    summary.drafts_made += sum(1 for row in written if row.rule is not None and row.rule_status == ctgov.DRAFT)
+    summary.drafts_made += sum(1 for row in written if row.rule is not None and row.rule_status == DRAFT)
     summary.needs_review += sum(1 for row in rows if row.rule is None)
-    summary.awaiting_approval += sum(1 for row in rows if row.rule is not None and row.rule_status != ctgov.APPROVED)
+    summary.awaiting_approval += sum(1 for row in rows if row.rule is not None and row.rule_status != APPROVED)

@@ -1,13 +1,13 @@
 from django.core.management.base import BaseCommand
 
-from trials.seed import load_seed_trials
+from curation.seed import load_seed
 
 
 class Command(BaseCommand):
-    help = "Load the question catalogue and the two seed trials (idempotent)."
+    help = "Load the question catalogue, the two seed trials and their example patients (idempotent)."
 
     def handle(self, *args, **options):
-        report = load_seed_trials()
+        report = load_seed()
         q = report.pop("questions")
         self.stdout.write(f"Questions: {q['created']} created, {q['updated']} updated, {q['unchanged']} unchanged")
         for nct_id, status in report.items():

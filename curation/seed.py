@@ -1,4 +1,5 @@
-"""Loading the example patients that ship with the seed trials (trials/seed/examples.json).
+"""The seed: trials' own (questions, FHIR mappings, the two trials) plus the example patients that ship with
+the seed trials (curation/seed/examples.json).
 
 Idempotent like the rest of the seed: an example is matched by trial and name and only written when
 something differs. Examples of trials that are not loaded are skipped.
@@ -10,7 +11,10 @@ from pathlib import Path
 
 from django.db import transaction
 
-from .models import ExamplePatient, Trial
+from trials.models import Trial
+from trials.seed import load_seed_trials
+
+from .models import ExamplePatient
 
 EXAMPLES_FILE = Path(__file__).resolve().parent / "seed" / "examples.json"
 
@@ -44,3 +48,10 @@ def load_examples(path: Path = EXAMPLES_FILE) -> str:
             example.full_clean()
             example.save()
     return "{created} created, {updated} updated, {unchanged} unchanged".format(**counts)
+
+
+def load_seed() -> dict:
+    """Everything `manage.py load_seed_trials` loads; returns what happened to each part."""
+    report = load_seed_trials()
+    report["Example patients"] = load_examples()
+    return report

@@ -1,11 +1,10 @@
-"""Admin for the FHIR mapping table (imported at the bottom of trials/admin.py)."""
+"""Admin for the FHIR mapping table."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from eligibility.fhir import SYSTEM_NAMES
-
-from .models import CodeMapping
+from trials.models import CodeMapping
 
 
 @admin.register(CodeMapping)

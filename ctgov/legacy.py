@@ -2,7 +2,7 @@
 
 Before API v2 the registry published one XML document per trial (the "AllPublicXML" dump, schema
 public.xsd). `study_from_xml(raw)` turns one such document into the dict an API v2 download holds for
-the same trial, so `ctgov.trial_record` reads both alike: the fields it uses, with legacy words
+the same trial, so `ctgov.studies.trial_record` reads both alike: the fields it uses, with legacy words
 ("Active, not recruiting", "Phase 1/Phase 2", "Accepts Healthy Volunteers") as API v2 enum values.
 
 The eligibility text is the one part that needs more than renaming: the legacy renderer hard-wrapped
@@ -15,7 +15,7 @@ import re
 from xml.etree.ElementTree import Element, TreeBuilder
 from xml.parsers import expat
 
-NCT_RE = re.compile(r"^NCT\d{8}$")
+from eligibility.vocabulary import NCT_RE
 
 
 class RecordError(ValueError):

@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from trials.importer import PROGRESS_EVERY, import_paths
+from ctgov.importer import PROGRESS_EVERY, import_paths
 
 
 class Command(BaseCommand):

@@ -25,11 +25,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from eligibility import jsontext
 from eligibility.engine import BOOLEAN, CHOICE, DATE, DURATION_UNITS, MULTI, NUMBER, QuestionSpec
 from eligibility.rules import COMPARISONS, OPERATORS_BY_TYPE, Problem, describe, validate_rule
 from eligibility.vocabulary import OPERATOR_WORDS
-
-from eligibility import jsontext
 
 ROOT = "rb"
 ALL, ANY, AT_LEAST, NOT, COND, NONE = "all", "any", "at_least", "not", "cond", "none"
@@ -487,7 +486,7 @@ def dump(rule: Any, level: int = 0) -> str:
 def parse_json(text: str, catalogue: Mapping[str, QuestionSpec]) -> tuple[Any, list[Problem]]:
     """A rule typed as JSON: empty (or null) means no rule; malformed JSON is one problem.
 
-    JSON the database would refuse is malformed too (trials/jsontext.py): NaN, Infinity, numbers too long,
+    JSON the database would refuse is malformed too (eligibility/jsontext.py): NaN, Infinity, numbers too long,
     the NUL character, nesting too deep, wherever they are, even in keys validate_rule does not read.
     """
     if not text.strip():

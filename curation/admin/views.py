@@ -1,7 +1,8 @@
 """Admin pages beyond add/change/list: the rule builder's live refresh and a trial's criteria at a version.
 
-Both are wired into their ModelAdmin's URLs (trials/admin.py), so the admin's login and staff checks apply;
-each view checks the model permission it needs.
+Both are wired into their ModelAdmin's URLs (curation/admin/trials.py and criteria.py, which import this module,
+never the other way round), so the admin's login and staff checks apply; each view checks the model permission
+it needs.
 """
 
 from django.contrib.admin.utils import unquote
@@ -9,10 +10,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 
-from . import rule_builder
-from .admin import _one_page, _questions, _rendered, builder_context, rule_state
-from .models import Criterion
 from eligibility.rules import describe
+from trials.models import Criterion
+
+from .. import rule_builder
+from .builder import builder_context
+from .page import one_page, page_questions, rendered, rule_state
 
 
 def rule_builder_view(model_admin, request):
@@ -24,10 +27,10 @@ def rule_builder_view(model_admin, request):
         return HttpResponseNotAllowed(["POST"])
     if not (model_admin.has_change_permission(request) or model_admin.has_add_permission(request)):
         raise PermissionDenied
-    with _one_page():
-        state = rule_builder.read(request.POST, _questions())
+    with one_page():
+        state = rule_builder.read(request.POST, page_questions())
         context = builder_context(state)
-        return _rendered(TemplateResponse(request, "admin/trials/criterion/rule_builder.html#response", context))
+        return rendered(TemplateResponse(request, "admin/trials/criterion/rule_builder.html#response", context))
 
 
 def criteria_versions_view(model_admin, request, object_id):
@@ -45,8 +48,8 @@ def criteria_versions_view(model_admin, request, object_id):
     snapshot = trial.criteria_versions.filter(version=wanted).first()
     previous = trial.criteria_versions.filter(version__lt=wanted).order_by("-version").first()
 
-    with _one_page():
-        questions = _questions()
+    with one_page():
+        questions = page_questions()
         rows = _rows(snapshot, previous, questions) if snapshot else []
         numbers = [v["version"] for v in versions]
         context = {
@@ -63,7 +66,7 @@ def criteria_versions_view(model_admin, request, object_id):
             "older": max((n for n in numbers if n < wanted), default=None),
             "newer": min((n for n in numbers if n > wanted), default=None),
         }
-        return _rendered(TemplateResponse(request, "admin/trials/trial/criteria_versions.html", context))
+        return rendered(TemplateResponse(request, "admin/trials/trial/criteria_versions.html", context))
 
 
 class _Snap:

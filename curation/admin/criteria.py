@@ -1,0 +1,203 @@
+"""Criteria: the change form with the rule builder, approving drafts, and a history in plain words."""
+
+import difflib
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.urls import path
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+from simple_history.admin import SimpleHistoryAdmin
+
+from eligibility.rules import describe, validate_rule
+from trials.models import Criterion
+
+from .. import rule_builder
+from .builder import RuleField
+from .examples import report_examples
+from .page import ADMIN_CSS, OnePageMixin, page_questions, state_badge
+from .views import rule_builder_view
+
+
+class CriterionForm(forms.ModelForm):
+    rule = RuleField(label="Rule")
+
+    class Meta:
+        model = Criterion
+        fields = "__all__"
+        widgets = {"text": forms.Textarea(attrs={"rows": 3, "cols": 90})}
+
+    def clean_rule(self):
+        if not any(key in self.data for key in (f"{rule_builder.ROOT}-kind", rule_builder.JSON_FIELD)):
+            return self.instance.rule  # a post that says nothing about the rule leaves it alone
+        return self.cleaned_data["rule"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "_approve" in self.data and "rule" in cleaned:
+            if cleaned["rule"] is None:
+                self.add_error(None, ValidationError("There is no rule to approve yet: build one first.", code="no_rule"))
+            else:
+                cleaned["rule_status"] = Criterion.RuleStatus.APPROVED
+        return cleaned
+
+
+class CriterionNeedsReviewFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("to_curate", "To curate (no rule or draft)"), ("needs_review", "Needs review (no rule)"),
+                ("draft", "Draft"), ("approved", "Approved")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "to_curate":
+            return queryset.filter(Q(rule__isnull=True) | Q(rule_status=Criterion.RuleStatus.DRAFT))
+        if self.value() == "needs_review":
+            return queryset.filter(rule__isnull=True)
+        if self.value() == "draft":
+            return queryset.filter(rule__isnull=False, rule_status=Criterion.RuleStatus.DRAFT)
+        if self.value() == "approved":
+            return queryset.filter(rule__isnull=False, rule_status=Criterion.RuleStatus.APPROVED)
+        return queryset
+
+
+@admin.register(Criterion)
+class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
+    form = CriterionForm
+    list_display = ("trial", "order", "kind", "short_text", "rule_words", "state")
+    list_filter = (CriterionNeedsReviewFilter, "kind", "source")
+    search_fields = ("text", "trial__nct_id")
+    list_select_related = ("trial",)
+    autocomplete_fields = ("trial",)
+    actions = ["approve_drafts"]
+    change_form_template = "admin/trials/criterion/change_form.html"
+    object_history_list_template = "admin/trials/criterion/object_history_list.html"
+    fieldsets = (
+        (None, {"fields": ("trial", "kind", "order", "source", "text")}),
+        ("Rule", {"fields": ("rule", "rule_status", "state")}),
+    )
+    readonly_fields = ("state",)
+
+    class Media:
+        css = ADMIN_CSS
+        js = ["vendor/htmx/htmx.min.js"]
+
+    @admin.display(description="text")
+    def short_text(self, obj):
+        return obj.text[:90]
+
+    @admin.display(description="rule")
+    def rule_words(self, obj):
+        return describe(obj.rule, page_questions())
+
+    @admin.display(description="state")
+    def state(self, obj):
+        return state_badge(obj) if obj and obj.pk else "needs review"
+
+    def get_readonly_fields(self, request, obj=None):
+        # A criterion belongs to its trial; moving it would rewrite two trials' versions at once.
+        return ("trial", "state") if obj is not None else ("state",)
+
+    def get_urls(self):
+        return [
+            path("rule-builder/", self.admin_site.admin_view(lambda request: rule_builder_view(self, request)),
+                 name="trials_criterion_rule_builder"),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        if form.is_bound and [e.code for e in form.errors.as_data().get("rule", [])] == ["builder_updated"]:
+            # Not an error: the builder was edited without JavaScript and is shown again.
+            del form.errors["rule"]
+            context["errors"] = helpers.AdminErrorList(form, [])
+        context["can_approve"] = obj is not None and obj.rule is not None and obj.rule_status == Criterion.RuleStatus.DRAFT
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "_approve" in request.POST:
+            messages.success(request, "Rule approved: it now counts in screening.")
+
+    def response_change(self, request, obj):
+        report_examples(request, obj.trial)
+        if "_approve" in request.POST:
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        report_examples(request, obj.trial)
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.action(description="Approve the selected draft rules", permissions=["change"])
+    def approve_drafts(self, request, queryset):
+        questions = page_questions()
+        approved, skipped = [], []
+        for criterion in queryset.select_related("trial"):
+            if criterion.rule_status != Criterion.RuleStatus.DRAFT:
+                continue
+            if criterion.rule is None or validate_rule(criterion.rule, questions):
+                skipped.append(criterion)
+                continue
+            criterion.rule_status = Criterion.RuleStatus.APPROVED
+            criterion.save(update_fields=["rule_status"])  # one by one: history rows and version bumps
+            approved.append(criterion)
+        self.message_user(request, f"Approved {len(approved)} draft rule{'s' if len(approved) != 1 else ''}.",
+                          messages.SUCCESS if approved else messages.INFO)
+        if skipped:
+            self.message_user(request, "Not approved (no rule or an invalid rule, fix it first): "
+                              + "; ".join(str(c) for c in skipped), messages.WARNING)
+        for trial in {c.trial for c in approved}:
+            report_examples(request, trial)
+
+    # History: who and when come from simple_history; add before → after in plain words.
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
+        records = list(historical_records)
+        questions = page_questions()
+        for i, record in enumerate(records):
+            previous = records[i + 1] if i + 1 < len(records) else record.prev_record
+            record.readable_changes = readable_changes(record, previous, questions)
+
+
+def readable_changes(record, previous, questions) -> list[dict]:
+    """What one historical save changed, for people: text as a word diff, rules in plain words."""
+    if record.history_type == "-":
+        return [{"field": "deleted", "before": "", "after": ""}]
+    changes = []
+    before = previous if previous is not None and record.history_type != "+" else None
+    if before is None or before.text != record.text:
+        changes.append({"field": "text", "before": "", "after": _word_diff(before.text if before else "", record.text)})
+    if before is None or before.rule != record.rule:
+        changes.append({
+            "field": "rule",
+            "before": describe(before.rule, questions) if before else "",
+            "after": describe(record.rule, questions),
+        })
+    for name in ("rule_status", "kind", "order", "source"):
+        old = getattr(before, name) if before else None
+        if before is None and name in ("order", "source"):
+            continue
+        if old != getattr(record, name):
+            changes.append({"field": name.replace("_", " "), "before": old if old is not None else "", "after": getattr(record, name)})
+    return changes
+
+
+def _word_diff(old: str, new: str) -> str:
+    if not old:
+        return escape(new)
+    a, b = old.split(), new.split()
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            out.append(format_html("<del>{}</del>", " ".join(a[i1:i2])))
+        if op in ("insert", "replace"):
+            out.append(format_html("<ins>{}</ins>", " ".join(b[j1:j2])))
+        if op == "equal":
+            out.append(escape(" ".join(a[i1:i2])))
+    return mark_safe(" ".join(out))

@@ -1,0 +1,53 @@
+"""Example patients in the admin: edited inline on their trial, and how they fare after each change."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
+
+from ..models import ExamplePatient
+from .page import StorableJSONMixin, page_questions
+
+
+class ExamplePatientInline(StorableJSONMixin, admin.TabularInline):
+    model = ExamplePatient
+    extra = 0
+    fields = ("name", "as_of", "expected_verdict", "answers", "note", "result")
+    readonly_fields = ("result",)
+    formfield_overrides = {
+        models.JSONField: {"widget": forms.Textarea(attrs={"rows": 4, "cols": 48, "class": "json"})},
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})},
+    }
+
+    @admin.display(description="now")
+    def result(self, obj):
+        if obj.pk is None:
+            return ""
+        result = obj.evaluate(page_questions())
+        label = "pass" if result.passed else "FAIL"
+        return format_html('<span class="example-{}">{}</span>', "pass" if result.passed else "fail", label)
+
+
+def report_examples(request, trial) -> None:
+    """After a change, say how the trial's example patients fare under its rules now."""
+    results = ExamplePatient.objects.filter(trial_id=trial.pk).results(page_questions())
+    if not results:
+        return
+    failed = [r for r in results if not r.passed]
+    url = reverse("admin:trials_trial_change", args=[trial.pk]) + "#example-results"
+    if not failed:
+        messages.success(request, format_html(
+            'Example patients of {}: all {} pass. <a href="{}">See them</a>', trial.nct_id, len(results), url))
+        return
+    names = ", ".join(f"“{r.example.name}” (expected {r.example.get_expected_verdict_display().lower()}, now "
+                      f"{_verdict_label(r.actual)})" for r in failed)
+    messages.warning(request, format_html(
+        'Example patients of {}: {} of {} fail: {}. <a href="{}">See why</a>',
+        trial.nct_id, len(failed), len(results), names, url))
+
+
+def _verdict_label(verdict) -> str:
+    if verdict is None:
+        return "invalid answers"
+    return ExamplePatient.Verdict(verdict).label.lower()

@@ -1,0 +1,123 @@
+"""What every page of the curation admin shares: one catalogue per page, JSON fields the database can store,
+and a criterion's rule state."""
+
+import contextvars
+from contextlib import contextmanager
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.forms.fields import InvalidJSONInput
+from django.utils.html import format_html
+
+from eligibility import jsontext
+from trials.models import Criterion, catalogue
+
+ADMIN_CSS = {"all": ["css/admin.css"]}
+
+# --------------------------------------------------------------------------------------------
+# One catalogue (and one question-usage map) per admin page. catalogue() costs a query per call and
+# list pages call it per row; admin display methods get no request to cache on, so the page's view
+# opens a per-request memo and renders inside it (a TemplateResponse would otherwise render later).
+
+_page_memo: contextvars.ContextVar = contextvars.ContextVar("curation_admin_page_memo", default=None)
+
+
+@contextmanager
+def one_page():
+    if _page_memo.get() is not None:  # already inside one page's memo
+        yield
+        return
+    token = _page_memo.set({})
+    try:
+        yield
+    finally:
+        _page_memo.reset(token)
+
+
+def memo(key, compute):
+    values = _page_memo.get()
+    if values is None:
+        return compute()
+    if key not in values:
+        values[key] = compute()
+    return values[key]
+
+
+def page_questions():
+    return memo("catalogue", catalogue)
+
+
+def rendered(response):
+    if hasattr(response, "render") and not response.is_rendered:
+        response.render()
+    return response
+
+
+class StorableJSONField(forms.JSONField):
+    """A JSON field of the admin, read by eligibility/jsontext.py (so what passes, the database can store) and of the
+    shape of the model field's default, a list or an object; left empty, it is that empty shape."""
+
+    def __init__(self, *, shape: type | None = None, **kwargs):
+        self.shape = shape
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if self.disabled or isinstance(value, (list, dict)):
+            return value
+        if value in self.empty_values or not str(value).strip():
+            return self.shape() if self.shape else None
+        try:
+            converted = jsontext.loads(value)
+        except ValueError as exc:
+            raise ValidationError("Not valid JSON: %(problem)s.", code="invalid", params={"problem": exc}) from None
+        if self.shape is not None and not isinstance(converted, self.shape):
+            raise ValidationError("Enter a JSON %(shape)s, e.g. %(example)s.", code="shape", params={
+                "shape": "list" if self.shape is list else "object",
+                "example": '["Type 1 diabetes"]' if self.shape is list else '{"bmi": 31.5}'})
+        return converted
+
+    def bound_data(self, data, initial):
+        # Redisplayed after an error: Django's own json.loads here would fail on what to_python refused.
+        if self.disabled:
+            return initial
+        if data is None:
+            return None
+        try:
+            return jsontext.loads(data)
+        except ValueError:
+            return InvalidJSONInput(data)
+
+
+class StorableJSONMixin:
+    """Every JSON field of this admin is a StorableJSONField."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.JSONField):
+            default = db_field.get_default()
+            kwargs["form_class"] = StorableJSONField
+            kwargs["shape"] = type(default) if isinstance(default, (list, dict)) else None
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class OnePageMixin:
+    """Admin views rendered with one catalogue per page (see one_page)."""
+
+    def changelist_view(self, request, extra_context=None):
+        with one_page():
+            return rendered(super().changelist_view(request, extra_context))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with one_page():
+            return rendered(super().changeform_view(request, object_id, form_url, extra_context))
+
+
+def rule_state(criterion) -> str:
+    if criterion.rule is None:
+        return "needs review"
+    return "draft" if criterion.rule_status == Criterion.RuleStatus.DRAFT else "approved"
+
+
+def state_badge(criterion):
+    state = rule_state(criterion)
+    return format_html('<span class="state state-{}">{}</span>', state.replace(" ", "-"), state)

@@ -1,0 +1,69 @@
+"""The question catalogue, with which trials' rules use each question."""
+
+from collections import Counter, defaultdict
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from eligibility import engine
+from eligibility.vocabulary import format_number
+from trials.models import Criterion, Question
+
+from .page import ADMIN_CSS, OnePageMixin, StorableJSONMixin, memo
+
+
+def question_usage() -> dict[str, dict[tuple[int, str], int]]:
+    """Question code → {(trial pk, NCT id): number of criteria whose rule reads it}, in one query."""
+    usage: dict[str, Counter] = defaultdict(Counter)
+    rows = Criterion.objects.filter(rule__isnull=False).values_list("trial_id", "trial__nct_id", "rule")
+    for trial_id, nct_id, rule in rows.iterator(chunk_size=2000):
+        for code in engine.referenced_questions(rule):
+            usage[code][(trial_id, nct_id)] += 1
+    return usage
+
+
+@admin.register(Question)
+class QuestionAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
+    list_display = ("code", "label", "type", "unit", "plausible_range", "choice_labels", "section", "used_by")
+    list_filter = ("type", "section")
+    search_fields = ("code", "label")
+    readonly_fields = ("used_by_trials",)
+
+    class Media:
+        css = ADMIN_CSS
+
+    @admin.display(description="range")
+    def plausible_range(self, obj):
+        if obj.min_value is None and obj.max_value is None:
+            return ""
+        low = format_number(obj.min_value)
+        high = format_number(obj.max_value)
+        return f"{low}–{high} {obj.unit}".strip()
+
+    @admin.display(description="choices")
+    def choice_labels(self, obj):
+        return ", ".join(str(label) for _, label in obj.choices or [])
+
+    def _usage(self, obj):
+        return sorted(memo("question_usage", question_usage).get(obj.code, {}).items(), key=lambda kv: kv[0][1])
+
+    @admin.display(description="used by")
+    def used_by(self, obj):
+        usage = self._usage(obj)
+        if not usage:
+            return "—"
+        shown = ", ".join(nct for (_, nct), _n in usage[:3])
+        more = f" and {len(usage) - 3} more" if len(usage) > 3 else ""
+        return f"{len(usage)} trial{'s' if len(usage) != 1 else ''}: {shown}{more}"
+
+    @admin.display(description="used by")
+    def used_by_trials(self, obj):
+        usage = self._usage(obj) if obj.pk else []
+        if not usage:
+            return "No trial's rules use this question."
+        return format_html('<ul class="used-by">{}</ul>', format_html_join(
+            "", '<li><a href="{}">{}</a>: {} criteri{}</li>',
+            ((reverse("admin:trials_trial_change", args=[pk]), nct, n, "on" if n == 1 else "a") for (pk, nct), n in usage),
+        ))

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CurationConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "curation"
+    verbose_name = "Curation"
+
+    def ready(self):
+        # trials bumps a trial's criteria_version; this app keeps what the criteria were at each version.
+        from . import signals  # noqa: F401
