@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 
 from eligibility.engine import Verdict
-from screening.models import Conflict, Referral, ReferralView, Screening, Verification
+from referrals.models import Conflict, Referral, ReferralView, Verification
+from screening.models import Screening
 from tests.conftest import make_user
 from tests.test_screening_views import BASE
 from trials.models import Criterion, Trial
@@ -260,7 +261,7 @@ def test_trial_and_criterion_changes_are_audited(admin_user, seeded):
 
 class TestAnalytics:
     def test_count_failures_on_hand_made_results(self):
-        from screening.analytics import count_failures
+        from referrals.analytics import count_failures
 
         results = [
             {"criteria": [

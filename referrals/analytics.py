@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 from django.db.models import Max
 
-from .models import Referral, Screening, SnapshotResult
+from screening.models import Screening, SnapshotResult
+
+from .models import Referral
 
 REACHED_CONSENT = (Referral.Status.CONSENTED, Referral.Status.ENROLLED)
 

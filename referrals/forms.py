@@ -70,3 +70,14 @@ class VerifyForm(forms.Form):
     status = forms.ChoiceField(choices=[*Verification.Status.choices, ("clear", "Clear")])
     note = forms.CharField(required=False, max_length=300)
     seen = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class ReferralForm(forms.Form):
+    note = forms.CharField(
+        label="Note to the coordinator", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Optional. Do not include names or record numbers.",
+    )
+    justification = forms.CharField(
+        label="Justification", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when the saved verdict is 'not eligible'.",
+    )
