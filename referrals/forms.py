@@ -67,9 +67,10 @@ class StatusForm(forms.Form):
 
 
 class VerifyForm(forms.Form):
-    status = forms.ChoiceField(choices=[*Verification.Status.choices, ("clear", "Clear")])
+    status = forms.ChoiceField(choices=[*Verification.Status.choices, (Verification.CLEAR, "Clear")])
     note = forms.CharField(required=False, max_length=300)
-    seen = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The version of the verification the coordinator saw; empty when there was none.
+    seen = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class ReferralForm(forms.Form):

@@ -16,7 +16,34 @@ from trials.models import Trial
 
 
 class Conflict(Exception):
-    """Someone else changed the referral since the form was loaded."""
+    """Someone else changed the row since the form was loaded."""
+
+    @classmethod
+    def after(cls, history):
+        """The conflict with the last change recorded in `history` (a simple-history queryset): who, when."""
+        last = history.select_related("history_user").first()
+        who = last.history_user.get_username() if last and last.history_user else "someone"
+        when = timezone.localtime(last.history_date).strftime("%Y-%m-%d %H:%M") if last else "just now"
+        return cls(f"Changed by {who} at {when}: reload to see the change, then try again.")
+
+
+class Versioned(models.Model):
+    """Optimistic locking: `version` goes up by one with every change, and a change made from a form that
+    showed an older version is refused (see `lock`), so two coordinators never silently overwrite each other."""
+
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: bumped on every change.")
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def lock(rows, seen, history):
+        """The row of `rows` (at most one), locked until the transaction ends, if its version is still `seen`
+        (None: the form showed no row). Raises Conflict naming the last change in `history` otherwise."""
+        current = rows.select_for_update().first()
+        if (current.version if current else None) != seen:
+            raise Conflict.after(history)
+        return current
 
 
 class ReferralQuerySet(models.QuerySet):
@@ -32,7 +59,7 @@ class ReferralQuerySet(models.QuerySet):
         return self.none()
 
 
-class Referral(models.Model):
+class Referral(Versioned):
     class Status(models.TextChoices):
         REFERRED = "referred", "Referred"
         UNDER_REVIEW = "under_review", "Under review"
@@ -54,7 +81,6 @@ class Referral(models.Model):
     justification = models.TextField(blank=True, help_text="Why refer although the verdict was 'not eligible'.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
     status_reason = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: bumped on every change.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(table_name="screening_historicalreferral")
@@ -94,12 +120,7 @@ class Referral(models.Model):
         if status not in self.Status.values:
             raise ValidationError(f"“{status}” is not a referral status.", code="unknown_status")
         with transaction.atomic():
-            current = Referral.objects.select_for_update().get(pk=self.pk)
-            if current.version != version:
-                last = current.history.select_related("history_user").first()
-                who = last.history_user.get_username() if last and last.history_user else "someone"
-                when = timezone.localtime(last.history_date).strftime("%Y-%m-%d %H:%M") if last else "just now"
-                raise Conflict(f"Changed by {who} at {when}: reload to see the change, then try again.")
+            current = self.lock(Referral.objects.filter(pk=self.pk), version, self.history)
             if status not in current.TRANSITIONS[self.Status(current.status)]:
                 raise ValidationError(
                     f"A referral that is “{current.get_status_display()}” cannot move to “{self.Status(status).label}”.",
@@ -148,12 +169,14 @@ class Referral(models.Model):
             raise ValidationError(f"This patient is already referred to {trial.nct_id}.", code="duplicate") from None
 
 
-class Verification(models.Model):
+class Verification(Versioned):
     """A coordinator's check of one criterion against the chart; overrides the answer-based outcome."""
 
     class Status(models.TextChoices):
         VERIFIED_MET = "verified_met", "Verified met"
         VERIFIED_NOT_MET = "verified_not_met", "Verified not met"
+
+    CLEAR = "clear"  # not a status: the verb removes the verification
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="verifications")
     criterion = models.ForeignKey("trials.Criterion", on_delete=models.CASCADE, related_name="verifications")
@@ -166,6 +189,37 @@ class Verification(models.Model):
     class Meta:
         db_table = "screening_verification"
         constraints = [models.UniqueConstraint(fields=["referral", "criterion"], name="one_verification_per_criterion")]
+
+    @classmethod
+    def record(cls, referral, criterion, status, *, by, seen, note=""):
+        """Verify `criterion` for `referral` (or clear it: status CLEAR) if the verification is still the
+        version `seen` (None: none was shown). Returns the verification, or None once cleared; raises Conflict."""
+        history = cls.history.filter(referral_id=referral.pk, criterion_id=criterion.pk)
+        try:
+            with transaction.atomic():
+                current = cls.lock(cls.objects.filter(referral=referral, criterion=criterion), seen, history)
+                if status == cls.CLEAR:
+                    if current:
+                        current._history_user = by
+                        current.delete()
+                    return None
+                if current is None:
+                    # Versions go on from a cleared verification's, so a form shown before the clearing
+                    # cannot pass for one showing the new verification.
+                    last = history.aggregate(models.Max("version"))["version__max"] or 0
+                    current = cls(referral=referral, criterion=criterion, version=last)
+                current.status = status
+                current.note = note
+                current.verified_by = by
+                current.verified_at = timezone.now()
+                current.version += 1
+                current._history_user = by
+                current.save()
+                return current
+        except IntegrityError:
+            # Two first verifications of the criterion at once: both found no row to lock, and the
+            # unique constraint refused the second.
+            raise Conflict.after(history) from None
 
 
 class ReferralView(models.Model):

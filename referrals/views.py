@@ -6,7 +6,6 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -122,7 +121,7 @@ def _short(text, length=60):
 
 
 def _seen(verification):
-    return f"{verification.pk}:{verification.verified_at.isoformat()}" if verification else ""
+    return verification.version if verification else None
 
 
 def _history(referral):
@@ -201,23 +200,10 @@ def verify(request, pk, criterion_id):
         error = "Choose verified met, verified not met or clear."
     else:
         data = form.cleaned_data
-        with transaction.atomic():
-            current = Verification.objects.select_for_update().filter(referral=referral, criterion=criterion).first()
-            if _seen(current) != data["seen"]:
-                who = current.verified_by.get_username() if current else "someone"
-                error = f"Changed by {who} meanwhile: reload to see it, then try again."
-            elif data["status"] == "clear":
-                if current:
-                    current._history_user = request.user
-                    current.delete()
-            else:
-                verification = current or Verification(referral=referral, criterion=criterion)
-                verification.status = data["status"]
-                verification.note = data["note"]
-                verification.verified_by = request.user
-                verification.verified_at = timezone.now()
-                verification._history_user = request.user
-                verification.save()
+        try:
+            Verification.record(referral, criterion, data["status"], by=request.user, seen=data["seen"], note=data["note"])
+        except Conflict as exc:
+            error = str(exc)
     if not request.htmx:
         if error:
             messages.error(request, error)

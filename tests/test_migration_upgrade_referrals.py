@@ -75,6 +75,7 @@ def test_it_keeps_the_rows_made_before_the_move():
     assert (checked.referral_id, checked.criterion_id, checked.status, checked.note) == (
         referral.pk, criterion.pk, "verified_not_met", "chart checked",
     )
+    assert checked.version == 1  # the lock's starting point for rows made before it existed
     assert Verification.history.get().history_user.username == "carol"
     assert ReferralView.objects.get().user.username == "carol"
     # The new models still write to the old tables.
