@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "ctgov",
     "curation",
     "screening",
+    "referrals",
 ]
 
 MIDDLEWARE = [

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+import referrals.urls
+import screening.urls
 from ctgov.admin import import_urls
 
 from . import views
@@ -23,8 +25,10 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("trials/", include("trials.urls")),
-    path("screenings/", include("screening.urls")),
-    path("candidates/", include("screening.candidate_urls")),
+    # The screening pages and the clinician's "Refer to coordinator" page share /screenings/ and the
+    # `screening:` namespace; the referral page belongs to the referrals app, which screening may not import.
+    path("screenings/", include((screening.urls.urlpatterns + referrals.urls.screening_urlpatterns, "screening"))),
+    path("candidates/", include("referrals.urls")),
     path("api/v1/", include("screening.api_urls")),
     path("admin/", admin_urls()),
 ]

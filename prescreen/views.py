@@ -1,6 +1,7 @@
 from django.shortcuts import render
 
-from screening.models import Referral, Screening
+from referrals.models import Referral
+from screening.models import Screening
 from trials.models import Trial
 
 from .roles import ADMIN, CLINICIAN, COORDINATOR, roles_of

@@ -223,14 +223,3 @@ def initial_from_answers(answers: dict, questions) -> dict:
         else:
             initial[code] = value
     return initial
-
-
-class ReferralForm(forms.Form):
-    note = forms.CharField(
-        label="Note to the coordinator", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Optional. Do not include names or record numbers.",
-    )
-    justification = forms.CharField(
-        label="Justification", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required when the saved verdict is 'not eligible'.",
-    )

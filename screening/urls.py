@@ -4,6 +4,7 @@ from trials import converters  # noqa: F401  (registers <nct:...>)
 
 from . import views
 
+# prescreen/urls.py adds the referral page (referrals.urls.screening_urlpatterns) to this namespace.
 app_name = "screening"
 urlpatterns = [
     path("", views.screening_list, name="list"),
@@ -11,5 +12,4 @@ urlpatterns = [
     path("<int:pk>/", views.questionnaire, name="detail"),
     path("<int:pk>/print/", views.screening_print, name="print"),
     path("<int:pk>/prefill/", views.prefill, name="prefill"),
-    path("<int:pk>/refer/<nct:nct_id>/", views.refer, name="refer"),
 ]

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,9 +12,8 @@ from trials.models import CodeMapping, catalogue, questions_for
 from eligibility import fhir
 
 from eligibility.answers import to_json
-from eligibility.engine import Verdict
-from .forms import NewScreeningForm, QuestionnaireForm, ReferralForm, initial_from_answers
-from .models import Referral, Screening, Snapshot
+from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers
+from .models import Screening, Snapshot
 from eligibility.panel import build_panel
 from eligibility.report import VERDICT_WORDS
 
@@ -27,7 +25,7 @@ def screening_list(request):
         .prefetch_related(
             "trials",
             Prefetch("snapshots", queryset=Snapshot.objects.prefetch_related("results__trial"), to_attr="all_snapshots"),
-            Prefetch("referrals", queryset=Referral.objects.select_related("trial")),
+            "referrals__trial",
         )
     )
     page = Paginator(screenings, 25).get_page(request.GET.get("page"))
@@ -166,27 +164,4 @@ def screening_print(request, pk):
     results = list(latest.results.select_related("trial")) if latest else []
     return render(request, "screening/screening_print.html", {
         "screening": screening, "latest": latest, "results": results, "verdict_words": VERDICT_WORDS,
-    })
-
-
-@role_required(CLINICIAN)
-@require_http_methods(["GET", "POST"])
-def refer(request, pk, nct_id):
-    screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
-    trial = get_object_or_404(screening.trials, nct_id=nct_id)
-    latest = screening.latest_snapshot()
-    saved = latest.results.filter(trial=trial).first() if latest else None
-    form = ReferralForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            Referral.create_from(screening, trial, request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, f"Referred to the coordinators of {trial.nct_id}.")
-            return redirect("screening:detail", pk=screening.pk)
-    return render(request, "screening/refer.html", {
-        "screening": screening, "trial": trial, "saved": saved, "form": form,
-        "ineligible": saved is not None and saved.verdict == Verdict.INELIGIBLE,
-        "verdict_words": VERDICT_WORDS,
     })

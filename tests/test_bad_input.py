@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from eligibility.answers import parse_answers
-from screening.models import Referral, Screening, Snapshot, Verification
+from referrals.models import Referral, Verification
+from screening.models import Screening, Snapshot
 from eligibility.rules import validate_rule
 from tests.test_admin_curation import BMI, CATALOGUE, SEED, change_url, cond, criterion, page_form
 from tests.test_candidates import refer
@@ -517,8 +518,8 @@ def test_it_never_fails_on_a_random_file_to_import_and_imports_nothing(adam, con
     assert list(Trial.objects.order_by("pk").values_list("pk", "nct_id", "criteria_version")) == trials
 
 
-CHANGELISTS = ["trials_trial", "trials_criterion", "trials_question", "trials_codemapping", "screening_referral",
-               "screening_verification", "screening_referralview", "screening_screening", "screening_apitoken"]
+CHANGELISTS = ["trials_trial", "trials_criterion", "trials_question", "trials_codemapping", "referrals_referral",
+               "referrals_verification", "referrals_referralview", "screening_screening", "screening_apitoken"]
 
 
 @FUZZ

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from screening.models import Referral, Snapshot
+from referrals.models import Referral
+from screening.models import Snapshot
 from tests.browser import log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

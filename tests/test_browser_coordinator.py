@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from screening.models import Referral, Screening
+from referrals.models import Referral
+from screening.models import Screening
 from tests.browser import log_in, screenshot
 from tests.test_screening_views import BASE
 from trials.models import Trial

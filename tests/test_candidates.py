@@ -2,12 +2,14 @@
 
 import csv
 import io
+from unittest import mock
 
 import pytest
 from django.urls import reverse
 
 from eligibility.engine import Verdict
-from screening.models import Conflict, Referral, ReferralView, Screening, Verification
+from referrals.models import Conflict, Referral, ReferralView, Verification, Versioned
+from screening.models import Screening
 from tests.conftest import make_user
 from tests.test_screening_views import BASE
 from trials.models import Criterion, Trial
@@ -217,7 +219,7 @@ class TestVerification:
         criterion = referral.trial.criteria.first()
         self.verify(client, referral, criterion, "verified_not_met")
         v = Verification.objects.get()
-        seen = f"{v.pk}:{v.verified_at.isoformat()}"
+        seen = v.version
         self.verify(client, referral, criterion, "clear", seen=seen)
         assert not Verification.objects.exists()
         kinds = list(Verification.history.order_by("history_date").values_list("history_type", "history_user__username"))
@@ -228,8 +230,43 @@ class TestVerification:
         criterion = referral.trial.criteria.first()
         self.verify(client, referral, criterion, "verified_met")
         html = self.verify(client, referral, criterion, "verified_not_met", seen="").content.decode()
-        assert "Changed by carol meanwhile" in html
+        assert "Changed by carol at" in html and "reload" in html
         assert Verification.objects.get().status == "verified_met"
+
+    def test_each_change_bumps_the_version_and_a_stale_one_is_refused(self, client, people, referral):
+        client.force_login(people["coordinator"])
+        criterion = referral.trial.criteria.first()
+        self.verify(client, referral, criterion, "verified_met")
+        self.verify(client, referral, criterion, "verified_not_met", seen=1, note="second look")
+        v = Verification.objects.get()
+        assert (v.version, v.status, v.note) == (2, "verified_not_met", "second look")
+        html = self.verify(client, referral, criterion, "verified_met", seen=1, note="mine").content.decode()
+        assert "Changed by carol at" in html and "reload" in html
+        assert Verification.objects.get().version == 2
+
+    def test_a_form_shown_before_a_clearing_cannot_pass_for_the_new_verification(self, people, referral):
+        criterion, carol = referral.trial.criteria.first(), people["coordinator"]
+        Verification.record(referral, criterion, "verified_met", by=carol, seen=None)
+        Verification.record(referral, criterion, Verification.CLEAR, by=carol, seen=1)
+        again = Verification.record(referral, criterion, "verified_not_met", by=carol, seen=None)
+        assert again.version == 2
+        with pytest.raises(Conflict):
+            Verification.record(referral, criterion, "verified_met", by=carol, seen=1)
+
+    def test_a_concurrent_first_verification_is_a_conflict_not_a_server_error(self, client, people, referral):
+        criterion, carol = referral.trial.criteria.first(), people["coordinator"]
+        Verification.record(referral, criterion, "verified_met", by=carol, seen=None)
+        # The other coordinator's request read "no verification yet" just before carol's was saved.
+        with mock.patch.object(Verification, "lock", return_value=None):
+            client.force_login(carol)
+            response = self.verify(client, referral, criterion, "verified_not_met")
+        assert response.status_code == 200
+        assert "Changed by carol at" in response.content.decode()
+        assert Verification.objects.get().status == "verified_met"
+
+
+def test_referrals_and_verifications_share_one_lock():
+    assert issubclass(Referral, Versioned) and issubclass(Verification, Versioned)
 
 
 def test_viewing_a_candidate_is_logged(client, people, referral):
@@ -260,7 +297,7 @@ def test_trial_and_criterion_changes_are_audited(admin_user, seeded):
 
 class TestAnalytics:
     def test_count_failures_on_hand_made_results(self):
-        from screening.analytics import count_failures
+        from referrals.analytics import count_failures
 
         results = [
             {"criteria": [

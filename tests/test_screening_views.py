@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from screening.models import Referral, Screening, Snapshot
+from referrals.models import Referral
+from screening.models import Screening, Snapshot
 from tests.conftest import make_user
 from trials.models import Criterion, Trial
 

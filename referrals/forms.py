@@ -67,6 +67,18 @@ class StatusForm(forms.Form):
 
 
 class VerifyForm(forms.Form):
-    status = forms.ChoiceField(choices=[*Verification.Status.choices, ("clear", "Clear")])
+    status = forms.ChoiceField(choices=[*Verification.Status.choices, (Verification.CLEAR, "Clear")])
     note = forms.CharField(required=False, max_length=300)
-    seen = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The version of the verification the coordinator saw; empty when there was none.
+    seen = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class ReferralForm(forms.Form):
+    note = forms.CharField(
+        label="Note to the coordinator", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Optional. Do not include names or record numbers.",
+    )
+    justification = forms.CharField(
+        label="Justification", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when the saved verdict is 'not eligible'.",
+    )

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from django.db.models import Max
 
 from eligibility.vocabulary import is_against
+from screening.models import Screening, SnapshotResult
 
-from .models import Referral, Screening, SnapshotResult
+from .models import Referral
 
 REACHED_CONSENT = (Referral.Status.CONSENTED, Referral.Status.ENROLLED)
 

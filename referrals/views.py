@@ -1,25 +1,27 @@
-"""The coordinator workspace: candidate queue, candidate detail, verification and workflow."""
+"""Referrals: the clinician's referral of a saved screening, and the coordinator workspace (candidate queue,
+candidate detail, verification and workflow, screen-failure analytics)."""
 
 import csv
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from prescreen.roles import ADMIN, COORDINATOR, has_role, role_required
-from trials.models import Trial, catalogue
-
-from .candidate_forms import QueueFilterForm, StatusForm, VerifyForm
-from eligibility.engine import evaluate
-from .models import Conflict, Referral, ReferralView, Verification
+from eligibility.engine import Verdict, evaluate
 from eligibility.report import VERDICT_WORDS
 from eligibility.verification import apply_verifications
+from prescreen.roles import ADMIN, CLINICIAN, COORDINATOR, has_role, role_required
+from screening.models import Screening
+from trials.models import Trial, catalogue
+
+from .analytics import trial_analytics
+from .forms import QueueFilterForm, ReferralForm, StatusForm, VerifyForm
+from .models import Conflict, Referral, ReferralView, Verification
 
 
 def _visible(request):
@@ -57,7 +59,7 @@ def queue(request):
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "rows": rows, "query": query.urlencode(), "now": timezone.now()}
-    template = "screening/candidate_queue.html"
+    template = "referrals/candidate_queue.html"
     if request.htmx:
         template += "#table"
     return render(request, template, context)
@@ -119,7 +121,7 @@ def _short(text, length=60):
 
 
 def _seen(verification):
-    return f"{verification.pk}:{verification.verified_at.isoformat()}" if verification else ""
+    return verification.version if verification else None
 
 
 def _history(referral):
@@ -154,7 +156,7 @@ def _history(referral):
 def detail(request, pk):
     referral = get_object_or_404(_visible(request), pk=pk)
     ReferralView.objects.create(referral=referral, user=request.user)
-    return render(request, "screening/candidate_detail.html", _detail_context(referral))
+    return render(request, "referrals/candidate_detail.html", _detail_context(referral))
 
 
 @role_required(COORDINATOR, ADMIN)
@@ -184,7 +186,7 @@ def change_status(request, pk):
         return redirect("candidates:detail", pk=referral.pk)
     referral.refresh_from_db()
     context = _detail_context(referral, status_form=form if error else None, error=error)
-    return render(request, "screening/candidate_detail.html#workflow", context)
+    return render(request, "referrals/candidate_detail.html#workflow", context)
 
 
 @role_required(COORDINATOR, ADMIN)
@@ -198,23 +200,10 @@ def verify(request, pk, criterion_id):
         error = "Choose verified met, verified not met or clear."
     else:
         data = form.cleaned_data
-        with transaction.atomic():
-            current = Verification.objects.select_for_update().filter(referral=referral, criterion=criterion).first()
-            if _seen(current) != data["seen"]:
-                who = current.verified_by.get_username() if current else "someone"
-                error = f"Changed by {who} meanwhile: reload to see it, then try again."
-            elif data["status"] == "clear":
-                if current:
-                    current._history_user = request.user
-                    current.delete()
-            else:
-                verification = current or Verification(referral=referral, criterion=criterion)
-                verification.status = data["status"]
-                verification.note = data["note"]
-                verification.verified_by = request.user
-                verification.verified_at = timezone.now()
-                verification._history_user = request.user
-                verification.save()
+        try:
+            Verification.record(referral, criterion, data["status"], by=request.user, seen=data["seen"], note=data["note"])
+        except Conflict as exc:
+            error = str(exc)
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -222,13 +211,34 @@ def verify(request, pk, criterion_id):
     context = _detail_context(referral)
     context["row"] = next(r for r in context["rows"] if r["now"].key == str(criterion.pk))
     context["row_error"] = error
-    response = render(request, "screening/candidate_detail.html#verify_response", context)
+    response = render(request, "referrals/candidate_detail.html#verify_response", context)
     return response
 
 
 @role_required(COORDINATOR, ADMIN)
 def analytics(request, nct_id):
     trial = get_object_or_404(_my_trials(request), nct_id=nct_id)
-    from .analytics import trial_analytics
+    return render(request, "referrals/analytics.html", {"trial": trial, **trial_analytics(trial, catalogue())})
 
-    return render(request, "screening/analytics.html", {"trial": trial, **trial_analytics(trial, catalogue())})
+
+@role_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def refer(request, pk, nct_id):
+    screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
+    trial = get_object_or_404(screening.trials, nct_id=nct_id)
+    latest = screening.latest_snapshot()
+    saved = latest.results.filter(trial=trial).first() if latest else None
+    form = ReferralForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            Referral.create_from(screening, trial, request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Referred to the coordinators of {trial.nct_id}.")
+            return redirect("screening:detail", pk=screening.pk)
+    return render(request, "referrals/refer.html", {
+        "screening": screening, "trial": trial, "saved": saved, "form": form,
+        "ineligible": saved is not None and saved.verdict == Verdict.INELIGIBLE,
+        "verdict_words": VERDICT_WORDS,
+    })

@@ -1,0 +1,234 @@
+"""What happens after a clinician refers a patient: the referral, its workflow, the coordinator's checks.
+
+The tables keep the names they had when these models lived in `screening` (db_table below), so a
+database upgrades in place: the move changed the code, not the data.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from eligibility.engine import Verdict
+from screening.models import Screening, SnapshotResult
+from trials.models import Trial
+
+
+class Conflict(Exception):
+    """Someone else changed the row since the form was loaded."""
+
+    @classmethod
+    def after(cls, history):
+        """The conflict with the last change recorded in `history` (a simple-history queryset): who, when."""
+        last = history.select_related("history_user").first()
+        who = last.history_user.get_username() if last and last.history_user else "someone"
+        when = timezone.localtime(last.history_date).strftime("%Y-%m-%d %H:%M") if last else "just now"
+        return cls(f"Changed by {who} at {when}: reload to see the change, then try again.")
+
+
+class Versioned(models.Model):
+    """Optimistic locking: `version` goes up by one with every change, and a change made from a form that
+    showed an older version is refused (see `lock`), so two coordinators never silently overwrite each other."""
+
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: bumped on every change.")
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def lock(rows, seen, history):
+        """The row of `rows` (at most one), locked until the transaction ends, if its version is still `seen`
+        (None: the form showed no row). Raises Conflict naming the last change in `history` otherwise."""
+        current = rows.select_for_update().first()
+        if (current.version if current else None) != seen:
+            raise Conflict.after(history)
+        return current
+
+
+class ReferralQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Admins see every referral, coordinators those of their trials, clinicians their own."""
+        from prescreen.roles import ADMIN, COORDINATOR, roles_of
+
+        roles = roles_of(user)
+        if ADMIN in roles:
+            return self
+        if COORDINATOR in roles:
+            return self.filter(trial__coordinators=user)
+        return self.none()
+
+
+class Referral(Versioned):
+    class Status(models.TextChoices):
+        REFERRED = "referred", "Referred"
+        UNDER_REVIEW = "under_review", "Under review"
+        CONTACTED = "contacted", "Contacted"
+        CONSENTED = "consented", "Consented"
+        ENROLLED = "enrolled", "Enrolled"
+        SCREEN_FAILED = "screen_failed", "Screen failed"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="referrals")
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="referrals")
+    snapshot_result = models.ForeignKey(
+        SnapshotResult, on_delete=models.PROTECT, related_name="referrals",
+        help_text="The saved result the referral was made on.",
+    )
+    referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
+    note = models.TextField(blank=True)
+    justification = models.TextField(blank=True, help_text="Why refer although the verdict was 'not eligible'.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
+    status_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(table_name="screening_historicalreferral")
+
+    screen_fail_criterion = models.ForeignKey(
+        "trials.Criterion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The criterion the patient failed at screening, when that is the reason.",
+    )
+
+    objects = ReferralQuerySet.as_manager()
+
+    # Only sensible moves are offered and accepted; the last three end the referral.
+    TRANSITIONS = {
+        Status.REFERRED: (Status.UNDER_REVIEW, Status.SCREEN_FAILED, Status.DECLINED, Status.WITHDRAWN),
+        Status.UNDER_REVIEW: (Status.CONTACTED, Status.SCREEN_FAILED, Status.DECLINED, Status.WITHDRAWN),
+        Status.CONTACTED: (Status.CONSENTED, Status.SCREEN_FAILED, Status.DECLINED, Status.WITHDRAWN),
+        Status.CONSENTED: (Status.ENROLLED, Status.SCREEN_FAILED, Status.WITHDRAWN),
+        Status.ENROLLED: (Status.WITHDRAWN,),
+        Status.SCREEN_FAILED: (),
+        Status.DECLINED: (),
+        Status.WITHDRAWN: (),
+    }
+
+    class Meta:
+        db_table = "screening_referral"
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["screening", "trial"], name="one_referral_per_trial")]
+
+    def __str__(self):
+        return f"{self.screening.patient_ref} → {self.trial.nct_id} ({self.get_status_display()})"
+
+    def next_statuses(self):
+        return [self.Status(s) for s in self.TRANSITIONS[self.Status(self.status)]]
+
+    def move_to(self, status, *, by, version, note="", reason_text="", reason_criterion=None):
+        """Change the status if `version` is still current. Raises ValidationError or Conflict."""
+        if status not in self.Status.values:
+            raise ValidationError(f"“{status}” is not a referral status.", code="unknown_status")
+        with transaction.atomic():
+            current = self.lock(Referral.objects.filter(pk=self.pk), version, self.history)
+            if status not in current.TRANSITIONS[self.Status(current.status)]:
+                raise ValidationError(
+                    f"A referral that is “{current.get_status_display()}” cannot move to “{self.Status(status).label}”.",
+                    code="bad_transition",
+                )
+            if status == self.Status.SCREEN_FAILED:
+                if reason_criterion is not None and reason_criterion.trial_id != current.trial_id:
+                    raise ValidationError("That criterion belongs to another trial.", code="bad_reason")
+                if reason_criterion is None and not reason_text.strip():
+                    raise ValidationError(
+                        "Screen failed needs a reason: pick the criterion or describe it.", code="needs_reason",
+                    )
+                current.screen_fail_criterion = reason_criterion
+                current.status_reason = reason_text.strip() or reason_criterion.text
+            current.status = status
+            current.version += 1
+            current._history_user = by
+            current._change_reason = note.strip()[:100] if note else ""
+            current.save()
+        self.__dict__.update({f.attname: getattr(current, f.attname) for f in self._meta.concrete_fields})
+        return self
+
+    @classmethod
+    def create_from(cls, screening, trial, by, note="", justification=""):
+        """Refer the screening's last saved result for `trial`. Raises ValidationError with a message."""
+        snapshot = screening.latest_snapshot()
+        if snapshot is None:
+            raise ValidationError("Save the screening before referring.", code="not_saved")
+        saved = snapshot.results.filter(trial=trial).first()
+        if saved is None:
+            raise ValidationError(f"{trial.nct_id} is not part of this screening.", code="not_screened")
+        if cls.objects.filter(screening=screening, trial=trial).exists():
+            raise ValidationError(f"This patient is already referred to {trial.nct_id}.", code="duplicate")
+        if saved.verdict == Verdict.INELIGIBLE and not justification.strip():
+            raise ValidationError(
+                "The saved verdict is 'not eligible': give a justification to refer anyway.", code="needs_justification",
+            )
+        try:
+            with transaction.atomic():
+                return cls.objects.create(
+                    screening=screening, trial=trial, snapshot_result=saved, referred_by=by,
+                    note=note.strip(), justification=justification.strip(),
+                )
+        except IntegrityError:
+            # A double submit raced past the check above; the unique constraint caught it.
+            raise ValidationError(f"This patient is already referred to {trial.nct_id}.", code="duplicate") from None
+
+
+class Verification(Versioned):
+    """A coordinator's check of one criterion against the chart; overrides the answer-based outcome."""
+
+    class Status(models.TextChoices):
+        VERIFIED_MET = "verified_met", "Verified met"
+        VERIFIED_NOT_MET = "verified_not_met", "Verified not met"
+
+    CLEAR = "clear"  # not a status: the verb removes the verification
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="verifications")
+    criterion = models.ForeignKey("trials.Criterion", on_delete=models.CASCADE, related_name="verifications")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    note = models.CharField(max_length=300, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords(table_name="screening_historicalverification")
+
+    class Meta:
+        db_table = "screening_verification"
+        constraints = [models.UniqueConstraint(fields=["referral", "criterion"], name="one_verification_per_criterion")]
+
+    @classmethod
+    def record(cls, referral, criterion, status, *, by, seen, note=""):
+        """Verify `criterion` for `referral` (or clear it: status CLEAR) if the verification is still the
+        version `seen` (None: none was shown). Returns the verification, or None once cleared; raises Conflict."""
+        history = cls.history.filter(referral_id=referral.pk, criterion_id=criterion.pk)
+        try:
+            with transaction.atomic():
+                current = cls.lock(cls.objects.filter(referral=referral, criterion=criterion), seen, history)
+                if status == cls.CLEAR:
+                    if current:
+                        current._history_user = by
+                        current.delete()
+                    return None
+                if current is None:
+                    # Versions go on from a cleared verification's, so a form shown before the clearing
+                    # cannot pass for one showing the new verification.
+                    last = history.aggregate(models.Max("version"))["version__max"] or 0
+                    current = cls(referral=referral, criterion=criterion, version=last)
+                current.status = status
+                current.note = note
+                current.verified_by = by
+                current.verified_at = timezone.now()
+                current.version += 1
+                current._history_user = by
+                current.save()
+                return current
+        except IntegrityError:
+            # Two first verifications of the criterion at once: both found no row to lock, and the
+            # unique constraint refused the second.
+            raise Conflict.after(history) from None
+
+
+class ReferralView(models.Model):
+    """Who looked at which candidate, when (access log for health data)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="views")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    viewed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "screening_referralview"
+        ordering = ["-viewed_at"]
