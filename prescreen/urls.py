@@ -15,6 +15,6 @@ urlpatterns = [
     path("trials/", include("trials.urls")),
     path("screenings/", include("screening.urls")),
     path("candidates/", include("screening.candidate_urls")),
-    path("api/v1/", include("screening.api_urls")),
+    path("api/v1/", include(("screening.api_urls", "api"), namespace="api")),
     path("admin/", admin.site.urls),
 ]
