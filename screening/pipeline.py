@@ -11,10 +11,10 @@ from datetime import date
 from typing import Any, Iterable
 
 from eligibility import pipeline
-from eligibility.pipeline import EVERY, INPUT, Problem, Screened
+from eligibility.pipeline import EVERY, Problem, Screened
 from trials.models import ScreeningData, screening_data
 
-__all__ = ["screen", "Screened", "Problem", "EVERY", "unknown_trials"]
+__all__ = ["screen", "Screened", "Problem", "EVERY"]
 
 
 def screen(
@@ -52,12 +52,3 @@ def screen(
     if screen_with_problems:
         return replace(result, problems=(problem, *result.problems))
     return replace(result, problems=(problem, *result.problems), verdicts=(), explained={})
-
-
-def unknown_trials(result: Screened) -> Problem | None:
-    return next((p for p in result.problems if p.code == "unknown_trial"), None)
-
-
-def no_input() -> Problem:
-    return Problem(INPUT, "no_input",
-                   "give 'fhir' (one patient's FHIR R4 Bundle) or 'answers' (question code → value), or both")
