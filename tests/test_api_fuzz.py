@@ -6,7 +6,9 @@ import os
 import hypothesis
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given
 from schemathesis.generation import GenerationMode
 
@@ -24,8 +26,15 @@ def api_key(clinician):
 
 @pytest.fixture
 def api_schema(seeded, api_key):
-    auth = {"Authorization": f"Bearer {api_key}"}
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application(), headers=auth), auth
+    # As Django's test client does: a request's end must not close the test's connection (and its transaction).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        auth = {"Authorization": f"Bearer {api_key}"}
+        yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application(), headers=auth), auth
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
