@@ -6,12 +6,26 @@ Values must be in the question's canonical unit. Every problem is reported, each
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Mapping
 
 from .engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER, QuestionSpec, completed_years
 from .vocabulary import format_number
+
+
+# Exactly what the API's OpenAPI document says: YYYY-MM-DD only (Python's fromisoformat also reads 20261121
+# and 2026-W47-6), and yes/no words in any case with ASCII spaces around them.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+YES_NO = re.compile(r"[ \t\n\r\f\v]*(yes|true|no|false)[ \t\n\r\f\v]*", re.ASCII | re.IGNORECASE)
+
+
+def parse_iso_date(text: Any) -> date:
+    """A date written YYYY-MM-DD; ValueError for anything else (other ISO 8601 forms included)."""
+    if not isinstance(text, str) or not ISO_DATE.fullmatch(text):
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {text!r}")
+    return date.fromisoformat(text)
 
 
 @dataclass(frozen=True)
@@ -79,8 +93,8 @@ def parse_value(spec: QuestionSpec, value: Any, as_of: date | None = None) -> An
     if spec.type == BOOLEAN:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lower() in {"yes", "true", "no", "false"}:
-            return value.strip().lower() in {"yes", "true"}
+        if isinstance(value, str) and (word := YES_NO.fullmatch(value)):
+            return word.group(1).lower() in {"yes", "true"}
         raise ValueError(f"expected yes/no (true or false), got {value!r}")
     if spec.type == NUMBER:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -100,7 +114,7 @@ def parse_value(spec: QuestionSpec, value: Any, as_of: date | None = None) -> An
             day = value
         elif isinstance(value, str):
             try:
-                day = date.fromisoformat(value.strip())
+                day = parse_iso_date(value.strip(" \t\n\r\f\v"))
             except ValueError:
                 raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
         else:

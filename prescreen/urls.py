@@ -29,6 +29,6 @@ urlpatterns = [
     # `screening:` namespace; the referral page belongs to the referrals app, which screening may not import.
     path("screenings/", include((screening.urls.urlpatterns + referrals.urls.screening_urlpatterns, "screening"))),
     path("candidates/", include("referrals.urls")),
-    path("api/v1/", include("screening.api_urls")),
+    path("api/v1/", include(("screening.api_urls", "api"), namespace="api")),
     path("admin/", admin_urls()),
 ]

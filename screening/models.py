@@ -10,7 +10,7 @@ from trials.models import Trial
 
 from eligibility import report
 from eligibility.answers import parse_answers
-from eligibility.engine import Verdict, evaluate
+from eligibility.engine import Verdict
 
 
 class ScreeningQuerySet(models.QuerySet):
@@ -46,10 +46,15 @@ class Screening(models.Model):
         answers, _errors = parse_answers(self.answers, catalogue, None)
         return answers
 
-    def evaluate(self, answers, catalogue, as_of: date | None = None, trials=None):
-        as_of = as_of or timezone.localdate()
+    def evaluate(self, answers, catalogue=None, as_of: date | None = None, trials=None):
+        """Every result for typed `answers` (the catalogue argument is kept for callers; the pipeline loads it)."""
+        from eligibility.answers import to_json
+
+        from .pipeline import screen
+
         trials = trials if trials is not None else self.trials.all()
-        return [evaluate(rules, answers, as_of, catalogue) for rules in trials.rules()]
+        return screen(as_of=as_of or timezone.localdate(), answers=to_json(answers),
+                      trials=[t.nct_id for t in trials], screen_with_problems=True).results
 
     @transaction.atomic
     def save_snapshot(self, answers_json: dict, results, by, as_of: date) -> "Snapshot":

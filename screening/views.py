@@ -7,13 +7,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from prescreen.roles import CLINICIAN, role_required
-from trials.models import CodeMapping, catalogue, questions_for
+from trials.models import catalogue, questions_for, screening_data
 
 from eligibility import fhir
 
 from eligibility.answers import to_json
 from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers
 from .models import Screening, Snapshot
+from .pipeline import screen
 from eligibility.panel import build_panel
 from eligibility.report import VERDICT_WORDS
 
@@ -29,16 +30,17 @@ def screening_list(request):
         )
     )
     page = Paginator(screenings, 25).get_page(request.GET.get("page"))
-    questions = catalogue()
     today = timezone.localdate()
+    data = screening_data()  # one read of the catalogue's version for the whole page
     rows = []
     for screening in page:
         latest = screening.all_snapshots[0] if screening.all_snapshots else None
         saved = {r.trial.nct_id: r for r in latest.results.all()} if latest else {}
         now = {}
         if latest:
-            answers = screening.typed_answers(questions)
-            now = {r.nct_id: r for r in screening.evaluate(answers, questions, today, screening.trials.all())}
+            result = screen(as_of=today, answers=screening.answers, trials=[t.nct_id for t in screening.trials.all()],
+                            screen_with_problems=True, data=data)
+            now = {r.nct_id: r for r in result.results}
         rows.append({"screening": screening, "latest": latest, "saved": saved, "now": now})
     return render(request, "screening/screening_list.html", {"page": page, "rows": rows})
 
@@ -70,7 +72,7 @@ def questionnaire(request, pk):
         answers = form.answers() if valid else form.partial_answers()
         if "save" in request.POST and not request.htmx:
             if valid:
-                results = screening.evaluate(answers, all_specs, today, trials)
+                results = _screen(screening, answers, today).results
                 screening.save_snapshot(to_json(answers), results, request.user, today)
                 request.session.pop(_prefill_key(screening), None)
                 messages.success(request, "Screening saved.")
@@ -95,11 +97,13 @@ def prefill(request, pk):
     today = timezone.localdate()
     all_specs = catalogue()
     try:
-        bundle = fhir.load_bundle(upload.read())
-        result = fhir.answers_from_bundle(bundle, CodeMapping.objects.table(), today, all_specs)
+        read = screen(as_of=today, bundle=fhir.load_bundle(upload.read()), trials=(), screen_with_problems=True)
+        if read.record is None:
+            raise fhir.FhirError(read.problems[0].message, read.problems[0].code)
     except fhir.FhirError as exc:
         messages.error(request, f"{upload.name}: {exc}. Nothing was changed.")
         return redirect("screening:detail", pk=screening.pk)
+    result = read.record
     questions = questions_for(screening.trials.all().rules())
     answers = {**screening.typed_answers(all_specs), **result.answers}
     form = QuestionnaireForm(questions, initial=initial_from_answers(to_json(answers), questions), as_of=today)
@@ -121,11 +125,15 @@ def _prefill_key(screening):
     return f"prefill-{screening.pk}"
 
 
+def _screen(screening, answers, today):
+    # The form has already parsed and checked the answers (and shows their problems): screen what is valid.
+    return screen(as_of=today, answers=to_json(answers), trials=[t.nct_id for t in screening.trials.all()],
+                  screen_with_problems=True)
+
+
 def _render_questionnaire(request, screening, form, answers, questions, today):
-    all_specs = catalogue()
-    trials = screening.trials.all()
     specs = {q.code: q.spec() for q in questions}
-    results = screening.evaluate(answers, all_specs, today, trials)
+    results = _screen(screening, answers, today).results
     sources = {q.code: q.sources for q in questions if q.sources}
     panel = build_panel(results, answers, specs, today, sources)
     latest = screening.latest_snapshot()

@@ -12,7 +12,7 @@ from simple_history.utils import bulk_create_with_history
 
 from eligibility.fhir import seed_rules
 
-from .models import CodeMapping, Question
+from .models import CatalogueVersion, CodeMapping, Question
 
 SEED_FILE = Path(__file__).resolve().parent / "seed" / "fhir_mappings.json"
 
@@ -47,5 +47,6 @@ def load_fhir_mappings() -> dict:
         else:
             counts["unchanged"] += 1
     bulk_create_with_history(new, CodeMapping)
+    CatalogueVersion.bump()  # bulk inserts send no post_save
     counts["created"] = len(new)
     return counts

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import threading
+import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,6 +11,7 @@ from django.db import models
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 from django.db.models import F
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from eligibility import engine
@@ -89,19 +92,92 @@ class Question(models.Model):
         )
 
 
-_catalogue_cache: dict = {}
-_catalogue_lock = threading.Lock()
+class CatalogueVersion(models.Model):
+    """One row whose stamp changes whenever a question, trial, criterion or FHIR mapping changes.
+
+    What screening reads from the database (the question catalogue, every trial's rules, the mapping table) is
+    cached per process; checking the stamp is one primary-key lookup, where an aggregate over the questions
+    would scan them. A random stamp rather than a counter: a change rolled back with its transaction must not
+    leave a number that a later, different change reuses (a process would then serve what it cached from the
+    rolled-back state). Signals bump it on every save and delete; the few queryset updates and bulk inserts on
+    these tables call bump() themselves.
+    """
+
+    stamp = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    @classmethod
+    def current(cls) -> str | None:
+        return cls.objects.filter(pk=1).values_list("stamp", flat=True).first()
+
+    @classmethod
+    def bump(cls) -> None:
+        stamp = uuid.uuid4().hex
+        if not cls.objects.filter(pk=1).update(stamp=stamp, changed_at=timezone.now()):
+            cls.objects.update_or_create(pk=1, defaults={"stamp": stamp})
 
 
-def catalogue() -> dict[str, engine.QuestionSpec]:
-    """The whole question catalogue as engine specs, cached until any question changes."""
-    stamp = Question.objects.aggregate(n=models.Count("id"), last=models.Max("updated_at"))
-    key = (stamp["n"], stamp["last"])
-    with _catalogue_lock:
-        if _catalogue_cache.get("key") != key:
-            _catalogue_cache["key"] = key
-            _catalogue_cache["value"] = {q.code: q.spec() for q in Question.objects.all()}
-        return _catalogue_cache["value"]
+class _Cached:
+    """One value per process, rebuilt when the catalogue stamp has changed since it was built."""
+
+    def __init__(self, build):
+        self.build = build
+        self.stamp = self.value = None
+        self.built = False
+        self.lock = threading.Lock()
+
+    def get(self, stamp: str | None = None):
+        stamp = CatalogueVersion.current() if stamp is None else stamp
+        with self.lock:
+            if self.built and self.stamp == stamp:
+                return self.value
+        value = self.build()
+        with self.lock:
+            self.stamp, self.value, self.built = stamp, value, True
+        return value
+
+
+def _build_catalogue() -> dict[str, engine.QuestionSpec]:
+    return {q.code: q.spec() for q in Question.objects.all()}
+
+
+_catalogue = _Cached(_build_catalogue)
+
+
+def catalogue(stamp: str | None = None) -> dict[str, engine.QuestionSpec]:
+    """The whole question catalogue as engine specs, cached until anything in the catalogue changes.
+
+    Costs one primary-key query when cached; none when the caller passes the `stamp` it has already read.
+    """
+    return _catalogue.get(stamp)
+
+
+@dataclass(frozen=True)
+class ScreeningData:
+    """Everything the screening pipeline reads from the database, as plain data."""
+
+    stamp: str | None
+    questions: dict[str, engine.QuestionSpec]
+    trials: dict[str, engine.TrialRules]  # nct_id → rules, every trial
+    open_for_screening: tuple[str, ...]  # nct_ids, in NCT order
+    mappings: tuple  # eligibility.fhir.CodeRule rows
+
+
+def _build_trial_rules() -> tuple[dict[str, engine.TrialRules], tuple[str, ...]]:
+    trials = Trial.objects.all()
+    rules = {r.nct_id: r for r in trials.rules()}
+    return rules, tuple(t.nct_id for t in trials if t.open_for_screening)  # the queryset is already read
+
+
+_trial_rules = _Cached(_build_trial_rules)
+_mappings = _Cached(lambda: tuple(CodeMapping.objects.table()))
+
+
+def screening_data() -> ScreeningData:
+    """The catalogue, every trial's rules and the FHIR mapping table: one query when nothing changed."""
+    stamp = CatalogueVersion.current()
+    rules, open_ids = _trial_rules.get(stamp)
+    return ScreeningData(stamp, catalogue(stamp), rules, open_ids, _mappings.get(stamp))
 
 
 class TrialQuerySet(models.QuerySet):
@@ -158,11 +234,13 @@ class Trial(models.Model):
 
     def bump_criteria_version(self):
         Trial.objects.filter(pk=self.pk).update(criteria_version=F("criteria_version") + 1)
+        CatalogueVersion.bump()
         self.refresh_from_db(fields=["criteria_version"])
 
     def start_criteria_history(self, criteria=None) -> None:
         """A new trial's criteria, however many saves loading them took, are its version 1."""
         Trial.objects.filter(pk=self.pk).update(criteria_version=1)
+        CatalogueVersion.bump()
         self.criteria_version = 1
         criteria_history_started.send(sender=Trial, trial=self, criteria=criteria)
 
@@ -263,6 +341,16 @@ def _criteria_changed(sender, instance, **kwargs):
     Trial.objects.filter(pk=instance.trial_id).update(criteria_version=F("criteria_version") + 1)
 
 
+@receiver(post_save, sender=Question)
+@receiver(post_delete, sender=Question)
+@receiver(post_save, sender=Trial)
+@receiver(post_delete, sender=Trial)
+@receiver(post_save, sender=Criterion)
+@receiver(post_delete, sender=Criterion)
+def _catalogue_changed(sender, **kwargs):
+    CatalogueVersion.bump()
+
+
 def questions_for(trial_rules) -> list[Question]:
     """The catalogue questions the given trials' rules use, plus the inputs of derived ones."""
     codes: set[str] = set()
@@ -357,3 +445,7 @@ class CodeMapping(models.Model):
             resource_type=self.resource_type, system=self.system, code=self.code, question=self.question.code,
             kind=self.kind, is_prefix=self.is_prefix, default_unit=self.default_unit, display=self.display,
         )
+
+
+post_save.connect(_catalogue_changed, sender=CodeMapping, dispatch_uid="codemapping_catalogue")
+post_delete.connect(_catalogue_changed, sender=CodeMapping, dispatch_uid="codemapping_catalogue")

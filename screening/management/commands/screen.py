@@ -6,10 +6,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from eligibility import report
-from eligibility.answers import consistency_errors, parse_answers
-from eligibility.engine import evaluate
-from eligibility.fhir import FhirError, answers_from_bundle, load_bundle, overlay
-from trials.models import CodeMapping, Trial, catalogue
+from eligibility.answers import parse_iso_date
+from eligibility.fhir import FhirError, load_bundle
+from eligibility.pipeline import FHIR
+from screening.pipeline import screen
+from trials.models import catalogue
 
 
 class UsageError(Exception):
@@ -25,34 +26,26 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--answers", help="JSON file of question code → value")
         parser.add_argument("--fhir", help="JSON file with one patient's FHIR R4 Bundle")
-        parser.add_argument("--trial", action="append", default=[], help="NCT id (repeatable; default all trials)")
+        parser.add_argument("--trial", action="append", default=[],
+                            help="NCT id (repeatable; default every trial open for screening)")
         parser.add_argument("--as-of", help="reference date YYYY-MM-DD (default today)")
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
     def handle(self, *args, **options):
-        prefilled = None
         try:
             if not options["answers"] and not options["fhir"]:
                 raise UsageError("give --answers FILE, --fhir FILE or both")
             as_of = self.parse_date(options["as_of"])
-            questions = catalogue()
-            answers = {}
-            if options["fhir"]:
-                bundle = load_bundle(self.read_text(options["fhir"], "FHIR file"))
-                prefilled = answers_from_bundle(bundle, CodeMapping.objects.table(), as_of, questions)
-                answers = prefilled.answers
-            if options["answers"]:
-                raw = self.read_json(options["answers"])
-                typed, errors = parse_answers(raw, questions, as_of)
-                if errors:
-                    raise UsageError("; ".join(str(e) for e in errors))
-                answers = overlay(answers, raw, typed)
-            if options["fhir"]:
-                # What the record says and what the answers file says must agree with each other too.
-                conflicts = consistency_errors(answers, questions, as_of)
-                if conflicts:
-                    raise UsageError("; ".join(str(e) for e in conflicts))
-            trials = self.select_trials(options["trial"])
+            bundle = load_bundle(self.read_text(options["fhir"], "FHIR file")) if options["fhir"] else None
+            raw = self.read_json(options["answers"]) if options["answers"] else None
+            result = screen(as_of=as_of, answers=raw, bundle=bundle, trials=options["trial"] or None)
+            fhir_problem = next((p for p in result.problems if p.source == FHIR and p.code != "inconsistent"), None)
+            if fhir_problem:
+                raise FhirError(fhir_problem.message, fhir_problem.code)
+            if result.problems:
+                # The answers' own problems first; only when there are none, the record's disagreements with them.
+                own = [p for p in result.problems if p.code != "inconsistent"] or result.problems
+                raise UsageError("; ".join(p.message for p in own))
         except FhirError as exc:
             message = " ".join(str(exc).split())  # one line, whatever the validator said
             self.stderr.write(f"screen: error: FHIR file {options['fhir']}: {message}")
@@ -61,13 +54,12 @@ class Command(BaseCommand):
             self.stderr.write(f"screen: error: {exc}")
             sys.exit(2)
 
-        results = [evaluate(rules, answers, as_of, questions) for rules in trials.rules()]
         if options["format"] == "json":
-            self.stdout.write(json.dumps(report.to_json(results, as_of), indent=2, ensure_ascii=False))
+            self.stdout.write(json.dumps(report.to_json(result.results, as_of), indent=2, ensure_ascii=False))
             return
-        if prefilled is not None:
-            self.stdout.write(self.prefilled_text(prefilled, answers, questions))
-        self.stdout.write(report.to_text(results, as_of))
+        if result.record is not None:
+            self.stdout.write(self.prefilled_text(result.record, result.answers, catalogue()))
+        self.stdout.write(report.to_text(result.results, as_of))
 
     def prefilled_text(self, prefilled, answers, questions):
         lines = [f"From the FHIR Bundle ({prefilled.summary()}):"]
@@ -83,7 +75,7 @@ class Command(BaseCommand):
         if not text:
             return date.today()
         try:
-            return date.fromisoformat(text)
+            return parse_iso_date(text)
         except ValueError:
             raise UsageError(f"--as-of {text!r} is not a date as YYYY-MM-DD") from None
 
@@ -105,12 +97,3 @@ class Command(BaseCommand):
             raise UsageError(f"answers file {path} is not valid JSON: it holds a number too long to read") from None
         except RecursionError:
             raise UsageError(f"answers file {path} is not valid JSON: nested too deeply") from None
-
-    def select_trials(self, nct_ids):
-        trials = Trial.objects.all()
-        if nct_ids:
-            trials = trials.filter(nct_id__in=nct_ids)
-            unknown = sorted(set(nct_ids) - set(trials.values_list("nct_id", flat=True)))
-            if unknown:
-                raise UsageError(f"unknown trial {', '.join(unknown)}")
-        return trials

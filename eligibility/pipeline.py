@@ -1,0 +1,183 @@
+"""One patient screened against a set of trials: the one pipeline every caller uses. No Django imports.
+
+    raw answers and/or a FHIR Bundle → typed answers (answers override the record) → consistency → verdicts
+    (compiled engine, every trial) → explanations (interpretive engine, only the trials asked for)
+
+Callers (the questionnaire, the JSON API, `manage.py screen`, curation's example patients) only read their
+own input format and render the result; screening.pipeline.screen loads what this module needs from the
+database. Problems are data with a stable code and a message, as Django's validators do; they are all
+collected, and a result with problems still carries whatever could be read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable, Mapping, Sequence
+
+from .answers import AnswerError, consistency_errors, parse_answers
+from .compiled import CompiledCatalogue, compile_catalogue
+from .engine import QuestionSpec, TrialResult, TrialRules, Verdict, evaluate
+from .fhir import CodeRule, FhirError, FhirResult, answers_from_bundle, overlay
+
+# Where a problem was found: the parts of the input, as the API names its fields.
+ANSWERS = "answers"
+FHIR = "fhir"
+BOTH = "fhir and answers"  # each part was fine alone; together they contradict each other
+INPUT = ""  # the input as a whole
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input. `code` is stable (FhirError codes, "answer" for an answer that does not
+    parse, "inconsistent" for answers that contradict each other, "no_input"); `message` is for people."""
+
+    source: str  # ANSWERS, FHIR, BOTH or INPUT
+    code: str
+    message: str
+    question: str = ""  # the question code, for problems with one answer
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}" if self.source else self.message
+
+
+@dataclass(frozen=True)
+class TrialVerdict:
+    nct_id: str
+    title: str
+    version: int
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class Screened:
+    """What the pipeline made of one patient's input."""
+
+    as_of: date
+    answers: Mapping[str, Any]  # typed, the record overlaid by the given answers
+    record: FhirResult | None  # what the Bundle said, with each answer's source (None without a Bundle)
+    problems: tuple[Problem, ...]
+    verdicts: tuple[TrialVerdict, ...]  # every trial, in the order given (empty when there are problems)
+    explained: Mapping[str, TrialResult]  # nct_id → full result, only for the trials asked to explain
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def results(self) -> list[TrialResult]:
+        """The explained trials' results, in the order the trials were given."""
+        return [self.explained[v.nct_id] for v in self.verdicts if v.nct_id in self.explained]
+
+    def verdict_of(self, nct_id: str) -> Verdict | None:
+        return next((v.verdict for v in self.verdicts if v.nct_id == nct_id), None)
+
+
+EVERY = "every"  # explain=EVERY: explain every trial
+
+
+def screen(
+    *,
+    catalogue: Mapping[str, QuestionSpec],
+    trials: Sequence[TrialRules],
+    as_of: date,
+    answers: Any = None,
+    bundle: Any = None,
+    mappings: Iterable[CodeRule | Mapping[str, Any]] = (),
+    explain: Iterable[str] | str = EVERY,
+    screen_with_problems: bool = False,
+) -> Screened:
+    """Screen one patient: `answers` (question code → raw JSON value; null clears what the record says) and/or a
+    FHIR `bundle` (already decoded JSON) read with the `mappings` table, against `trials` on `as_of`.
+
+    `explain` names the trials (NCT ids) to explain criterion by criterion, or EVERY. With problems nothing is
+    screened, unless `screen_with_problems` (the questionnaire's live panel screens what is valid so far).
+    """
+    problems: list[Problem] = []
+    record = None
+    typed: dict[str, Any] = {}
+    if bundle is not None:
+        try:
+            record = answers_from_bundle(bundle, mappings, as_of, catalogue)
+            typed = dict(record.answers)
+        except FhirError as exc:
+            problems.append(Problem(FHIR, exc.code, str(exc)))
+    if answers is not None:
+        given, errors = parse_answers(answers, catalogue, as_of)
+        problems += [_answer_problem(ANSWERS, e) for e in errors]
+        typed = overlay(typed, answers, given)
+    if not problems and bundle is not None:
+        # Each part was consistent alone; what the record says and what the answers say must agree too.
+        source = BOTH if answers is not None else FHIR
+        problems += [_answer_problem(source, e, "inconsistent") for e in consistency_errors(typed, catalogue, as_of)]
+
+    verdicts: tuple[TrialVerdict, ...] = ()
+    explained: dict[str, TrialResult] = {}
+    if not problems or screen_with_problems:
+        trials = tuple(trials)
+        found = compiled(trials, catalogue).verdicts(typed, as_of) if trials else []
+        verdicts = tuple(TrialVerdict(t.nct_id, t.title, t.version, v) for t, v in zip(trials, found))
+        wanted = None if explain == EVERY else set(explain)
+        explained = {t.nct_id: evaluate(t, typed, as_of, catalogue)
+                     for t in trials if wanted is None or t.nct_id in wanted}
+    return Screened(as_of, typed, record, tuple(problems), verdicts, explained)
+
+
+def _answer_problem(source: str, error: AnswerError, code: str = "answer") -> Problem:
+    return Problem(source, code, str(error), error.code)
+
+
+# --------------------------------------------------------------------------------------------
+# Compiled catalogues, cached per set of trial versions
+
+_CACHE_SIZE = 16  # distinct trial sets (a screening's trials, all open trials, ...) kept compiled
+_compiled: OrderedDict[tuple, tuple[CompiledCatalogue, dict[str, int]]] = OrderedDict()
+_compiled_lock = threading.Lock()
+
+
+def compiled(trials: Sequence[TrialRules], catalogue: Mapping[str, QuestionSpec]) -> "_Ordered":
+    """The compiled catalogue for these trials, compiled once per set of (nct_id, criteria_version).
+
+    The question catalogue is part of the key too: a question's type or range changes how a rule compiles.
+    Rules built by hand (tests, scripts) may all say version 0, so a hit is also checked to hold the same rules:
+    the database's loaders hand out the same objects each time, which compare by identity, at no cost.
+    """
+    key = (frozenset((t.nct_id, t.version) for t in trials), _fingerprint(catalogue))
+    with _compiled_lock:
+        hit = _compiled.get(key)
+        if hit is not None:
+            _compiled.move_to_end(key)
+    if hit is not None and any(hit[0].trials[hit[1][t.nct_id]] != t for t in trials):
+        hit = None
+    if hit is None:
+        ordered = sorted(trials, key=lambda t: t.nct_id)
+        hit = (compile_catalogue(ordered, catalogue), {t.nct_id: i for i, t in enumerate(ordered)})
+        with _compiled_lock:
+            _compiled[key] = hit
+            while len(_compiled) > _CACHE_SIZE:
+                _compiled.popitem(last=False)
+    return _Ordered(hit[0], [hit[1][t.nct_id] for t in trials])
+
+
+@dataclass(frozen=True)
+class _Ordered:
+    """A cached compiled catalogue read in the caller's order of trials."""
+
+    catalogue: CompiledCatalogue
+    order: list[int]
+
+    def verdicts(self, answers: Mapping[str, Any], as_of: date) -> list[Verdict]:
+        every = self.catalogue.verdicts(answers, as_of)
+        return [every[i] for i in self.order]
+
+
+def _fingerprint(catalogue: Mapping[str, QuestionSpec]) -> int:
+    # QuestionSpec is frozen and hashable: a few hundred questions hash in microseconds.
+    return hash(frozenset(catalogue.items()))
+
+
+def clear_cache() -> None:
+    with _compiled_lock:
+        _compiled.clear()
