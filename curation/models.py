@@ -9,9 +9,9 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from eligibility import engine
-from eligibility.vocabulary import VERDICT_WORDS
+from eligibility import engine, pipeline
 from eligibility.answers import parse_answers
+from eligibility.vocabulary import VERDICT_WORDS
 from trials.models import Criterion, Trial, catalogue
 
 
@@ -135,9 +135,11 @@ class ExamplePatient(models.Model):
             raise ValidationError({"answers": [str(e) for e in errors]})
 
     def evaluate(self, questions=None) -> ExampleResult:
+        """This example screened at its reference date by the one pipeline every screening goes through."""
         questions = questions if questions is not None else catalogue()
-        answers, errors = parse_answers(self.answers, questions, self.as_of)
-        if errors:
-            return ExampleResult(self, None, tuple(str(e) for e in errors))
-        result = engine.evaluate(self.trial.rules(), answers, self.as_of, questions)
-        return ExampleResult(self, result.verdict.value, (), result)
+        rules = self.trial.rules()
+        screened = pipeline.screen(catalogue=questions, trials=[rules], as_of=self.as_of, answers=self.answers)
+        if not screened.ok:
+            return ExampleResult(self, None, tuple(p.message for p in screened.problems))
+        result = screened.explained[rules.nct_id]
+        return ExampleResult(self, screened.verdict_of(rules.nct_id).value, (), result)

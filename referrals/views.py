@@ -12,12 +12,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from eligibility.engine import Verdict, evaluate
+from eligibility.engine import Verdict
 from eligibility.report import VERDICT_WORDS
 from eligibility.verification import apply_verifications
 from prescreen.roles import ADMIN, CLINICIAN, COORDINATOR, has_role, role_required
 from screening.models import Screening
-from trials.models import Trial, catalogue
+from screening.pipeline import screen
+from trials.models import Trial, catalogue, screening_data
 
 from .analytics import trial_analytics
 from .forms import QueueFilterForm, ReferralForm, StatusForm, VerifyForm
@@ -36,16 +37,18 @@ def _my_trials(request):
     return Trial.objects.filter(coordinators=request.user)
 
 
+def _screen_today(referral, explain=(), data=None):
+    """The referral's saved answers against its trial's current criteria. Saved answers were valid when saved;
+    one that no longer reads (a question since removed) is left out, which makes its criteria unknown, never met."""
+    nct_id = referral.trial.nct_id
+    return screen(as_of=timezone.localdate(), answers=referral.screening.answers, trials=[nct_id],
+                  explain=explain, screen_with_problems=True, data=data)
+
+
 def _today_verdicts(referrals):
-    """Today's verdict for each referral: saved answers against the current criteria."""
-    questions = catalogue()
-    today = timezone.localdate()
-    rules = {r.nct_id: r for r in Trial.objects.filter(pk__in={ref.trial_id for ref in referrals}).rules()}
-    out = {}
-    for ref in referrals:
-        answers = ref.screening.typed_answers(questions)
-        out[ref.pk] = evaluate(rules[ref.trial.nct_id], answers, today, questions).verdict
-    return out
+    """Today's verdict for each referral (verdicts only: nothing is explained for a list)."""
+    data = screening_data()  # one read of the catalogue's stamp for the whole list
+    return {ref.pk: _screen_today(ref, data=data).verdict_of(ref.trial.nct_id) for ref in referrals}
 
 
 @role_required(COORDINATOR, ADMIN)
@@ -89,10 +92,9 @@ def _csv_safe(text):
 
 def _detail_context(referral, status_form=None, error=None):
     questions = catalogue()
-    today = timezone.localdate()
-    answers = referral.screening.typed_answers(questions)
-    rules = Trial.objects.filter(pk=referral.trial_id).rules()[0]
-    now = evaluate(rules, answers, today, questions)
+    screened = _screen_today(referral, explain=[referral.trial.nct_id])
+    answers = screened.answers
+    now = screened.explained[referral.trial.nct_id]
     verifications = {str(v.criterion_id): v for v in referral.verifications.select_related("verified_by")}
     verified = apply_verifications(now, {k: v.status for k, v in verifications.items()})
     saved = {c["id"]: c for c in referral.snapshot_result.result["criteria"] if "id" in c}
