@@ -1,7 +1,8 @@
 """Draft rules for protocol criteria, and how well they do on hand-labelled ones. No Django imports.
 
 Drafts favour precision over recall: a wrong draft is worse than none, so a pattern only yields a
-draft when the *whole* criterion says nothing but that pattern (see `draft_rule`).
+draft when the *whole* criterion says nothing but that pattern (see `draft_rule`). Drafters build rule
+nodes (eligibility.nodes); `draft_rule` checks them against the catalogue once and gives their JSON.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from eligibility.engine import EXCLUSION, INCLUSION, QuestionSpec
+from eligibility.nodes import AllOf, AnyOf, Condition, Not, Rule, freeze, to_json
 from eligibility.rules import validate_rule
 from eligibility.vocabulary import hba1c_percent
 
@@ -51,7 +53,7 @@ def draft_rule(text: str, kind: str, catalogue: Mapping[str, QuestionSpec], sect
                     _draft_t1d_duration):
         rule = drafter(clean, kind, catalogue, tuple(conditions))
         if rule is not None:
-            return rule if not validate_rule(rule, catalogue) else None
+            return None if validate_rule(rule, catalogue) else to_json(rule)
     return None
 
 
@@ -215,7 +217,7 @@ def _limits(shape: str, values: list, mixed_units: bool = False) -> list[tuple[s
     return [(op, values[i], units[i] or default) for op, i in bounds]
 
 
-def _draft_age(text: str, kind: str, catalogue, conditions) -> dict | None:
+def _draft_age(text: str, kind: str, catalogue, conditions) -> Rule | None:
     tokens = _tokens(re.sub(_TIMING, " ", text), _AGE_SUBS)
     sexes = {t for t in tokens if t in ("@male", "@female")}
     # "Age 18-65", "18 years old": plainly an age. A bare "18-55 years" is one too, but a bare
@@ -239,9 +241,9 @@ def _draft_age(text: str, kind: str, catalogue, conditions) -> dict | None:
         value[key] = _duration(amount, _AGE_UNITS[unit or "@years"])
     if "min" in value and "max" in value and _years(value["min"]) > _years(value["max"]):
         return None
-    rule = {"q": "age", "op": "age_between", "value": {k: value[k] for k in ("min", "max") if k in value}}
+    rule = Condition("age", "age_between", freeze({k: value[k] for k in ("min", "max") if k in value}))
     if sexes:
-        return {"all": [{"q": "sex", "op": "=", "value": sexes.pop().lstrip("@")}, rule]}
+        return AllOf((Condition("sex", "=", sexes.pop().lstrip("@")), rule))
     return rule
 
 
@@ -285,7 +287,7 @@ _MEASURE_SUBS = _phrases(
 ) + _COMPARISONS + _phrases((r"or", "@or"))
 
 
-def _draft_measure(text: str, kind: str, catalogue, conditions) -> dict | None:
+def _draft_measure(text: str, kind: str, catalogue, conditions) -> Rule | None:
     """BMI, HbA1c or fasting glucose against one threshold or a range: "BMI > 35 kg/m2"."""
     if "%" in text or "percent" in text:  # "HbA1c 7.0-10.0% (53-86 mmol/mol)": the equivalent says it twice
         text = re.sub(r"\(?\s*\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?\s*(?:mmol/mol|millimoles per mole)"
@@ -307,14 +309,14 @@ def _draft_measure(text: str, kind: str, catalogue, conditions) -> dict | None:
         leaves = [_measure_leaves(part, measure, spec) for part in parts]
         if any(leaf is None or len(leaf) != 1 for leaf in leaves):
             return None
-        return {"any": [leaf[0] for leaf in leaves]}
+        return AnyOf(tuple(leaf[0] for leaf in leaves))
     leaves = _measure_leaves(tokens, measure, spec)
     if not leaves:
         return None
-    return leaves[0] if len(leaves) == 1 else {"all": leaves}
+    return leaves[0] if len(leaves) == 1 else AllOf(tuple(leaves))
 
 
-def _measure_leaves(tokens: list[str], measure: _Measure, spec: QuestionSpec) -> list[dict] | None:
+def _measure_leaves(tokens: list[str], measure: _Measure, spec: QuestionSpec) -> list[Rule] | None:
     shape, values = _shape(tokens)
     limits = _limits(shape, values)
     if not limits:
@@ -329,13 +331,13 @@ def _measure_leaves(tokens: list[str], measure: _Measure, spec: QuestionSpec) ->
             return None
         value = measure.units[unit](number)
         converted.append((_OPS[op], int(value) if float(value).is_integer() else value))
-    unit = {"unit": spec.unit} if spec.unit else {}
+    unit = spec.unit or None  # none for a unitless measure: no "unit" key
     if len(converted) == 2 and converted[0][0] == ">=" and converted[1][0] == "<=":
         low, high = converted[0][1], converted[1][1]
-        return [{"q": spec.code, "op": "between", "value": [low, high], **unit}] if low <= high else None
+        return [Condition(spec.code, "between", (low, high), unit)] if low <= high else None
     if len(converted) == 2 and converted[0][1] >= converted[1][1]:
         return None
-    return [{"q": spec.code, "op": op, "value": value, **unit} for op, value in converted]
+    return [Condition(spec.code, op, value, unit) for op, value in converted]
 
 
 # Words that may surround a disease or condition without changing it ("Known active hepatitis B infection").
@@ -357,7 +359,7 @@ _VIRAL_SUBS = _phrases(
 _VIRAL_CODES = {"@hiv": "hiv", "@hbv": "hepatitis_b", "@hcv": "hepatitis_c"}
 
 
-def _draft_viral(text: str, kind: str, catalogue, conditions) -> dict | None:
+def _draft_viral(text: str, kind: str, catalogue, conditions) -> Rule | None:
     """'HIV, hepatitis B or hepatitis C infection' as an exclusion: any of the three yes/no questions."""
     if kind != EXCLUSION:
         return None
@@ -369,8 +371,8 @@ def _draft_viral(text: str, kind: str, catalogue, conditions) -> dict | None:
     allowed = _CONDITION_FILLERS | ({"history"} if not hepatitis else set())
     if not found or any(w not in allowed for w in words):
         return None
-    leaves = [{"q": _VIRAL_CODES[t], "op": "=", "value": True} for t in dict.fromkeys(found)]
-    return leaves[0] if len(leaves) == 1 else {"any": leaves}
+    leaves = tuple(Condition(_VIRAL_CODES[t], "=", True) for t in dict.fromkeys(found))
+    return leaves[0] if len(leaves) == 1 else AnyOf(leaves)
 
 
 _PREGNANCY_SUBS = _phrases(
@@ -386,7 +388,7 @@ _PREGNANCY_FILLERS = frozenset("""
 """.split())
 
 
-def _draft_pregnancy(text: str, kind: str, catalogue, conditions) -> dict | None:
+def _draft_pregnancy(text: str, kind: str, catalogue, conditions) -> Rule | None:
     """Pregnancy or breastfeeding, as an exclusion ("Pregnant or lactating women") or an inclusion
     that denies it ("Non-pregnant, non-lactating"). Both are asked of women only."""
     tokens = _tokens(text, _PREGNANCY_SUBS)
@@ -405,10 +407,10 @@ def _draft_pregnancy(text: str, kind: str, catalogue, conditions) -> dict | None
         if tokens[0] not in ("@not", "not", "no") or any(w not in denial for w in words):
             return None
     codes = list(dict.fromkeys(t.lstrip("@") for t in found))
-    leaves = [{"q": code, "op": "=", "value": True} for code in codes]
-    either = leaves[0] if len(leaves) == 1 else {"any": leaves}
-    condition = {"all": [{"q": "sex", "op": "=", "value": "female"}, either]}
-    return condition if kind == EXCLUSION else {"not": condition}
+    leaves = tuple(Condition(code, "=", True) for code in codes)
+    either = leaves[0] if len(leaves) == 1 else AnyOf(leaves)
+    condition = AllOf((Condition("sex", "=", "female"), either))
+    return condition if kind == EXCLUSION else Not(condition)
 
 
 _MALIGNANCY_SUBS = _phrases(
@@ -417,7 +419,7 @@ _MALIGNANCY_SUBS = _phrases(
 )
 
 
-def _draft_malignancy(text: str, kind: str, catalogue, conditions) -> dict | None:
+def _draft_malignancy(text: str, kind: str, catalogue, conditions) -> Rule | None:
     """'Active malignancy' / 'Current cancer' (exclusion) or 'No active malignancy' (inclusion)."""
     if any(_ONCOLOGY.search(c) for c in conditions):
         return None  # in a cancer trial "active malignancy" means another one than the trial's
@@ -435,7 +437,7 @@ def _draft_malignancy(text: str, kind: str, catalogue, conditions) -> dict | Non
         words = words[1:]
     if any(w not in fillers for w in words):
         return None
-    return {"q": "malignancy", "op": "=", "value": kind == EXCLUSION}
+    return Condition("malignancy", "=", kind == EXCLUSION)
 
 
 _T1D_SUBS = _phrases(
@@ -446,7 +448,7 @@ _T1D_SUBS = _phrases(
 )
 
 
-def _draft_t1d_duration(text: str, kind: str, catalogue, conditions) -> dict | None:
+def _draft_t1d_duration(text: str, kind: str, catalogue, conditions) -> Rule | None:
     """'Diagnosed with type 1 diabetes less than 9 weeks ago' / 'for at least 1 year'."""
     tokens = _tokens(text.replace(">=", " >= ").replace("<", " < "), _T1D_SUBS)
     if tokens.count("@t1d") != 1:
@@ -459,11 +461,11 @@ def _draft_t1d_duration(text: str, kind: str, catalogue, conditions) -> dict | N
         return None
     if rest[0] == "@ge" and "ago" in tokens:
         return None
-    return {"all": [
-        {"q": "t1d_diagnosis", "op": "=", "value": True},
-        {"q": "t1d_diagnosis_date", "op": "within" if rest[0] == "@lt" else "before",
-         "value": _duration(int(rest[1]), _AGE_UNITS[rest[2]])},
-    ]}
+    return AllOf((
+        Condition("t1d_diagnosis", "=", True),
+        Condition("t1d_diagnosis_date", "within" if rest[0] == "@lt" else "before",
+                  _duration(int(rest[1]), _AGE_UNITS[rest[2]])),
+    ))
 
 
 # --- Measuring the drafts ------------------------------------------------------------------------

@@ -27,7 +27,8 @@ from typing import Any, Mapping
 
 from eligibility import jsontext
 from eligibility.engine import BOOLEAN, CHOICE, DATE, DURATION_UNITS, MULTI, NUMBER, QuestionSpec
-from eligibility.rules import COMPARISONS, OPERATORS_BY_TYPE, Problem, describe, validate_rule
+from eligibility.nodes import AllOf, AnyOf, AtLeast, Condition, Not, Rule, as_rule, read_rule, thaw
+from eligibility.rules import COMPARISONS, OPERATORS_BY_TYPE, InvalidRule, Problem, describe, parse_rule, validate_rule
 from eligibility.vocabulary import OPERATOR_WORDS
 
 ROOT = "rb"
@@ -225,39 +226,50 @@ def find(root: Node, path: str) -> Node | None:
 
 
 def from_rule(rule: Any) -> Node:
-    """The tree for a rule (a single condition sits in an "all of" group of one)."""
+    """The tree for a rule, JSON or nodes (a single condition sits in an "all of" group of one)."""
+    rule = as_rule(rule)
     if rule is None:
         root = Node(kind=NONE)
     else:
-        root = _node_from_rule(rule)
+        root = _from_node(rule)
         if root.kind == COND:
             root = Node(kind=ALL, children=[root])
     _number_paths(root)
     return root
 
 
-def _node_from_rule(rule: Any) -> Node:
-    if not isinstance(rule, Mapping):
+def _from_node(rule: Rule) -> Node:
+    if isinstance(rule, Condition):
+        return _condition_node(rule.q, rule.op, thaw(rule.value))
+    if isinstance(rule, Not):
+        # The builder writes "not" over several children as not (all of them): show it as it was built.
+        inner = rule.child.children if isinstance(rule.child, AllOf) else (rule.child,)
+        return Node(kind=NOT, children=[_from_node(c) for c in inner])
+    if isinstance(rule, (AllOf, AnyOf)):
+        return Node(kind=ALL if isinstance(rule, AllOf) else ANY, children=[_from_node(c) for c in rule.children])
+    if isinstance(rule, AtLeast):
+        return Node(kind=AT_LEAST, count=str(rule.n), children=[_from_node(c) for c in rule.children])
+    return _from_malformed(thaw(rule.raw))
+
+
+def _from_malformed(raw: Any) -> Node:
+    """What the builder can show of a part that is not a rule, so that it can be mended there."""
+    if not isinstance(raw, Mapping):
         return Node(kind=COND)
-    if "q" in rule:
-        return _condition_from_rule(rule)
-    if "not" in rule:
-        inner = rule["not"]
-        if isinstance(inner, Mapping) and set(inner) == {"all"} and isinstance(inner["all"], list):
-            return Node(kind=NOT, children=[_node_from_rule(c) for c in inner["all"]])
-        return Node(kind=NOT, children=[_node_from_rule(inner)])
-    for kind in (ALL, ANY):
-        if kind in rule:
-            return Node(kind=kind, children=[_node_from_rule(c) for c in _list(rule[kind])])
-    if "at_least" in rule:
-        return Node(kind=AT_LEAST, count=_text(rule["at_least"]), children=[_node_from_rule(c) for c in _list(rule.get("of"))])
-    return Node(kind=ALL)
+    if "q" in raw:  # no question code or no operator name: a condition to finish
+        return _condition_node(_text(raw.get("q")), _text(raw.get("op")), raw.get("value"))
+    if "all" in raw or "any" in raw:  # not a list: an empty group to fill in
+        return Node(kind=ALL if "all" in raw else ANY)
+    if "at_least" in raw:  # a count that is not a number, or "of" that is not a list
+        of = raw.get("of")
+        children = [_from_node(read_rule(c)) for c in of] if isinstance(of, list) else []
+        return Node(kind=AT_LEAST, count=_text(raw["at_least"]), children=children)
+    return Node(kind=ALL)  # not a rule at all
 
 
-def _condition_from_rule(rule: Mapping[str, Any]) -> Node:
-    node = Node(kind=COND, q=_text(rule.get("q")), op=_text(rule.get("op")))
+def _condition_node(q: str, op: str, value: Any) -> Node:
+    node = Node(kind=COND, q=q, op=op)
     node.prev_q = node.q
-    value = rule.get("value")
     if node.op == "age_between" and isinstance(value, Mapping):
         node.min_amount, node.min_unit = _split_duration(value.get("min"), "years")
         node.max_amount, node.max_unit = _split_duration(value.get("max"), "years")
@@ -272,10 +284,6 @@ def _condition_from_rule(rule: Mapping[str, Any]) -> Node:
     else:
         node.value = _text(value)
     return node
-
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
 
 
 def _text(value: Any) -> str:
@@ -467,7 +475,12 @@ def _attach(root: Node, problems: list[Problem]) -> None:
 
 
 def dump(rule: Any, level: int = 0) -> str:
-    """The rule as JSON for people: one condition per line, groups indented."""
+    """The rule as JSON for people: one condition per line, groups indented.
+
+    This lays out the JSON itself, not its nodes: the text must be the rule as stored or as the builder wrote it,
+    byte for byte, and nodes give back a tidied JSON (no "value": null while a value is still to be typed, keys
+    in their own order, none the language does not know).
+    """
     if rule is None:
         return ""
     if isinstance(rule, Mapping) and "q" not in rule:
@@ -506,12 +519,18 @@ def parse_json(text: str, catalogue: Mapping[str, QuestionSpec]) -> tuple[Any, l
 
 def initial(rule: Any, catalogue: Mapping[str, QuestionSpec]) -> BuilderState:
     """The builder for a stored rule."""
-    root = from_rule(rule)
+    # Read once: the tree, the problems and the words all come from the same nodes.
+    nodes, problems = None, []
+    if rule is not None:
+        try:
+            nodes = parse_rule(rule, catalogue)
+        except InvalidRule as exc:
+            nodes, problems = exc.rule, exc.problems
+    root = from_rule(nodes)
     fit(root, catalogue)
-    problems = validate_rule(rule, catalogue) if rule is not None else []
     to_rule(root, catalogue)  # sets the nodes' rule paths
     _attach(root, problems)
-    return BuilderState(root, rule, dump(rule), BUILDER, problems, describe(rule, catalogue))
+    return BuilderState(root, rule, dump(rule), BUILDER, problems, describe(nodes, catalogue))
 
 
 def read(data: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec]) -> BuilderState:
