@@ -26,21 +26,27 @@ class ImportCtgovForm(forms.Form):
 
     file = forms.FileField(
         label="Study records",
-        help_text=('ClinicalTrials.gov API v2 JSON (.json, .json.gz: one study, a list, or {"studies": [...]}), or '
-                   "legacy clinical_study XML (.xml, or many in a .zip, .tar.xz, .tar.gz or .tgz archive)."),
+        help_text=(
+            'ClinicalTrials.gov API v2 JSON (.json, .json.gz: one study, a list, or {"studies": [...]}), or '
+            "legacy clinical_study XML (.xml, or many in a .zip, .tar.xz, .tar.gz or .tgz archive)."
+        ),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(STUDY_FILE_SUFFIXES):
             raise forms.ValidationError(
-                "Upload ClinicalTrials.gov records: %(suffixes)s.", code="file_type",
-                params={"suffixes": ", ".join(STUDY_FILE_SUFFIXES)})
+                "Upload ClinicalTrials.gov records: %(suffixes)s.",
+                code="file_type",
+                params={"suffixes": ", ".join(STUDY_FILE_SUFFIXES)},
+            )
         if upload.size > self.MAX_SIZE:
             raise forms.ValidationError(
                 "This file is %(size).1f MB; uploads here are limited to %(limit)d MB. Import it with "
-                "manage.py import_ctgov instead.", code="file_size",
-                params={"size": upload.size / 2**20, "limit": self.MAX_SIZE // 2**20})
+                "manage.py import_ctgov instead.",
+                code="file_size",
+                params={"size": upload.size / 2**20, "limit": self.MAX_SIZE // 2**20},
+            )
         return upload
 
 
@@ -95,7 +101,9 @@ def import_urls() -> list:
     """The import pages, for the admin's URLs (prescreen/urls.py): behind its login and staff checks."""
     return [
         path("trials/trial/import/", admin.site.admin_view(import_view), name="trials_trial_import"),
-        path("trials/trial/import/<int:job_id>/", admin.site.admin_view(import_job_view), name="trials_trial_import_job"),
+        path(
+            "trials/trial/import/<int:job_id>/", admin.site.admin_view(import_job_view), name="trials_trial_import_job"
+        ),
     ]
 
 
@@ -114,8 +122,10 @@ class ImportJobAdmin(admin.ModelAdmin):
     def result(self, job):
         url = reverse("admin:trials_trial_import_job", args=[job.pk])
         if job.status == ImportJob.Status.DONE:
-            words = (f"{job.summary.get('created', 0)} created, {job.summary.get('updated', 0)} updated, "
-                     f"{job.summary.get('unchanged', 0)} unchanged")
+            words = (
+                f"{job.summary.get('created', 0)} created, {job.summary.get('updated', 0)} updated, "
+                f"{job.summary.get('unchanged', 0)} unchanged"
+            )
         elif job.summary.get("errors"):
             words = "; ".join(job.summary["errors"])[:200]
         else:

@@ -15,8 +15,9 @@ import re
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from . import legacy
 
@@ -98,8 +99,10 @@ def _read_at_most(stream, kind: str) -> bytes:
     except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
         raise ReadError(f"not a valid {kind} file ({exc})") from None
     if len(data) > MAX_UNPACKED_BYTES:
-        raise ReadError(f"unpacks to more than {_megabytes(MAX_UNPACKED_BYTES)}, the most one file may hold; "
-                        "split it into smaller files")
+        raise ReadError(
+            f"unpacks to more than {_megabytes(MAX_UNPACKED_BYTES)}, the most one file may hold; "
+            "split it into smaller files"
+        )
     return data
 
 
@@ -154,8 +157,15 @@ def _zip_files(raw: bytes) -> Iterable[tuple[str, bytes]]:
             with archive.open(member) as stream:
                 # The sizes in a zip's directory are the sender's word: read no further than the limit.
                 data = stream.read(MAX_UNPACKED_BYTES - unpacked + 1)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, zlib.error,
-                lzma.LZMAError) as exc:  # RuntimeError: encrypted; NotImplementedError: unknown compression
+        except (
+            zipfile.BadZipFile,
+            RuntimeError,
+            NotImplementedError,
+            OSError,
+            EOFError,
+            zlib.error,
+            lzma.LZMAError,
+        ) as exc:  # RuntimeError: encrypted; NotImplementedError: unknown compression
             raise ReadError(f"{member.filename} in the archive: cannot be unpacked ({exc})") from None
         unpacked += len(data)
         _check_archive(len(members), unpacked)
@@ -172,7 +182,7 @@ def _tar_files(raw: bytes) -> Iterable[tuple[str, bytes]]:
         raise ReadError(f"not a valid tar file ({exc})") from None
     # Past its first file, tarfile stops quietly at a header it cannot read, so a tar cut short (an
     # interrupted copy) would import in part. A whole tar ends in blocks of zeros after its last file.
-    rest = raw[archive.offset:]
+    rest = raw[archive.offset :]
     if len(rest) < tarfile.BLOCKSIZE or rest.strip(b"\0"):
         raise ReadError("not a valid tar file (it stops short of its end: cut off?)")
     # A sparse file's size is what it unpacks to, not what it takes in the tar: check before reading.
@@ -193,11 +203,15 @@ def _is_litter(name: str) -> bool:
 
 def _check_archive(files: int, size: int) -> None:
     if files > MAX_ARCHIVE_FILES:
-        raise ReadError(f"the archive holds {files:,} files, more than the {MAX_ARCHIVE_FILES:,} one import may "
-                        "take; split it into smaller archives")
+        raise ReadError(
+            f"the archive holds {files:,} files, more than the {MAX_ARCHIVE_FILES:,} one import may "
+            "take; split it into smaller archives"
+        )
     if size > MAX_UNPACKED_BYTES:
-        raise ReadError(f"the archive unpacks to more than {_megabytes(MAX_UNPACKED_BYTES)}, the most one import "
-                        "may take; split it into smaller archives")
+        raise ReadError(
+            f"the archive unpacks to more than {_megabytes(MAX_UNPACKED_BYTES)}, the most one import "
+            "may take; split it into smaller archives"
+        )
 
 
 def _megabytes(size: int) -> str:
@@ -216,7 +230,7 @@ def studies_in(data: Any) -> list[dict]:
         studies = data
         where = "the list"
     else:
-        raise ReadError(f"expected a study object, a list of studies or {{\"studies\": [...]}}, got {_typename(data)}")
+        raise ReadError(f'expected a study object, a list of studies or {{"studies": [...]}}, got {_typename(data)}')
     if not isinstance(studies, list):
         raise ReadError(f"'studies' must be a list, got {_typename(studies)}")
     for i, study in enumerate(studies, start=1):
@@ -227,5 +241,6 @@ def studies_in(data: Any) -> list[dict]:
 
 
 def _typename(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "text", bool: "true/false", int: "a number",
-            float: "a number"}.get(type(value), "nothing" if value is None else type(value).__name__)
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false", int: "a number", float: "a number"}.get(
+        type(value), "nothing" if value is None else type(value).__name__
+    )

@@ -10,8 +10,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from eligibility.engine import EXCLUSION, INCLUSION, QuestionSpec
 from eligibility.nodes import AllOf, AnyOf, Condition, Not, Rule, freeze, to_json
@@ -26,8 +27,9 @@ from eligibility.vocabulary import hba1c_percent
 # "partner", "history of" a hepatitis, "weight") and there is no draft: that is how precision is kept.
 
 
-def draft_rule(text: str, kind: str, catalogue: Mapping[str, QuestionSpec], section: str = "",
-               conditions: Iterable[str] = ()) -> dict | None:
+def draft_rule(
+    text: str, kind: str, catalogue: Mapping[str, QuestionSpec], section: str = "", conditions: Iterable[str] = ()
+) -> dict | None:
     """A draft rule for one protocol criterion, or None when it needs a person to read it.
 
     Drafted, when the whole criterion is the pattern and nothing else:
@@ -49,8 +51,7 @@ def draft_rule(text: str, kind: str, catalogue: Mapping[str, QuestionSpec], sect
     clean = _normalise(text)
     if not clean or len(clean) > 250 or re.search(r"[*†‡#]", clean):
         return None  # long enough to say more than one thing, or pointing at a footnote
-    for drafter in (_draft_age, _draft_measure, _draft_viral, _draft_pregnancy, _draft_malignancy,
-                    _draft_t1d_duration):
+    for drafter in (_draft_age, _draft_measure, _draft_viral, _draft_pregnancy, _draft_malignancy, _draft_t1d_duration):
         rule = drafter(clean, kind, catalogue, tuple(conditions))
         if rule is not None:
             return None if validate_rule(rule, catalogue) else to_json(rule)
@@ -60,7 +61,8 @@ def draft_rule(text: str, kind: str, catalogue: Mapping[str, QuestionSpec], sect
 _ABOUT_SOMEONE_ELSE = re.compile(r"\b(partners?|donors?|spouses?|caregivers?|carers?)\b", re.I)
 _ONCOLOGY = re.compile(
     r"cancer|carcinoma|tumou?r|neoplas|malignan|leuka?emia|lymphoma|myeloma|sarcoma|melanoma|nsclc|"
-    r"glioma|blastoma|metasta|myelodysplas|oncolog", re.I,
+    r"glioma|blastoma|metasta|myelodysplas|oncolog",
+    re.I,
 )
 
 
@@ -69,8 +71,17 @@ def _normalise(text: str) -> str:
     t = html.unescape(text or "")
     t = re.sub(r"\\(.)", r"\1", t)  # markdown escapes: "\>" -> ">"
     t = unicodedata.normalize("NFKC", t)  # full-width signs and digits, "m²" -> "m2"
-    for old, new in (("≥", " >= "), ("⩾", " >= "), ("≤", " <= "), ("⩽", " <= "), ("–", "-"), ("—", "-"),
-                     ("~", "-"), ("’", "'"), ("\n", " ")):
+    for old, new in (
+        ("≥", " >= "),
+        ("⩾", " >= "),
+        ("≤", " <= "),
+        ("⩽", " <= "),
+        ("–", "-"),
+        ("—", "-"),
+        ("~", "-"),
+        ("’", "'"),
+        ("\n", " "),
+    ):
         t = t.replace(old, new)
     t = t.lower()
     t = re.sub(r">\s*/\s*=|>\s*or\s*=|=\s*>", " >= ", t)
@@ -92,36 +103,60 @@ def _phrases(*pairs: tuple[str, str]) -> list[tuple[str, str]]:
 
 
 _COMPARISONS = _phrases(
-    (r"greater than or equal to|more than or equal to|higher than or equal to|higher or equal (?:to|than)|"
-     r"equal to or (?:greater|higher|more|older)(?: than)?|older (?:than )?or equal to|above/equal|at least|"
-     r"not less than|no less than|not younger than", "@ge"),
-    (r"less than or equal to|lower than or equal to|lower or equal (?:to|than)|"
-     r"equal to or (?:less|lower|younger)(?: than)?|younger (?:than )?or equal to|below/equal|at most|"
-     r"not more than|no more than|not greater than|not older than|not exceeding|up to", "@le"),
+    (
+        r"greater than or equal to|more than or equal to|higher than or equal to|higher or equal (?:to|than)|"
+        r"equal to or (?:greater|higher|more|older)(?: than)?|older (?:than )?or equal to|above/equal|at least|"
+        r"not less than|no less than|not younger than",
+        "@ge",
+    ),
+    (
+        r"less than or equal to|lower than or equal to|lower or equal (?:to|than)|"
+        r"equal to or (?:less|lower|younger)(?: than)?|younger (?:than )?or equal to|below/equal|at most|"
+        r"not more than|no more than|not greater than|not older than|not exceeding|up to",
+        "@le",
+    ),
     (r"or (?:older|more|higher|above|greater|over)|and (?:older|above|over|higher|more)", "@orabove"),
     (r"or (?:younger|less|lower|below|under)|and (?:younger|below|under)", "@orbelow"),
     (r"greater than|more than|higher than|older than|above|over|exceeds|exceeding|in excess of", "@gt"),
     (r"less than|lower than|younger than|below|under", "@lt"),
     (r"between|ranging from|range of|from", "@between"),
     (r"and|to|through", "@and"),
-) + [(r">=", " @ge "), (r"<=", " @le "), (r">", " @gt "), (r"<", " @lt "), (r"(?<=\d)\s*\+", " @orabove "),
-     (r"(?<=\d)\s*-\s*(?=\d|@lt|@le|<)", " @and ")]
+) + [
+    (r">=", " @ge "),
+    (r"<=", " @le "),
+    (r">", " @gt "),
+    (r"<", " @lt "),
+    (r"(?<=\d)\s*\+", " @orabove "),
+    (r"(?<=\d)\s*-\s*(?=\d|@lt|@le|<)", " @and "),
+]
 
-_SHAPE = {"@ge": "G", "@gt": "g", "@le": "L", "@lt": "l", "@orabove": "P", "@orbelow": "Q", "@between": "B",
-          "@and": "A"}
+_SHAPE = {
+    "@ge": "G",
+    "@gt": "g",
+    "@le": "L",
+    "@lt": "l",
+    "@orabove": "P",
+    "@orbelow": "Q",
+    "@between": "B",
+    "@and": "A",
+}
 _OPS = {"G": ">=", "g": ">", "L": "<=", "l": "<", "P": ">=", "Q": "<="}
 
 # Filler words an age or threshold criterion may carry without changing what it says.
-_AGE_FILLERS = frozenset("""
+_AGE_FILLERS = frozenset(
+    """
     a an the of is are be been being should must have has who patient patients subject subjects participant
     participants people persons individuals adult adults inclusive included including both critical cut off
     value old range ranging in with
-""".split())
+""".split()
+)
 # A lab threshold may also name the condition it measures: "Uncontrolled diabetes (HbA1c > 12%)".
-_MEASURE_FILLERS = _AGE_FILLERS | frozenset("""
+_MEASURE_FILLERS = _AGE_FILLERS | frozenset(
+    """
     whose within level levels result results currently current diabetic diabetics uncontrolled poorly controlled
     diabetes mellitus dm defined as by measured central laboratory
-""".split())
+""".split()
+)
 
 # When a value is taken ("at screening", "within 3 months prior to enrollment"): the clinician enters
 # the current value, so the timing adds nothing the rule could check.
@@ -134,18 +169,24 @@ _TIMING = (
     r"study enrol+ment|screening(?: visit)?|(?:study|trial) entry|registration|randomi[sz]ation|baseline)"
 )
 
-_AGE_SUBS = _phrases(
-    (r"(?:both )?(?:males? (?:and|or|/) females?|females? (?:and|or|/) males?|men (?:and|or) women|"
-     r"women (?:and|or) men|(?:of )?either (?:sex|gender)|both (?:sexes|genders)|any (?:sex|gender)|"
-     r"regardless of (?:sex|gender))", ""),
-    (r"males?|men|man|boys?", "@male"),
-    (r"females?|women|woman|girls?", "@female"),
-    (r"years? of age|years? old|years?|yrs?|y/o", "@years"),
-    (r"months? of age|months? old|months?", "@months"),
-    (r"weeks? of age|weeks? old|weeks?", "@weeks"),
-    (r"days? of age|days? old|days?", "@days"),
-    (r"between the ages? of|the ages? of|ages? range|ages?|aged", "@age"),
-) + _COMPARISONS
+_AGE_SUBS = (
+    _phrases(
+        (
+            r"(?:both )?(?:males? (?:and|or|/) females?|females? (?:and|or|/) males?|men (?:and|or) women|"
+            r"women (?:and|or) men|(?:of )?either (?:sex|gender)|both (?:sexes|genders)|any (?:sex|gender)|"
+            r"regardless of (?:sex|gender))",
+            "",
+        ),
+        (r"males?|men|man|boys?", "@male"),
+        (r"females?|women|woman|girls?", "@female"),
+        (r"years? of age|years? old|years?|yrs?|y/o", "@years"),
+        (r"months? of age|months? old|months?", "@months"),
+        (r"weeks? of age|weeks? old|weeks?", "@weeks"),
+        (r"days? of age|days? old|days?", "@days"),
+        (r"between the ages? of|the ages? of|ages? range|ages?|aged", "@age"),
+    )
+    + _COMPARISONS
+)
 
 
 def _shape(tokens: list[str]) -> tuple[str, list]:
@@ -184,10 +225,14 @@ _BOUND_SHAPES = [
     (re.compile(r"^MNP?U([PQ])$"), lambda m: [(m.group(1), 1)]),
     (re.compile(r"^MB?NU?ANU?$"), lambda m: [("G", m.group(0).index("N")), ("L", m.group(0).rindex("N"))]),
     (re.compile(r"^MB?NU?A([Ll])NU?$"), lambda m: [("G", m.group(0).index("N")), (m.group(1), m.group(0).rindex("N"))]),
-    (re.compile(r"^MB?([Gg])NU?A?([Ll])NU?$"),
-     lambda m: [(m.group(1), m.group(0).index("N")), (m.group(2), m.group(0).rindex("N"))]),
-    (re.compile(r"^NU?([Ll])M([Ll])NU?$"),
-     lambda m: [({"l": "g", "L": "G"}[m.group(1)], 0), (m.group(2), m.group(0).rindex("N"))]),
+    (
+        re.compile(r"^MB?([Gg])NU?A?([Ll])NU?$"),
+        lambda m: [(m.group(1), m.group(0).index("N")), (m.group(2), m.group(0).rindex("N"))],
+    ),
+    (
+        re.compile(r"^NU?([Ll])M([Ll])NU?$"),
+        lambda m: [({"l": "g", "L": "G"}[m.group(1)], 0), (m.group(2), m.group(0).rindex("N"))],
+    ),
 ]
 
 
@@ -256,8 +301,19 @@ def _duration(amount: int, unit: str) -> str:
 
 def _years(duration: str) -> float:
     amount, unit = duration.split()
-    return int(amount) / {"year": 1, "years": 1, "month": 12, "months": 12, "week": 52.18, "weeks": 52.18,
-                          "day": 365.25, "days": 365.25}[unit]
+    return (
+        int(amount)
+        / {
+            "year": 1,
+            "years": 1,
+            "month": 12,
+            "months": 12,
+            "week": 52.18,
+            "weeks": 52.18,
+            "day": 365.25,
+            "days": 365.25,
+        }[unit]
+    )
 
 
 @dataclass(frozen=True)
@@ -269,29 +325,43 @@ class _Measure:
 
 _MEASURES = {
     "@m_bmi": _Measure("bmi", {"@u_kgm2": lambda v: v}, bare=(8, 90)),
-    "@m_hba1c": _Measure("hba1c", {"@u_pct": lambda v: v, "@u_mmolmol": lambda v: round(hba1c_percent(v), 1)},
-                         bare=(3, 20)),
+    "@m_hba1c": _Measure(
+        "hba1c", {"@u_pct": lambda v: v, "@u_mmolmol": lambda v: round(hba1c_percent(v), 1)}, bare=(3, 20)
+    ),
     "@m_fpg": _Measure("fasting_glucose", {"@u_mgdl": lambda v: v, "@u_mmoll": lambda v: round(v * 18.016)}),
 }
-_MEASURE_SUBS = _phrases(
-    (r"body[- ]mass[- ]index\d?|bmi", "@m_bmi"),
-    (r"(?:glycated|glycosylated) ha?emoglobin(?: a1c)?|ha?emoglobin a1c|hg?ba1c|hgb a1c|hb a1c|a1c|"
-     r"hba1c(?:\(ngsp\)|-value)?", "@m_hba1c"),
-    (r"fasting (?:plasma |blood |serum )?glucose|fasted (?:plasma )?glucose|fpg", "@m_fpg"),
-    (r"kg\s*/\s*m\s*\^?\s*2|kilograms? per (?:square )?met(?:er|re)s?(?: squared)?|kilogram/met(?:er|re) squared",
-     "@u_kgm2"),
-    (r"%|percent|per cent", "@u_pct"),
-    (r"mmol/mol|millimoles per mole", "@u_mmolmol"),
-    (r"mg\s*/\s*dl", "@u_mgdl"),
-    (r"mmol\s*/\s*l", "@u_mmoll"),
-) + _COMPARISONS + _phrases((r"or", "@or"))
+_MEASURE_SUBS = (
+    _phrases(
+        (r"body[- ]mass[- ]index\d?|bmi", "@m_bmi"),
+        (
+            r"(?:glycated|glycosylated) ha?emoglobin(?: a1c)?|ha?emoglobin a1c|hg?ba1c|hgb a1c|hb a1c|a1c|"
+            r"hba1c(?:\(ngsp\)|-value)?",
+            "@m_hba1c",
+        ),
+        (r"fasting (?:plasma |blood |serum )?glucose|fasted (?:plasma )?glucose|fpg", "@m_fpg"),
+        (
+            r"kg\s*/\s*m\s*\^?\s*2|kilograms? per (?:square )?met(?:er|re)s?(?: squared)?|kilogram/met(?:er|re) squared",
+            "@u_kgm2",
+        ),
+        (r"%|percent|per cent", "@u_pct"),
+        (r"mmol/mol|millimoles per mole", "@u_mmolmol"),
+        (r"mg\s*/\s*dl", "@u_mgdl"),
+        (r"mmol\s*/\s*l", "@u_mmoll"),
+    )
+    + _COMPARISONS
+    + _phrases((r"or", "@or"))
+)
 
 
 def _draft_measure(text: str, kind: str, catalogue, conditions) -> Rule | None:
     """BMI, HbA1c or fasting glucose against one threshold or a range: "BMI > 35 kg/m2"."""
     if "%" in text or "percent" in text:  # "HbA1c 7.0-10.0% (53-86 mmol/mol)": the equivalent says it twice
-        text = re.sub(r"\(?\s*\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?\s*(?:mmol/mol|millimoles per mole)"
-                      r"(?:\s*\[mmol/mol\])?\s*\)?", " ", text)
+        text = re.sub(
+            r"\(?\s*\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?\s*(?:mmol/mol|millimoles per mole)"
+            r"(?:\s*\[mmol/mol\])?\s*\)?",
+            " ",
+            text,
+        )
     tokens = _tokens(re.sub(_TIMING, " ", text), _MEASURE_SUBS)
     tokens = [t for t in tokens if t not in _MEASURE_FILLERS]
     measures = {t for t in tokens if t.startswith("@m_")}
@@ -303,7 +373,7 @@ def _draft_measure(text: str, kind: str, catalogue, conditions) -> Rule | None:
         return None
     if "@or" in tokens:  # "BMI > 40 or BMI < 18.5": either bound, as its own threshold
         i = tokens.index("@or")
-        parts = [tokens[:i], tokens[i + 1:]]
+        parts = [tokens[:i], tokens[i + 1 :]]
         if not parts[1] or not parts[1][0].startswith("@m_"):
             parts[1] = [tokens[0]] + parts[1]
         leaves = [_measure_leaves(part, measure, spec) for part in parts]
@@ -341,18 +411,26 @@ def _measure_leaves(tokens: list[str], measure: _Measure, spec: QuestionSpec) ->
 
 
 # Words that may surround a disease or condition without changing it ("Known active hepatitis B infection").
-_CONDITION_FILLERS = frozenset("""
+_CONDITION_FILLERS = frozenset(
+    """
     a an the of is are was were be been has have had who with patient patients subject subjects participant
     participants people persons individuals known active current currently chronic infection infections infected
     positive positivity seropositive seropositivity serology serologic test testing tested for or and confirmed
     documented diagnosed diagnosis evidence virus viral at time screening result results surface antigen presence type
-""".split())
+""".split()
+)
 
 _VIRAL_SUBS = _phrases(
-    (r"hepatitis (?:type )?b (?:and/or|or|and|/) (?:hepatitis )?c|hepatitis b/c|hbv/hcv|hcv/hbv|hcv (?:or|and) hbv|"
-     r"hbv (?:or|and) hcv", "@hbv @hcv"),
-    (r"human immunodeficiency virus(?: type 1| \(hiv\)| \(hiv-?1\))?|hiv[- ]?1(?:/2| and 2)?|hiv|"
-     r"acquired immune? ?deficiency syndrome(?: \(aids\))?|aids", "@hiv"),
+    (
+        r"hepatitis (?:type )?b (?:and/or|or|and|/) (?:hepatitis )?c|hepatitis b/c|hbv/hcv|hcv/hbv|hcv (?:or|and) hbv|"
+        r"hbv (?:or|and) hcv",
+        "@hbv @hcv",
+    ),
+    (
+        r"human immunodeficiency virus(?: type 1| \(hiv\)| \(hiv-?1\))?|hiv[- ]?1(?:/2| and 2)?|hiv|"
+        r"acquired immune? ?deficiency syndrome(?: \(aids\))?|aids",
+        "@hiv",
+    ),
     (r"hepatitis b(?: virus)?(?: \(hbv\))?(?: surface antigen)?(?: \(hbsag\))?|hbv|hbsag", "@hbv"),
     (r"hepatitis c(?: virus)?(?: \(hcv\))?|hcv", "@hcv"),
 )
@@ -377,15 +455,20 @@ def _draft_viral(text: str, kind: str, catalogue, conditions) -> Rule | None:
 
 _PREGNANCY_SUBS = _phrases(
     (r"pregnan(?:t|cy)|positive (?:urine |serum )?pregnancy test", "@pregnant"),
-    (r"breast[- ]?feeding|breasting[- ]feeding|breast[- ]?feed|lactating|lactation|lacting|nursing(?: mothers?)?|"
-     r"(?:in )?the period of (?:lactation|breast[- ]?feeding)", "@breastfeeding"),
+    (
+        r"breast[- ]?feeding|breasting[- ]feeding|breast[- ]?feed|lactating|lactation|lacting|nursing(?: mothers?)?|"
+        r"(?:in )?the period of (?:lactation|breast[- ]?feeding)",
+        "@breastfeeding",
+    ),
     (r"non[- ]?", "@not "),
 )
-_PREGNANCY_FILLERS = frozenset("""
+_PREGNANCY_FILLERS = frozenset(
+    """
     a an the of is are be being who patient patients subject subjects participant participants people persons
     women woman female females mother mothers currently current known to or and at time enrollment enrolment
     screening nor
-""".split())
+""".split()
+)
 
 
 def _draft_pregnancy(text: str, kind: str, catalogue, conditions) -> Rule | None:
@@ -429,8 +512,28 @@ def _draft_malignancy(text: str, kind: str, catalogue, conditions) -> Rule | Non
     if tokens.index("@active") > tokens.index("@malignancy"):
         return None
     words = [t for t in tokens if t not in ("@malignancy", "@active")]
-    fillers = {"a", "an", "the", "of", "any", "kind", "type", "with", "has", "have", "known", "presence",
-               "evidence", "clinical", "patient", "patients", "subject", "subjects", "participant", "participants"}
+    fillers = {
+        "a",
+        "an",
+        "the",
+        "of",
+        "any",
+        "kind",
+        "type",
+        "with",
+        "has",
+        "have",
+        "known",
+        "presence",
+        "evidence",
+        "clinical",
+        "patient",
+        "patients",
+        "subject",
+        "subjects",
+        "participant",
+        "participants",
+    }
     if kind == INCLUSION:
         if not words or words[0] not in ("no", "without"):
             return None
@@ -442,7 +545,10 @@ def _draft_malignancy(text: str, kind: str, catalogue, conditions) -> Rule | Non
 
 _T1D_SUBS = _phrases(
     (r"type (?:1|i|one) diabetes(?: mellitus)?|t1dm?", "@t1d"),
-    (r"years?", "@years"), (r"months?", "@months"), (r"weeks?", "@weeks"), (r"days?", "@days"),
+    (r"years?", "@years"),
+    (r"months?", "@months"),
+    (r"weeks?", "@weeks"),
+    (r"days?", "@days"),
     (r"at least|for at least|>=|or more|or longer", "@ge"),
     (r"less than|within|under|<", "@lt"),
 )
@@ -453,19 +559,52 @@ def _draft_t1d_duration(text: str, kind: str, catalogue, conditions) -> Rule | N
     tokens = _tokens(text.replace(">=", " >= ").replace("<", " < "), _T1D_SUBS)
     if tokens.count("@t1d") != 1:
         return None
-    fillers = {"diagnosed", "diagnosis", "of", "with", "for", "a", "an", "the", "clinical", "clinically", "confirmed",
-               "duration", "since", "ago", "by", "ada", "criteria", "standard", "patients", "patient", "subjects",
-               "participants", "has", "have", "been", "who", "is", "are", "@t1d"}
+    fillers = {
+        "diagnosed",
+        "diagnosis",
+        "of",
+        "with",
+        "for",
+        "a",
+        "an",
+        "the",
+        "clinical",
+        "clinically",
+        "confirmed",
+        "duration",
+        "since",
+        "ago",
+        "by",
+        "ada",
+        "criteria",
+        "standard",
+        "patients",
+        "patient",
+        "subjects",
+        "participants",
+        "has",
+        "have",
+        "been",
+        "who",
+        "is",
+        "are",
+        "@t1d",
+    }
     rest = [t for t in tokens if t not in fillers]
     if len(rest) != 3 or rest[0] not in ("@ge", "@lt") or not rest[1].isdigit() or rest[2] not in _AGE_UNITS:
         return None
     if rest[0] == "@ge" and "ago" in tokens:
         return None
-    return AllOf((
-        Condition("t1d_diagnosis", "=", True),
-        Condition("t1d_diagnosis_date", "within" if rest[0] == "@lt" else "before",
-                  _duration(int(rest[1]), _AGE_UNITS[rest[2]])),
-    ))
+    return AllOf(
+        (
+            Condition("t1d_diagnosis", "=", True),
+            Condition(
+                "t1d_diagnosis_date",
+                "within" if rest[0] == "@lt" else "before",
+                _duration(int(rest[1]), _AGE_UNITS[rest[2]]),
+            ),
+        )
+    )
 
 
 # --- Measuring the drafts ------------------------------------------------------------------------

@@ -15,9 +15,9 @@ import logging
 import re
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -50,9 +50,18 @@ class ImportSummary:
     awaiting_approval: int = 0  # criteria of the imported trials with a draft rule
     errors: list[str] = field(default_factory=list)  # "path: problem", one per failed file
 
-    def add(self, other: "ImportSummary") -> None:
-        for name in ("files", "studies", "created", "updated", "unchanged", "criteria", "drafts_made",
-                     "needs_review", "awaiting_approval"):
+    def add(self, other: ImportSummary) -> None:
+        for name in (
+            "files",
+            "studies",
+            "created",
+            "updated",
+            "unchanged",
+            "criteria",
+            "drafts_made",
+            "needs_review",
+            "awaiting_approval",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors += other.errors
 
@@ -66,8 +75,9 @@ class ImportSummary:
         ]
 
 
-def import_paths(paths: Iterable[str | Path], user=None,
-                 progress: Callable[[Path, int, int], None] | None = None) -> ImportSummary:
+def import_paths(
+    paths: Iterable[str | Path], user=None, progress: Callable[[Path, int, int], None] | None = None
+) -> ImportSummary:
     """Import every study file in `paths` (files, or folders of them: see archives.study_files)."""
     summary = ImportSummary()
     for path in archives.study_files(paths):
@@ -75,16 +85,18 @@ def import_paths(paths: Iterable[str | Path], user=None,
     return summary
 
 
-def import_file(path: str | Path, user=None,
-                progress: Callable[[Path, int, int], None] | None = None) -> ImportSummary:
+def import_file(path: str | Path, user=None, progress: Callable[[Path, int, int], None] | None = None) -> ImportSummary:
     """Import one file in one transaction."""
     path = Path(path)
-    return _import(str(path), lambda: archives.read_studies(path), user,
-                   lambda done, total: progress and progress(path, done, total))
+    return _import(
+        str(path),
+        lambda: archives.read_studies(path),
+        user,
+        lambda done, total: progress and progress(path, done, total),
+    )
 
 
-def import_bytes(name: str, raw: bytes, user=None,
-                 progress: Callable[[int, int], None] | None = None) -> ImportSummary:
+def import_bytes(name: str, raw: bytes, user=None, progress: Callable[[int, int], None] | None = None) -> ImportSummary:
     """Import the content of an uploaded file in one transaction; errors name the file."""
     return _import(name, lambda: archives.parse_studies(raw), user, progress or (lambda done, total: None))
 
@@ -117,8 +129,12 @@ def run_job(job_id: int, raw: bytes) -> ImportJob:
         summary = import_bytes(job.file_name, raw, user=job.started_by, progress=job.report_progress)
     except Exception:  # a bug, not bad input: the transaction was rolled back; say so rather than hang
         log.exception("Import job %s (%s) failed", job.pk, job.file_name)
-        summary = ImportSummary(errors=[f"{job.file_name}: the import stopped on an unexpected error, which was "
-                                        "logged for the maintainers; nothing from this file was imported."])
+        summary = ImportSummary(
+            errors=[
+                f"{job.file_name}: the import stopped on an unexpected error, which was "
+                "logged for the maintainers; nothing from this file was imported."
+            ]
+        )
     job.finish(asdict(summary))
     return job
 
@@ -146,8 +162,10 @@ def _import_studies(studies: list[dict], user, progress: Callable[[int], None]) 
     done = 0
     # In chunks, so that the progress moves from the first study (reading a record is half the work).
     for start in range(0, len(studies), CHUNK):
-        records = [trial_record(study, questions, index=i)
-                   for i, study in enumerate(studies[start:start + CHUNK], start=start + 1)]
+        records = [
+            trial_record(study, questions, index=i)
+            for i, study in enumerate(studies[start : start + CHUNK], start=start + 1)
+        ]
         wanted = {r.nct_id for r in records} - existing.keys()
         for trial in Trial.objects.filter(nct_id__in=wanted).prefetch_related("criteria"):
             existing[trial.nct_id] = trial
@@ -244,8 +262,15 @@ def same_words(text: str) -> str:
 
 
 def _criterion(trial: Trial, row: CriterionRow, order: int) -> Criterion:
-    return Criterion(trial=trial, kind=row.kind, order=order, text=row.text, source=row.source, rule=row.rule,
-                     rule_status=row.rule_status)
+    return Criterion(
+        trial=trial,
+        kind=row.kind,
+        order=order,
+        text=row.text,
+        source=row.source,
+        rule=row.rule,
+        rule_status=row.rule_status,
+    )
 
 
 def _count(summary: ImportSummary, rows: list[CriterionRow], written: list[CriterionRow]) -> None:

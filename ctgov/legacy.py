@@ -83,9 +83,16 @@ STATUSES = {
     "Withdrawn": "WITHDRAWN",
     "Withheld": "WITHHELD",
 }
-PHASES = {"N/A": ["NA"], "Early Phase 1": ["EARLY_PHASE1"], "Phase 1": ["PHASE1"], "Phase 2": ["PHASE2"],
-          "Phase 3": ["PHASE3"], "Phase 4": ["PHASE4"], "Phase 1/Phase 2": ["PHASE1", "PHASE2"],
-          "Phase 2/Phase 3": ["PHASE2", "PHASE3"]}
+PHASES = {
+    "N/A": ["NA"],
+    "Early Phase 1": ["EARLY_PHASE1"],
+    "Phase 1": ["PHASE1"],
+    "Phase 2": ["PHASE2"],
+    "Phase 3": ["PHASE3"],
+    "Phase 4": ["PHASE4"],
+    "Phase 1/Phase 2": ["PHASE1", "PHASE2"],
+    "Phase 2/Phase 3": ["PHASE2", "PHASE3"],
+}
 SEXES = {"All": "ALL", "Both": "ALL", "Male": "MALE", "Female": "FEMALE"}  # "Both": older snapshots' "All"
 HEALTHY_VOLUNTEERS = {"Accepts Healthy Volunteers": True, "Yes": True, "No": False}
 
@@ -103,7 +110,9 @@ def study_from_element(root: Element) -> dict:
     criteria = eligibility_text(eligibility.findtext("criteria/textblock") or "")
     protocol = _present(
         identificationModule=_present(
-            nctId=nct_id, briefTitle=_text(root, "brief_title"), officialTitle=_text(root, "official_title"),
+            nctId=nct_id,
+            briefTitle=_text(root, "brief_title"),
+            officialTitle=_text(root, "official_title"),
         ),
         statusModule=_present(
             overallStatus=_status(_text(root, "overall_status")),
@@ -213,12 +222,12 @@ def eligibility_text(textblock: str) -> str:
             mark = "*" if marker.group().startswith("-") else marker.group().strip()
             column = columns[depth - 1]
             columns = columns[:depth] + [column + len(mark) + 1]
-            line = " " * column + f"{mark} {text[len(marker.group()):].strip()}"
+            line = " " * column + f"{mark} {text[len(marker.group()) :].strip()}"
         else:
             # A paragraph at an item's text column continues that item (a second paragraph of it).
             depth = max(0, (indent - base + 2) // _LEVEL)
             column = columns[min(depth, len(columns) - 1)]
-            columns = columns[:depth + 1]
+            columns = columns[: depth + 1]
             line = " " * column + text
         if out:
             same_list = marker and previous_depth and depth <= previous_depth

@@ -30,10 +30,12 @@ _KEYWORD = re.compile(r"\b(non[- ]?inclusion|inclusion|exclusions?)\b", re.I)
 _CRITERIA_WORD = re.compile(r"^\s*(criteria|criterion|citeria|requirements?)\b", re.I)
 # Words that make a line a sentence about the criteria rather than a heading over them.
 _SENTENCE_WORDS = re.compile(
-    r"\b(meets?|meeting|not|must|fulfil\w*|apply|applied|period|incorrect|appearance|during|see)\b", re.I,
+    r"\b(meets?|meeting|not|must|fulfil\w*|apply|applied|period|incorrect|appearance|during|see)\b",
+    re.I,
 )
 _INLINE_HEADING = re.compile(
-    r"^(?P<head>(?:[\w-]+\s+){0,2}?(?:non[- ]?inclusion|inclusion|exclusion)\s+criteria)\s*:\s*(?P<rest>\S.*)$", re.I,
+    r"^(?P<head>(?:[\w-]+\s+){0,2}?(?:non[- ]?inclusion|inclusion|exclusion)\s+criteria)\s*:\s*(?P<rest>\S.*)$",
+    re.I,
 )
 # Short labels that group items ("Cohort 1", "Phase IIa", "At Visit2", "Part A:") rather than state one.
 _GROUP_LABEL = re.compile(r"^(?:at\s+)?(?:cohort|phase|part|arm|group|stage|step|visit)\s*[\w.-]{0,6}\s*:?$", re.I)
@@ -55,12 +57,12 @@ def _read_line(line: str) -> _Line:
     body, marker, number = stripped, "", None
     for _ in range(2):  # "• 1. The patient ...": a bullet and a number make one marker
         match = _MARKER.match(body)
-        if not match or not body[match.end():].strip():
+        if not match or not body[match.end() :].strip():
             break
         marker = marker or match.lastgroup
         if match.lastgroup == "number" and number is None:
             number = int(re.sub(r"\D", "", match.group("number")))
-        body = body[match.end():].strip()
+        body = body[match.end() :].strip()
     return _Line(indent, marker, body, stripped, number)
 
 
@@ -89,10 +91,10 @@ def heading_kind(line: str) -> tuple[str, str, str] | None:
     if _SENTENCE_WORDS.search(head):
         return None
     shouted = head.upper() == head
-    criteria_follow = bool(_CRITERIA_WORD.match(head[match.end():]))
+    criteria_follow = bool(_CRITERIA_WORD.match(head[match.end() :]))
     if len(words) > 10 and not (criteria_follow and len(before) <= 2 and body.endswith(":")):
         return None  # a long line is a heading only as "Exclusion criteria for <what>:"
-    label = len(words) <= 3 and not head[match.end():].strip()  # "Exclusion", "Other Exclusions"
+    label = len(words) <= 3 and not head[match.end() :].strip()  # "Exclusion", "Other Exclusions"
     if not (shouted or (criteria_follow and len(before) <= 4) or label or body.endswith(":")):
         return None
     return _kind_of(head), head, ""
@@ -173,7 +175,7 @@ def split_eligibility(text: str) -> list[Item]:
                 start(line, line.body)
         elif current is not None and (line.indent > current["line"].indent or not blank_before):
             current["parts"].append(line.raw)  # a continuation line, or lazy markdown continuation
-        elif _is_subheading(line, parsed[i + 1:]):
+        elif _is_subheading(line, parsed[i + 1 :]):
             flush()
         else:
             start(line, line.body)  # a paragraph is an item of its own
@@ -190,7 +192,7 @@ def _is_placeholder(text: str) -> bool:
 
 
 def _continues(current: dict, line: _Line) -> bool:
-    """"11." indented under item 10's sub-bullets still continues the top-level numbering
+    """ "11." indented under item 10's sub-bullets still continues the top-level numbering
     (unless item 10 has a numbered sub-list that "11." could continue)."""
     top = current["line"]
     if top.number is None or line.number != top.number + 1:

@@ -8,8 +8,9 @@ recognises a common, unambiguous pattern.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from eligibility.engine import INCLUSION, QuestionSpec
 from eligibility.rules import validate_rule
@@ -23,7 +24,6 @@ REGISTRY = "registry"
 PROTOCOL = "protocol"
 APPROVED = "approved"
 DRAFT = "draft"
-
 
 
 class StudyError(ReadError):
@@ -48,8 +48,14 @@ class TrialRecord:
     criteria: tuple[CriterionRow, ...] = field(default=())
 
 
-PHASES = {"NA": "Not Applicable", "EARLY_PHASE1": "Early Phase 1", "PHASE1": "Phase 1", "PHASE2": "Phase 2",
-          "PHASE3": "Phase 3", "PHASE4": "Phase 4"}
+PHASES = {
+    "NA": "Not Applicable",
+    "EARLY_PHASE1": "Early Phase 1",
+    "PHASE1": "Phase 1",
+    "PHASE2": "Phase 2",
+    "PHASE3": "Phase 3",
+    "PHASE4": "Phase 4",
+}
 SEXES = {"ALL": "All", "FEMALE": "Female", "MALE": "Male"}
 
 
@@ -158,10 +164,14 @@ def registry_criteria(fields: Mapping, catalogue: Mapping[str, QuestionSpec]) ->
     rule = {"all": []} if sex == "ALL" else {"q": "sex", "op": "=", "value": sex.lower()}
     rows.append(CriterionRow(INCLUSION, f"Sexes Eligible for Study: {SEXES[sex]}", REGISTRY, _valid(rule, catalogue)))
     healthy = fields["healthy_volunteers"]
-    rows.append(CriterionRow(
-        INCLUSION, f"Accepts Healthy Volunteers: {'Yes' if healthy else 'No'}", REGISTRY,
-        {"all": []} if healthy else None,
-    ))
+    rows.append(
+        CriterionRow(
+            INCLUSION,
+            f"Accepts Healthy Volunteers: {'Yes' if healthy else 'No'}",
+            REGISTRY,
+            {"all": []} if healthy else None,
+        )
+    )
     return rows
 
 

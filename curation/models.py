@@ -32,12 +32,20 @@ class CriteriaVersionQuerySet(models.QuerySet):
             return None
         rows = criteria if criteria is not None else Criterion.objects.filter(trial_id=trial_id)
         snapshot = [
-            {"id": c.pk, "kind": c.kind, "order": c.order, "text": c.text, "source": c.source,
-             "rule": c.rule, "rule_status": c.rule_status}
+            {
+                "id": c.pk,
+                "kind": c.kind,
+                "order": c.order,
+                "text": c.text,
+                "source": c.source,
+                "rule": c.rule,
+                "rule_status": c.rule_status,
+            }
             for c in sorted(rows, key=lambda c: (c.order, c.pk))
         ]
         version_row, _ = self.update_or_create(
-            trial_id=trial_id, version=version,
+            trial_id=trial_id,
+            version=version,
             defaults={"criteria": snapshot, "changed_by": user or acting_user(), "recorded_at": timezone.now()},
         )
         return version_row
@@ -49,7 +57,9 @@ class CriteriaVersion(models.Model):
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="criteria_versions")
     version = models.PositiveIntegerField()
     recorded_at = models.DateTimeField(default=timezone.now)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     criteria = models.JSONField(default=list, help_text="[{id, kind, order, text, source, rule, rule_status}, ...]")
 
     objects = CriteriaVersionQuerySet.as_manager()
@@ -107,14 +117,16 @@ class ExamplePatient(models.Model):
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="examples")
     name = models.CharField(max_length=120)
     answers = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text='Question code → value in the canonical unit, e.g. {"bmi": 31.5, "t1d_diagnosis": true}.',
     )
     expected_verdict = models.CharField(max_length=12, choices=Verdict.choices)
     # JSON answers cannot say "4 weeks ago": a fixed reference date keeps ages and time since
     # diagnosis meaning the same thing next year.
     as_of = models.DateField(
-        "reference date", default=timezone.localdate,
+        "reference date",
+        default=timezone.localdate,
         help_text="The day the patient is screened on (ages and time since diagnosis count to this day).",
     )
     note = models.TextField(blank=True, help_text="Why this verdict is expected.")

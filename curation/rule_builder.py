@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from eligibility import jsontext
 from eligibility.engine import BOOLEAN, CHOICE, DATE, DURATION_UNITS, MULTI, NUMBER, QuestionSpec
@@ -49,8 +50,7 @@ MAX_DEPTH = 20  # deeper paths in a post are ignored (no real rule nests this fa
 _DEFAULT_OP = {BOOLEAN: "=", NUMBER: ">", DATE: "within", CHOICE: "=", MULTI: "in"}
 # Where a form needs other words than describe() uses (vocabulary.OPERATOR_WORDS, the fallback).
 _OP_LABELS = {
-    NUMBER: {"=": "= equals", "!=": "≠ is not", "<": "< below", "<=": "≤ at most", ">": "> above",
-             ">=": "≥ at least"},
+    NUMBER: {"=": "= equals", "!=": "≠ is not", "<": "< below", "<=": "≤ at most", ">": "> above", ">=": "≥ at least"},
     DATE: {"within": "less than … ago", "before": "at least … ago"},
     MULTI: {"in": "includes any of", "not_in": "includes none of"},
 }
@@ -188,8 +188,20 @@ def from_form(data: Mapping[str, Any]) -> Node:
             kind = ALL
         node = Node(kind=kind)
         if kind == COND:
-            for name in ("q", "prev_q", "op", "value", "low", "high", "amount", "unit",
-                         "min_amount", "min_unit", "max_amount", "max_unit"):
+            for name in (
+                "q",
+                "prev_q",
+                "op",
+                "value",
+                "low",
+                "high",
+                "amount",
+                "unit",
+                "min_amount",
+                "min_unit",
+                "max_amount",
+                "max_unit",
+            ):
                 setattr(node, name, _get(data, f"{path}-{name}").strip() or getattr(Node, name, ""))
             node.values = [v for v in _getlist(data, f"{path}-values") if v]
         else:
@@ -206,8 +218,10 @@ def from_form(data: Mapping[str, Any]) -> Node:
 def _is_path(path: str) -> bool:
     parts = path.split(".")
     # ASCII digits only: "²" and "١" are digits to str.isdigit() too, and int() refuses the first.
-    return parts[0] == ROOT and len(parts) <= MAX_DEPTH and all(
-        p.isascii() and p.isdigit() and len(p) < 6 for p in parts[1:]
+    return (
+        parts[0] == ROOT
+        and len(parts) <= MAX_DEPTH
+        and all(p.isascii() and p.isdigit() and len(p) < 6 for p in parts[1:])
     )
 
 
@@ -384,7 +398,11 @@ def _to_rule(node: Node, path: str, catalogue: Mapping[str, QuestionSpec], probl
         if len(node.children) == 1:
             return {"not": _to_rule(node.children[0], f"{path}.not", catalogue, problems)}
         # Several children under "not": none may hold all together, i.e. not (all of them).
-        return {"not": {"all": [_to_rule(c, f"{path}.not.all[{i}]", catalogue, problems) for i, c in enumerate(node.children)]}}
+        return {
+            "not": {
+                "all": [_to_rule(c, f"{path}.not.all[{i}]", catalogue, problems) for i, c in enumerate(node.children)]
+            }
+        }
     if not node.children and path != "rule" and node.kind == ALL:
         # Valid, but "all of nothing" always holds: inside another group that is a slip, not a rule.
         problems.append(Problem("empty_group", "this group has no conditions yet (empty, it would always hold)", path))
@@ -488,7 +506,9 @@ def dump(rule: Any, level: int = 0) -> str:
         for key in ("all", "any", "of"):
             children = rule.get(key)
             if isinstance(children, list) and children:
-                head = "".join(f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}, " for k, v in rule.items() if k != key)
+                head = "".join(
+                    f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}, " for k, v in rule.items() if k != key
+                )
                 items = ",\n".join(pad + dump(child, level + 1) for child in children)
                 return "{" + head + json.dumps(key) + ": [\n" + items + "\n" + "  " * level + "]}"
         if set(rule) == {"not"}:
@@ -551,7 +571,13 @@ def read(data: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec]) -> Buil
         to_rule(root, catalogue)
         malformed = any(p.code == "bad_json" for p in problems)
         return BuilderState(
-            root, rule, json_text, JSON, problems, "" if malformed else describe(rule, catalogue), action,
+            root,
+            rule,
+            json_text,
+            JSON,
+            problems,
+            "" if malformed else describe(rule, catalogue),
+            action,
             "The builder follows the JSON once the JSON is valid." if problems else "",
         )
 

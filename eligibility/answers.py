@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any
 
 from .engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER, QuestionSpec, completed_years
 from .vocabulary import format_number
-
 
 # Exactly what the API's OpenAPI document says: YYYY-MM-DD only (Python's fromisoformat also reads 20261121
 # and 2026-W47-6), and yes/no words in any case with ASCII spaces around them.
@@ -61,8 +61,9 @@ def parse_answers(
     return clean, errors
 
 
-def consistency_errors(answers: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec],
-                       as_of: date) -> list[AnswerError]:
+def consistency_errors(
+    answers: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], as_of: date
+) -> list[AnswerError]:
     """Answers that are each plausible but contradict one another.
 
     Age limits are checked on the date of birth when there is one, while a rule on `age` itself would read
@@ -77,14 +78,25 @@ def consistency_errors(answers: Mapping[str, Any], catalogue: Mapping[str, Quest
     if isinstance(age, (int, float)) and not isinstance(age, bool):
         years = completed_years(dob, as_of)
         if math.floor(age) != years:  # an entered age counts as completed years
-            errors.append(AnswerError("age", (
-                f"age {format_number(age)} years does not match the date of birth {dob.isoformat()} ({years} years on "
-                f"{as_of.isoformat()}): correct one of them, or leave the age empty")))
+            errors.append(
+                AnswerError(
+                    "age",
+                    (
+                        f"age {format_number(age)} years does not match the date of birth {dob.isoformat()} ({years} years on "
+                        f"{as_of.isoformat()}): correct one of them, or leave the age empty"
+                    ),
+                )
+            )
     for code, value in answers.items():
         spec = catalogue.get(code)
-        if code != "date_of_birth" and spec is not None and spec.type == DATE and isinstance(value, date) and value < dob:
-            errors.append(AnswerError(code, (
-                f"{value.isoformat()} is before the date of birth {dob.isoformat()}")))
+        if (
+            code != "date_of_birth"
+            and spec is not None
+            and spec.type == DATE
+            and isinstance(value, date)
+            and value < dob
+        ):
+            errors.append(AnswerError(code, (f"{value.isoformat()} is before the date of birth {dob.isoformat()}")))
     return errors
 
 

@@ -28,9 +28,10 @@ is read-only, so threads can share it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Mapping, Sequence, TypeGuard
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -104,7 +105,7 @@ class CompiledCatalogue:
                 except Exception:
                     # An answer of a type the arrays do not model: the engine decides.
                     decided = [_engine_code(rule, ctx) for rule in group.rules]
-                values[group.start:group.stop] = decided
+                values[group.start : group.stop] = decided
             for node, rule in self._opaque:
                 values[node] = _engine_code(rule, ctx)
         except Exception:
@@ -329,7 +330,7 @@ def _build_leaves(key: tuple, start: int, payloads: list, rules: list) -> _Leave
         index: dict[Any, list[int]] = {}
         for offset, payload in enumerate(payloads):
             # Equal values of different types (1, 1.0, True) share a slot, as they do in a set.
-            for value in ((payload[1],) if op in ("=", "!=") else payload):
+            for value in (payload[1],) if op in ("=", "!=") else payload:
                 index.setdefault(value, []).append(offset)
         group.index = {value: np.array(offsets, dtype=np.intp) for value, offsets in index.items()}
         group.multi = op in ("in", "not_in") and key[2]
@@ -368,11 +369,11 @@ class _Level:
         at = self.start
         if len(self.all_offsets):
             out = np.minimum.reduceat(values[self.all_children], self.all_offsets)
-            values[at:at + len(out)] = out
+            values[at : at + len(out)] = out
             at += len(out)
         if len(self.any_offsets):
             out = np.maximum.reduceat(values[self.any_children], self.any_offsets)
-            values[at:at + len(out)] = out
+            values[at : at + len(out)] = out
             at += len(out)
         if len(self.count_offsets):
             children = values[self.count_children]
@@ -380,10 +381,10 @@ class _Level:
             possible = np.add.reduceat(children != NOT_MET, self.count_offsets)
             need = self.count_need
             out = np.where(met >= need, MET, np.where(possible < need, NOT_MET, UNKNOWN))
-            values[at:at + len(out)] = out
+            values[at : at + len(out)] = out
             at += len(out)
         if len(self.not_children):
-            values[at:at + len(self.not_children)] = 2 - values[self.not_children]
+            values[at : at + len(self.not_children)] = 2 - values[self.not_children]
 
 
 _KIND_ORDER = {"all": 0, "any": 1, "count": 2, "not": 3}
@@ -491,21 +492,29 @@ class _Builder:
         for lvl in sorted({level[i] for i in inner}):
             members = [i for i in inner if level[i] == lvl]
             parts = {kind: [nodes[i] for i in members if nodes[i][0] == kind] for kind in _KIND_ORDER}
-            levels.append(_Level(
-                at,
-                *_children(parts["all"], new),
-                *_children(parts["any"], new),
-                *_children(parts["count"], new),
-                np.array([node[1] for node in parts["count"]], dtype=np.int64),
-                new[np.array([node[1] for node in parts["not"]], dtype=np.intp)],
-            ))
+            levels.append(
+                _Level(
+                    at,
+                    *_children(parts["all"], new),
+                    *_children(parts["any"], new),
+                    *_children(parts["count"], new),
+                    np.array([node[1] for node in parts["count"]], dtype=np.int64),
+                    new[np.array([node[1] for node in parts["not"]], dtype=np.intp)],
+                )
+            )
             at += len(members)
 
         criteria = np.array([c for nodes_ in per_trial for c in nodes_], dtype=np.intp)
         starts = np.cumsum([0] + [len(nodes_) for nodes_ in per_trial[:-1]], dtype=np.intp)
         return CompiledCatalogue(
-            trials=trials, catalogue=catalogue, _size=len(nodes), _groups=tuple(groups),
-            _opaque=opaque_rules, _levels=tuple(levels), _criteria=new[criteria], _starts=starts,
+            trials=trials,
+            catalogue=catalogue,
+            _size=len(nodes),
+            _groups=tuple(groups),
+            _opaque=opaque_rules,
+            _levels=tuple(levels),
+            _criteria=new[criteria],
+            _starts=starts,
         )
 
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, Iterable, Mapping, TypeGuard
+from typing import Any, TypeGuard
 
 from .nodes import AllOf, AnyOf, AtLeast, Condition, Malformed, Node, Not, Rule, as_rule, read_rule, walk
 from .vocabulary import EXCLUSION, INCLUSION, Outcome, Verdict, format_number, is_against, is_satisfied
@@ -151,10 +152,14 @@ class TrialResult:
 # Durations and dates
 
 DURATION_UNITS = {
-    "year": "years", "years": "years",
-    "month": "months", "months": "months",
-    "week": "weeks", "weeks": "weeks",
-    "day": "days", "days": "days",
+    "year": "years",
+    "years": "years",
+    "month": "months",
+    "months": "months",
+    "week": "weeks",
+    "weeks": "weeks",
+    "day": "days",
+    "days": "days",
 }
 _DURATION_RE = re.compile(r"^\s*(\d+)\s*([a-zA-Z]+)\s*$")
 
@@ -386,7 +391,8 @@ def _leaf_today(rule: Condition, ctx: Context) -> _Eval:
         if value > high:
             return _Eval(Outcome.NOT_MET, "above_range", f"{name} {shown}{derived} is above {format_number(high)}")
         return _Eval(
-            Outcome.MET, "in_range",
+            Outcome.MET,
+            "in_range",
             f"{name} {shown}{derived} is between {format_number(low)} and {format_number(high)}",
         )
 
@@ -407,7 +413,8 @@ def _leaf_today(rule: Condition, ctx: Context) -> _Eval:
             return _Eval(Outcome.UNKNOWN, "missing", f"{name} is not a date", (code,))
         if value > ctx.as_of:
             return _Eval(
-                Outcome.NOT_MET, "in_future",
+                Outcome.NOT_MET,
+                "in_future",
                 f"{name} {value.isoformat()} is after {ctx.as_of.isoformat()}",
             )
         elapsed = _elapsed_words(value, ctx.as_of, duration.unit)
@@ -417,21 +424,27 @@ def _leaf_today(rule: Condition, ctx: Context) -> _Eval:
             if inside:
                 last = boundary - timedelta(days=1)
                 return _Eval(
-                    Outcome.MET, "within_window",
-                    f"{name} {value.isoformat()} is {elapsed} ago, less than {duration}", met_until=last,
+                    Outcome.MET,
+                    "within_window",
+                    f"{name} {value.isoformat()} is {elapsed} ago, less than {duration}",
+                    met_until=last,
                 )
             return _Eval(
-                Outcome.NOT_MET, "outside_window",
+                Outcome.NOT_MET,
+                "outside_window",
                 f"{name} {value.isoformat()} is {elapsed} ago, not less than {duration}",
             )
         if inside:
             return _Eval(
-                Outcome.NOT_MET, "within_window",
+                Outcome.NOT_MET,
+                "within_window",
                 f"{name} {value.isoformat()} is {elapsed} ago, less than {duration}",
                 met_until=boundary - timedelta(days=1),
             )
         return _Eval(
-            Outcome.MET, "outside_window", f"{name} {value.isoformat()} is {elapsed} ago, at least {duration}",
+            Outcome.MET,
+            "outside_window",
+            f"{name} {value.isoformat()} is {elapsed} ago, at least {duration}",
         )
 
     raise RuleError(f"unknown operator {op!r}")
@@ -460,9 +473,11 @@ def _age_between(rule: Condition, ctx: Context, spec: QuestionSpec) -> _Eval:
 
     dob = ctx.answers.get("date_of_birth")
     if isinstance(dob, date):
+
         def age_range(unit: str) -> tuple[int, int]:
             age = completed(dob, ctx.as_of, unit)
             return age, age
+
         source = f"born {dob.isoformat()}"
     else:
         age = ctx.answers.get("age")
@@ -476,6 +491,7 @@ def _age_between(rule: Condition, ctx: Context, spec: QuestionSpec) -> _Eval:
 
         def age_range(unit: str) -> tuple[int, int]:
             return completed(latest, ctx.as_of, unit), completed(earliest, ctx.as_of, unit)
+
         source = "age entered"
 
     if low and age_range(low.unit)[1] < low.amount:
@@ -486,19 +502,22 @@ def _age_between(rule: Condition, ctx: Context, spec: QuestionSpec) -> _Eval:
             if high is None or old_enough < shift(dob, Duration(high.amount + 1, high.unit)):
                 until = old_enough - timedelta(days=1)
         return _Eval(
-            Outcome.NOT_MET, "age_below_min",
+            Outcome.NOT_MET,
+            "age_below_min",
             f"Age {age_range(low.unit)[1]} {low.unit} ({source}) is below {low} (allowed: {limits})",
             met_until=until,
         )
     if high and age_range(high.unit)[0] > high.amount:
         return _Eval(
-            Outcome.NOT_MET, "age_above_max",
+            Outcome.NOT_MET,
+            "age_above_max",
             f"Age {age_range(high.unit)[0]} {high.unit} ({source}) is above {high} (allowed: {limits})",
         )
     if (low and age_range(low.unit)[0] < low.amount) or (high and age_range(high.unit)[1] > high.amount):
         # Only an entered age gets here (a date of birth gives one exact age).
         return _Eval(
-            Outcome.UNKNOWN, "missing",
+            Outcome.UNKNOWN,
+            "missing",
             f"Age {format_number(age)} years ({source}) is not precise enough for {limits}: enter the date of birth",
             ("date_of_birth",),
         )
@@ -509,7 +528,9 @@ def _age_between(rule: Condition, ctx: Context, spec: QuestionSpec) -> _Eval:
         # Eligible until the day before the patient completes max + 1 units.
         met_until = shift(dob, Duration(high.amount + 1, high.unit)) - timedelta(days=1)
     return _Eval(
-        Outcome.MET, "age_in_range", f"Age {age_range(unit)[0]} {unit} ({source}) is within the limit ({limits})",
+        Outcome.MET,
+        "age_in_range",
+        f"Age {age_range(unit)[0]} {unit} ({source}) is within the limit ({limits})",
         met_until=met_until,
     )
 
@@ -572,16 +593,24 @@ def _combine(children: Iterable[Rule], need: int, ctx: Context, kind: str) -> _E
         # (a child that never lapses counts as latest). For "all" this is the earliest one.
         ends = sorted((r.met_until or date.max for r in met), reverse=True)
         until = ends[need - 1] if need > 0 else date.max
-        return _Eval(Outcome.MET, _code(met, f"{kind}_met"), "; ".join(r.explanation for r in met),
-                     met_until=None if until == date.max else until)
+        return _Eval(
+            Outcome.MET,
+            _code(met, f"{kind}_met"),
+            "; ".join(r.explanation for r in met),
+            met_until=None if until == date.max else until,
+        )
     if len(met) + len(unknown) < need:
         # Not met until enough failing children turn: the k-th earliest of their end dates. Met children
         # that lapse meanwhile could only keep it failing longer, so this date is never too late.
         short = need - len(met) - len(unknown)
         ends = sorted(r.met_until or date.max for r in not_met)
         until = ends[short - 1] if 0 < short <= len(ends) else date.max
-        return _Eval(Outcome.NOT_MET, _code(not_met, f"{kind}_not_met"),
-                     "; ".join(r.explanation for r in not_met), met_until=None if until == date.max else until)
+        return _Eval(
+            Outcome.NOT_MET,
+            _code(not_met, f"{kind}_not_met"),
+            "; ".join(r.explanation for r in not_met),
+            met_until=None if until == date.max else until,
+        )
     missing: dict[str, None] = {}
     for r in unknown:
         for code in r.missing:
@@ -611,7 +640,11 @@ def _code(deciding: list[_Eval], fallback: str) -> str:
 def evaluate_criterion(criterion: CriterionSpec, ctx: Context) -> CriterionResult:
     if criterion.rule is None:
         return CriterionResult(
-            criterion.key, criterion.kind, criterion.text, Outcome.NEEDS_REVIEW, "no_rule",
+            criterion.key,
+            criterion.kind,
+            criterion.text,
+            Outcome.NEEDS_REVIEW,
+            "no_rule",
             "Not machine-checkable yet: check this criterion by hand",
         )
     try:
@@ -621,11 +654,22 @@ def evaluate_criterion(criterion: CriterionSpec, ctx: Context) -> CriterionResul
         # edit, an old row). One broken criterion must not take the whole screening down: it
         # screens as "needs review", never as met or failed.
         return CriterionResult(
-            criterion.key, criterion.kind, criterion.text, Outcome.NEEDS_REVIEW, "invalid_rule",
+            criterion.key,
+            criterion.kind,
+            criterion.text,
+            Outcome.NEEDS_REVIEW,
+            "invalid_rule",
             f"The rule cannot be evaluated ({exc}): check this criterion by hand",
         )
     return CriterionResult(
-        criterion.key, criterion.kind, criterion.text, r.outcome, r.code, r.explanation, r.missing, r.met_until,
+        criterion.key,
+        criterion.kind,
+        criterion.text,
+        r.outcome,
+        r.code,
+        r.explanation,
+        r.missing,
+        r.met_until,
     )
 
 

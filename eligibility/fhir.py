@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
-from typing import Any, Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
 from . import units
 from .answers import parse_value
@@ -212,7 +213,8 @@ def answers_from_bundle(
         raise FhirError("the Bundle has no Patient resource", "no_patient")
     if len(patients) > 1:
         raise FhirError(
-            f"the Bundle has {len(patients)} Patient resources: upload one patient's record at a time", "two_patients",
+            f"the Bundle has {len(patients)} Patient resources: upload one patient's record at a time",
+            "two_patients",
         )
     problem = _invalid(patients[0])
     if problem:
@@ -234,7 +236,9 @@ def answers_from_bundle(
         reader.mapped[index] = kind
         problem = _invalid(resource)
         if problem:
-            reader.note("invalid", matching[0].question, f"{kind} {resource.get('id', '')} is not valid FHIR R4 ({problem})")
+            reader.note(
+                "invalid", matching[0].question, f"{kind} {resource.get('id', '')} is not valid FHIR R4 ({problem})"
+            )
         elif kind == CONDITION:
             reader.condition(index, resource, matching, codings)
         else:
@@ -322,8 +326,8 @@ def _when(text: Any) -> tuple[date, datetime] | None:
         return None
     day = moment.date()
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return day, moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return day, moment.astimezone(UTC)
 
 
 @dataclass
@@ -385,11 +389,16 @@ class _Reader:
             if clinical is not None and clinical not in COUNTING_CLINICAL_STATUS:
                 known = clinical in ("resolved", "inactive", "remission")
                 status = f"is {clinical}" if clinical else "has a clinical status without a code"
-                self.note(clinical if known else "status", rule.question,
-                          f"{source.describe()} {status}: it does not answer “{name}”")
+                self.note(
+                    clinical if known else "status",
+                    rule.question,
+                    f"{source.describe()} {status}: it does not answer “{name}”",
+                )
                 continue
             if verification in NOT_COUNTING_VERIFICATION:
-                self.note(verification, rule.question, f"{source.describe()} is {verification}: it does not answer “{name}”")
+                self.note(
+                    verification, rule.question, f"{source.describe()} is {verification}: it does not answer “{name}”"
+                )
                 continue
             if when and when[0] > self.as_of:
                 continue  # not yet known on the reference date
@@ -427,8 +436,11 @@ class _Reader:
                 continue  # no numeric value (e.g. a dataAbsentReason)
             if quantity.get("comparator"):
                 # "< 0.02 nmol/L" is a bound, not a value: comparing it as 0.02 could decide a criterion wrongly.
-                self.note("comparator", rule.question,
-                          f"{source.describe()} is {quantity['comparator']} {format_number(value)}, not a measured value")
+                self.note(
+                    "comparator",
+                    rule.question,
+                    f"{source.describe()} is {quantity['comparator']} {format_number(value)}, not a measured value",
+                )
                 continue
             unit = quantity.get("code") if quantity.get("system") in (None, UCUM) else None
             unit = unit or quantity.get("unit") or rule.default_unit
@@ -446,7 +458,9 @@ class _Reader:
                 self.note("unit", rule.question, f"{source.describe()}: {unit!r} cannot be converted to {canonical}")
                 continue
             if unit and UCUM_UNITS.get(unit, unit) != canonical:
-                source = replace(source, detail=f"{format_number(value)} {unit} = {format_number(converted)} {canonical}")
+                source = replace(
+                    source, detail=f"{format_number(value)} {unit} = {format_number(converted)} {canonical}"
+                )
             self.offer(rule.question, converted, source, index, (when[1].timestamp(), index))
 
     def result(self) -> FhirResult:

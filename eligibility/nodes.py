@@ -20,8 +20,9 @@ Values stay JSON, frozen: lists become tuples and objects `FrozenObject`s, so th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Union
+from typing import Any
 
 # --------------------------------------------------------------------------------------------
 # Problems
@@ -154,7 +155,7 @@ class Malformed(Node):
     reason: str
 
 
-Rule = Union[Condition, AllOf, AnyOf, AtLeast, Not, Malformed]
+Rule = Condition | AllOf | AnyOf | AtLeast | Not | Malformed
 
 
 def to_json(rule: Rule | None) -> Any:
@@ -213,7 +214,7 @@ def _read(raw: Any, path: str, problems: list[Problem] | None, check: ConditionC
             check(raw, path, problems)
         return _condition(raw)
     if len(logic) != 1:
-        note("unknown_node", "expected exactly one of all / any / at_least / not, or a condition with \"q\"")
+        note("unknown_node", 'expected exactly one of all / any / at_least / not, or a condition with "q"')
         if not logic:
             return Malformed(freeze(raw), f"unknown rule node with keys {sorted(map(str, raw))}")
         # Read as the engine always has (the first of not / all / any / at_least), but the problem
@@ -252,7 +253,7 @@ def _condition(raw: Mapping[str, Any]) -> Rule:
     # The engine cannot evaluate a condition without a question code or an operator name; anything else
     # (an unknown code or operator, a value of the wrong kind) it reads and judges when it evaluates.
     if not isinstance(q, str):
-        return Malformed(freeze(raw), f"a condition's \"q\" must be a question code, not {_typename(q)}")
+        return Malformed(freeze(raw), f'a condition\'s "q" must be a question code, not {_typename(q)}')
     if not isinstance(op, str):
         return Malformed(freeze(raw), f"unknown operator {op!r}")
     return Condition(q, op, freeze(raw.get("value")), freeze(raw.get("unit")))

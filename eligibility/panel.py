@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .engine import QuestionSpec, TrialResult, Verdict, completed, derive
 

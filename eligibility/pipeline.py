@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .answers import AnswerError, consistency_errors, parse_answers
 from .compiled import CompiledCatalogue, compile_catalogue
@@ -120,8 +121,9 @@ def screen(
         found = compiled(trials, catalogue).verdicts(typed, as_of) if trials else []
         verdicts = tuple(TrialVerdict(t.nct_id, t.title, t.version, v) for t, v in zip(trials, found))
         wanted = None if explain == EVERY else set(explain)
-        explained = {t.nct_id: evaluate(t, typed, as_of, catalogue)
-                     for t in trials if wanted is None or t.nct_id in wanted}
+        explained = {
+            t.nct_id: evaluate(t, typed, as_of, catalogue) for t in trials if wanted is None or t.nct_id in wanted
+        }
     return Screened(as_of, typed, record, tuple(problems), verdicts, explained)
 
 
@@ -137,7 +139,7 @@ _compiled: OrderedDict[tuple, tuple[CompiledCatalogue, dict[str, int]]] = Ordere
 _compiled_lock = threading.Lock()
 
 
-def compiled(trials: Sequence[TrialRules], catalogue: Mapping[str, QuestionSpec]) -> "_Ordered":
+def compiled(trials: Sequence[TrialRules], catalogue: Mapping[str, QuestionSpec]) -> _Ordered:
     """The compiled catalogue for these trials, compiled once per set of (nct_id, criteria_version).
 
     The question catalogue is part of the key too: a question's type or range changes how a rule compiles.

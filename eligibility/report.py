@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
 from .engine import Outcome, TrialResult
 from .vocabulary import VERDICT_WORDS
 
-__all__ = ["ICONS", "VERDICT_WORDS", "to_json", "trial_json", "text_table"]
+__all__ = ["ICONS", "VERDICT_WORDS", "to_json", "trial_json", "to_text"]
 
 ICONS = {Outcome.MET: "✓", Outcome.NOT_MET: "✗", Outcome.UNKNOWN: "?", Outcome.NEEDS_REVIEW: "!"}
 

@@ -8,7 +8,8 @@ stopping at the first, each with a stable code and a message, the way Django's s
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .engine import (
     BOOLEAN,
@@ -24,8 +25,8 @@ from .nodes import (
     AllOf,
     AnyOf,
     AtLeast,
-    ConditionCheck,
     Condition,
+    ConditionCheck,
     Node,
     Not,
     Problem,
@@ -38,8 +39,15 @@ from .nodes import (
 from .vocabulary import OPERATOR_WORDS, format_number
 
 __all__ = [
-    "COMPARISONS", "OPERATORS", "OPERATORS_BY_TYPE", "OPERATOR_WORDS", "InvalidRule", "Problem",
-    "describe", "parse_rule", "validate_rule",
+    "COMPARISONS",
+    "OPERATORS",
+    "OPERATORS_BY_TYPE",
+    "OPERATOR_WORDS",
+    "InvalidRule",
+    "Problem",
+    "describe",
+    "parse_rule",
+    "validate_rule",
 ]
 
 COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
@@ -87,10 +95,13 @@ def validate_rule(rule: Any, catalogue: Mapping[str, QuestionSpec]) -> list[Prob
 def _checker(catalogue: Mapping[str, QuestionSpec]) -> ConditionCheck:
     def check(node: Mapping[str, Any], path: str, problems: list[Problem]) -> None:
         _check_leaf(node, catalogue, path, problems)
+
     return check
 
 
-def _check_leaf(node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], path: str, problems: list[Problem]) -> None:
+def _check_leaf(
+    node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], path: str, problems: list[Problem]
+) -> None:
     code, op = node.get("q"), node.get("op")
     spec = catalogue.get(code) if isinstance(code, str) else None
     if spec is None:
@@ -103,9 +114,11 @@ def _check_leaf(node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], 
     value = node.get("value")
     if op == "age_between":
         if spec.code != "age":
-            problems.append(Problem("operator_type", f"'age_between' only applies to the age question, not {code!r}", path))
+            problems.append(
+                Problem("operator_type", f"'age_between' only applies to the age question, not {code!r}", path)
+            )
         if not isinstance(value, Mapping) or not (value.get("min") or value.get("max")):
-            problems.append(Problem("bad_value", "'age_between' needs {\"min\": \"3 years\", \"max\": \"35 years\"}", path))
+            problems.append(Problem("bad_value", '\'age_between\' needs {"min": "3 years", "max": "35 years"}', path))
             return
         for key in ("min", "max"):
             if value.get(key):
@@ -115,20 +128,30 @@ def _check_leaf(node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], 
         return
     if op not in OPERATORS_BY_TYPE[spec.type]:
         allowed = ", ".join(OPERATORS_BY_TYPE[spec.type])
-        problems.append(Problem(
-            "operator_type", f"operator {op!r} does not fit {spec.type} question {code!r} (use one of: {allowed})", path,
-        ))
+        problems.append(
+            Problem(
+                "operator_type",
+                f"operator {op!r} does not fit {spec.type} question {code!r} (use one of: {allowed})",
+                path,
+            )
+        )
         return
     if op in ("answered", "not_answered"):
         return
     unit = node.get("unit")
     if unit not in (None, "") and unit != spec.unit:
-        problems.append(Problem(
-            "wrong_unit", f"{code!r} is measured in {spec.unit or 'no unit'}, not {unit!r}", path,
-        ))
+        problems.append(
+            Problem(
+                "wrong_unit",
+                f"{code!r} is measured in {spec.unit or 'no unit'}, not {unit!r}",
+                path,
+            )
+        )
     if spec.type == BOOLEAN:
         if not isinstance(value, bool):
-            problems.append(Problem("bad_value", f"{code!r} is yes/no: value must be true or false, got {value!r}", path))
+            problems.append(
+                Problem("bad_value", f"{code!r} is yes/no: value must be true or false, got {value!r}", path)
+            )
     elif spec.type == NUMBER:
         numbers: Any = value if op == "between" else [value]  # JSON: checked one by one below
         if op == "between" and (not isinstance(value, list) or len(value) != 2):
@@ -138,11 +161,13 @@ def _check_leaf(node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], 
             if not _is_number(n):
                 problems.append(Problem("bad_value", f"{code!r} needs a number, got {n!r}", path))
             elif spec.min_value is not None and n < spec.min_value or spec.max_value is not None and n > spec.max_value:
-                problems.append(Problem(
-                    "out_of_range",
-                    f"{n} is outside the plausible range of {code!r} ({format_number(spec.min_value)}–{format_number(spec.max_value)} {spec.unit})".rstrip(),
-                    path,
-                ))
+                problems.append(
+                    Problem(
+                        "out_of_range",
+                        f"{n} is outside the plausible range of {code!r} ({format_number(spec.min_value)}–{format_number(spec.max_value)} {spec.unit})".rstrip(),
+                        path,
+                    )
+                )
         if op == "between" and all(_is_number(n) for n in numbers) and numbers[0] > numbers[1]:
             problems.append(Problem("bad_value", f"'between' low {numbers[0]} is above high {numbers[1]}", path))
     elif spec.type == DATE:
@@ -157,9 +182,13 @@ def _check_leaf(node: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], 
             return
         for v in values:
             if not isinstance(v, str) or v not in choices:  # a list or object here is not a choice either
-                problems.append(Problem(
-                    "unknown_choice", f"{v!r} is not a choice of {code!r} (choices: {', '.join(sorted(choices))})", path,
-                ))
+                problems.append(
+                    Problem(
+                        "unknown_choice",
+                        f"{v!r} is not a choice of {code!r} (choices: {', '.join(sorted(choices))})",
+                        path,
+                    )
+                )
 
 
 def _is_number(value: Any) -> bool:

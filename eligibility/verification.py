@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Mapping
 
 from .engine import Outcome, TrialResult, verdict_of
 
@@ -22,6 +22,8 @@ def apply_verifications(result: TrialResult, verified: Mapping[str, str]) -> Tri
         if status in VERIFIED_OUTCOME:
             outcome = VERIFIED_OUTCOME[status]
             words = "verified met" if outcome == Outcome.MET else "verified not met"
-            c = replace(c, outcome=outcome, code=status, explanation=f"{words.capitalize()} by the coordinator", missing=())
+            c = replace(
+                c, outcome=outcome, code=status, explanation=f"{words.capitalize()} by the coordinator", missing=()
+            )
         criteria.append(c)
     return replace(result, criteria=tuple(criteria), verdict=verdict_of(criteria))

@@ -54,9 +54,20 @@ def is_satisfied(kind: str, outcome: str) -> bool:
 
 # What a rule's operators are called in plain words (describe(), the admin's lists).
 OPERATOR_WORDS = {
-    "=": "is", "!=": "is not", "<": "<", "<=": "≤", ">": ">", ">=": "≥", "between": "between",
-    "in": "is one of", "not_in": "is none of", "answered": "is answered", "not_answered": "is not answered",
-    "within": "less than", "before": "at least", "age_between": "age",
+    "=": "is",
+    "!=": "is not",
+    "<": "<",
+    "<=": "≤",
+    ">": ">",
+    ">=": "≥",
+    "between": "between",
+    "in": "is one of",
+    "not_in": "is none of",
+    "answered": "is answered",
+    "not_answered": "is not answered",
+    "within": "less than",
+    "before": "at least",
+    "age_between": "age",
 }
 
 # A ClinicalTrials.gov id: "NCT" and 8 digits. The pattern is the one the Trial model's validator has had since

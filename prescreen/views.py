@@ -22,7 +22,7 @@ def home(request):
         )
         context["recent_screenings"] = Screening.objects.of(request.user)[:5]
     if roles & {COORDINATOR, ADMIN}:
-        context["new_candidates"] = Referral.objects.visible_to(request.user).filter(
-            status=Referral.Status.REFERRED
-        ).count()
+        context["new_candidates"] = (
+            Referral.objects.visible_to(request.user).filter(status=Referral.Status.REFERRED).count()
+        )
     return render(request, "home.html", context)

@@ -43,7 +43,11 @@ def trial_analytics(trial, catalogue) -> dict:
     """Funnel and failure reasons, counting each screening's latest saved result only."""
     screenings = Screening.objects.filter(trials=trial)
     latest = screenings.annotate(last=Max("snapshots__pk")).values_list("last", flat=True)
-    results = list(SnapshotResult.objects.filter(trial=trial, snapshot_id__in=[pk for pk in latest if pk]).values_list("verdict", "result"))
+    results = list(
+        SnapshotResult.objects.filter(trial=trial, snapshot_id__in=[pk for pk in latest if pk]).values_list(
+            "verdict", "result"
+        )
+    )
     verdicts = Counter(v for v, _ in results)
     ever = Referral.history.filter(trial_id=trial.pk)
     funnel = [

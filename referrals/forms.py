@@ -14,16 +14,22 @@ SORTS = {
 
 
 class QueueFilterForm(forms.Form):
-    trial = forms.ModelChoiceField(queryset=Trial.objects.none(), required=False, empty_label="All my trials", to_field_name="nct_id")
+    trial = forms.ModelChoiceField(
+        queryset=Trial.objects.none(), required=False, empty_label="All my trials", to_field_name="nct_id"
+    )
     status = forms.ChoiceField(choices=[("", "Any status"), *Referral.Status.choices], required=False)
-    since = forms.DateField(label="Referred from", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    until = forms.DateField(label="to", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    since = forms.DateField(
+        label="Referred from", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        label="to", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     sort = forms.ChoiceField(choices=[(k, label) for k, (_, label) in SORTS.items()], required=False)
 
     def __init__(self, *args, trials=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["trial"].queryset = trials if trials is not None else Trial.objects.none()
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             field.widget.attrs["class"] = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
 
     def clean(self):
@@ -51,7 +57,9 @@ class StatusForm(forms.Form):
     status = forms.CharField(label="Move to", widget=forms.Select)
     note = forms.CharField(required=False, max_length=100, label="Note (optional)")
     reason_criterion = forms.ModelChoiceField(
-        queryset=Criterion.objects.none(), required=False, label="Failed criterion",
+        queryset=Criterion.objects.none(),
+        required=False,
+        label="Failed criterion",
         help_text="For “screen failed”: the criterion, or describe the reason below.",
     )
     reason_text = forms.CharField(required=False, label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
@@ -75,10 +83,14 @@ class VerifyForm(forms.Form):
 
 class ReferralForm(forms.Form):
     note = forms.CharField(
-        label="Note to the coordinator", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Note to the coordinator",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Optional. Do not include names or record numbers.",
     )
     justification = forms.CharField(
-        label="Justification", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Justification",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required when the saved verdict is 'not eligible'.",
     )

@@ -73,7 +73,9 @@ class Referral(Versioned):
     screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="referrals")
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="referrals")
     snapshot_result = models.ForeignKey(
-        SnapshotResult, on_delete=models.PROTECT, related_name="referrals",
+        SnapshotResult,
+        on_delete=models.PROTECT,
+        related_name="referrals",
         help_text="The saved result the referral was made on.",
     )
     referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
@@ -86,7 +88,11 @@ class Referral(Versioned):
     history = HistoricalRecords(table_name="screening_historicalreferral")
 
     screen_fail_criterion = models.ForeignKey(
-        "trials.Criterion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "trials.Criterion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The criterion the patient failed at screening, when that is the reason.",
     )
 
@@ -131,7 +137,8 @@ class Referral(Versioned):
                     raise ValidationError("That criterion belongs to another trial.", code="bad_reason")
                 if reason_criterion is None and not reason_text.strip():
                     raise ValidationError(
-                        "Screen failed needs a reason: pick the criterion or describe it.", code="needs_reason",
+                        "Screen failed needs a reason: pick the criterion or describe it.",
+                        code="needs_reason",
                     )
                 current.screen_fail_criterion = reason_criterion
                 current.status_reason = reason_text.strip() or reason_criterion.text
@@ -156,13 +163,18 @@ class Referral(Versioned):
             raise ValidationError(f"This patient is already referred to {trial.nct_id}.", code="duplicate")
         if saved.verdict == Verdict.INELIGIBLE and not justification.strip():
             raise ValidationError(
-                "The saved verdict is 'not eligible': give a justification to refer anyway.", code="needs_justification",
+                "The saved verdict is 'not eligible': give a justification to refer anyway.",
+                code="needs_justification",
             )
         try:
             with transaction.atomic():
                 return cls.objects.create(
-                    screening=screening, trial=trial, snapshot_result=saved, referred_by=by,
-                    note=note.strip(), justification=justification.strip(),
+                    screening=screening,
+                    trial=trial,
+                    snapshot_result=saved,
+                    referred_by=by,
+                    note=note.strip(),
+                    justification=justification.strip(),
                 )
         except IntegrityError:
             # A double submit raced past the check above; the unique constraint caught it.

@@ -41,8 +41,14 @@ def _screen_today(referral, explain=(), data=None):
     """The referral's saved answers against its trial's current criteria. Saved answers were valid when saved;
     one that no longer reads (a question since removed) is left out, which makes its criteria unknown, never met."""
     nct_id = referral.trial.nct_id
-    return screen(as_of=timezone.localdate(), answers=referral.screening.answers, trials=[nct_id],
-                  explain=explain, screen_with_problems=True, data=data)
+    return screen(
+        as_of=timezone.localdate(),
+        answers=referral.screening.answers,
+        trials=[nct_id],
+        explain=explain,
+        screen_with_problems=True,
+        data=data,
+    )
 
 
 def _today_verdicts(referrals):
@@ -76,12 +82,31 @@ def queue_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="candidates.csv"'
     writer = csv.writer(response)
-    writer.writerow(["patient_ref", "nct_id", "status", "verdict_at_referral", "verdict_today", "referred_by", "referred_at", "status_reason"])
+    writer.writerow(
+        [
+            "patient_ref",
+            "nct_id",
+            "status",
+            "verdict_at_referral",
+            "verdict_today",
+            "referred_by",
+            "referred_at",
+            "status_reason",
+        ]
+    )
     for r in referrals:
-        writer.writerow([
-            _csv_safe(r.screening.patient_ref), r.trial.nct_id, r.status, r.snapshot_result.verdict, today[r.pk],
-            r.referred_by.get_username(), r.created_at.isoformat(timespec="seconds"), _csv_safe(r.status_reason),
-        ])
+        writer.writerow(
+            [
+                _csv_safe(r.screening.patient_ref),
+                r.trial.nct_id,
+                r.status,
+                r.snapshot_result.verdict,
+                today[r.pk],
+                r.referred_by.get_username(),
+                r.created_at.isoformat(timespec="seconds"),
+                _csv_safe(r.status_reason),
+            ]
+        )
     return response
 
 
@@ -99,8 +124,13 @@ def _detail_context(referral, status_form=None, error=None):
     verified = apply_verifications(now, {k: v.status for k, v in verifications.items()})
     saved = {c["id"]: c for c in referral.snapshot_result.result["criteria"] if "id" in c}
     rows = [
-        {"now": c, "verified": v, "saved": saved.get(c.key), "verification": verifications.get(c.key),
-         "form": VerifyForm(initial={"seen": _seen(verifications.get(c.key))})}
+        {
+            "now": c,
+            "verified": v,
+            "saved": saved.get(c.key),
+            "verification": verifications.get(c.key),
+            "form": VerifyForm(initial={"seen": _seen(verifications.get(c.key))}),
+        }
         for c, v in zip(now.criteria, verified.criteria)
     ]
     return {
@@ -138,19 +168,28 @@ def _history(referral):
             what = f"{Referral.Status(previous.status).label} → {Referral.Status(h.status).label}"
         else:
             what = "Changed"
-        if h.status == Referral.Status.SCREEN_FAILED and h.status_reason and (previous is None or previous.status != h.status):
+        if (
+            h.status == Referral.Status.SCREEN_FAILED
+            and h.status_reason
+            and (previous is None or previous.status != h.status)
+        ):
             what += f" (reason: {h.status_reason})"
-        items.append({"when": h.history_date, "who": h.history_user, "what": what, "note": h.history_change_reason or ""})
+        items.append(
+            {"when": h.history_date, "who": h.history_user, "what": what, "note": h.history_change_reason or ""}
+        )
         previous = h
     verification_history = list(Verification.history.filter(referral_id=referral.pk).select_related("history_user"))
     texts = dict(referral.trial.criteria.values_list("pk", "text"))
     for h in verification_history:
         label = {"+": "Verified", "~": "Verification changed", "-": "Verification cleared"}[h.history_type]
-        items.append({
-            "when": h.history_date, "who": h.history_user,
-            "what": f"{label}: {Verification.Status(h.status).label} — “{_short(texts.get(h.criterion_id, 'a removed criterion'))}”",
-            "note": h.note,
-        })
+        items.append(
+            {
+                "when": h.history_date,
+                "who": h.history_user,
+                "what": f"{label}: {Verification.Status(h.status).label} — “{_short(texts.get(h.criterion_id, 'a removed criterion'))}”",
+                "note": h.note,
+            }
+        )
     return sorted(items, key=lambda e: e["when"], reverse=True)
 
 
@@ -171,8 +210,12 @@ def change_status(request, pk):
         data = form.cleaned_data
         try:
             referral.move_to(
-                data["status"], by=request.user, version=data["version"], note=data["note"],
-                reason_text=data["reason_text"], reason_criterion=data["reason_criterion"],
+                data["status"],
+                by=request.user,
+                version=data["version"],
+                note=data["note"],
+                reason_text=data["reason_text"],
+                reason_criterion=data["reason_criterion"],
             )
         except (ValidationError, Conflict) as exc:
             error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
@@ -203,7 +246,9 @@ def verify(request, pk, criterion_id):
     else:
         data = form.cleaned_data
         try:
-            Verification.record(referral, criterion, data["status"], by=request.user, seen=data["seen"], note=data["note"])
+            Verification.record(
+                referral, criterion, data["status"], by=request.user, seen=data["seen"], note=data["note"]
+            )
         except Conflict as exc:
             error = str(exc)
     if not request.htmx:
@@ -239,8 +284,15 @@ def refer(request, pk, nct_id):
         else:
             messages.success(request, f"Referred to the coordinators of {trial.nct_id}.")
             return redirect("screening:detail", pk=screening.pk)
-    return render(request, "referrals/refer.html", {
-        "screening": screening, "trial": trial, "saved": saved, "form": form,
-        "ineligible": saved is not None and saved.verdict == Verdict.INELIGIBLE,
-        "verdict_words": VERDICT_WORDS,
-    })
+    return render(
+        request,
+        "referrals/refer.html",
+        {
+            "screening": screening,
+            "trial": trial,
+            "saved": saved,
+            "form": form,
+            "ineligible": saved is not None and saved.verdict == Verdict.INELIGIBLE,
+            "verdict_words": VERDICT_WORDS,
+        },
+    )

@@ -29,10 +29,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         # Rendered, not put in a message: messages may sit in a cookie, and the key must not.
-        return TemplateResponse(request, "admin/screening/apitoken/key_created.html", {
-            **self.admin_site.each_context(request),
-            "title": "API token created",
-            "token": obj,
-            "key": obj.new_key,
-            "opts": self.model._meta,
-        })
+        return TemplateResponse(
+            request,
+            "admin/screening/apitoken/key_created.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "API token created",
+                "token": obj,
+                "key": obj.new_key,
+                "opts": self.model._meta,
+            },
+        )

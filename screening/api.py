@@ -29,14 +29,25 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
-from pydantic import ConfigDict, Field, PlainValidator, StrictBool, ValidationInfo, WithJsonSchema
+from pydantic import ConfigDict, Field, PlainValidator, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from eligibility import report
 from eligibility.answers import parse_iso_date, to_json
-from eligibility.engine import BOOLEAN, CHOICE, DATE, EXCLUSION, INCLUSION, MULTI, NUMBER, Outcome, QuestionSpec, Verdict
+from eligibility.engine import (
+    BOOLEAN,
+    CHOICE,
+    DATE,
+    EXCLUSION,
+    INCLUSION,
+    MULTI,
+    NUMBER,
+    Outcome,
+    QuestionSpec,
+    Verdict,
+)
 from eligibility.fhir import BUNDLE_TYPES
-from eligibility.pipeline import BOTH, FHIR
+from eligibility.pipeline import BOTH
 from prescreen.roles import CLINICIAN, has_role
 from trials.models import Trial, catalogue
 
@@ -189,20 +200,24 @@ def _not_null(what: str):
         if value is None:
             raise _invalid(what)
         return value
+
     return check
 
 
 def _answers(value: Any) -> dict:
     if not isinstance(value, dict):
-        raise _invalid("answers must be a JSON object of question code → value" + (
-            " (leave the field out rather than send null)" if value is None else ""))
+        raise _invalid(
+            "answers must be a JSON object of question code → value"
+            + (" (leave the field out rather than send null)" if value is None else "")
+        )
     return value
 
 
 def _patient_ref(value: Any, info: ValidationInfo) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise _invalid(f"required with save: true ({REF_EXAMPLE})" if info.data.get("save")
-                       else f"expected {REF_EXAMPLE}")
+        raise _invalid(
+            f"required with save: true ({REF_EXAMPLE})" if info.data.get("save") else f"expected {REF_EXAMPLE}"
+        )
     if len(value) > PATIENT_REF_MAX:
         raise _invalid(f"at most {PATIENT_REF_MAX} characters (it has {len(value)})")
     form = NewScreeningForm({"patient_ref": value})
@@ -229,24 +244,59 @@ BUNDLE_SCHEMA = {
     "required": ["resourceType", "type"],
 }
 PATIENT_REF_SCHEMA = {
-    "type": "string", "minLength": 1, "maxLength": PATIENT_REF_MAX,
+    "type": "string",
+    "minLength": 1,
+    "maxLength": PATIENT_REF_MAX,
     "pattern": r"\S",
-    "not": {"anyOf": [{"pattern": pattern.pattern.replace(r"\d", "[0-9]")} for pattern, _ in _IDENTIFIER_PATTERNS]
-            + [{"pattern": "\u0000"}]},
-    "description": ("A pseudonymous reference (a study code, initials + year); required with save. Never a name, "
-                    "a record number, an e-mail address or a phone number."),
+    "not": {
+        "anyOf": [{"pattern": pattern.pattern.replace(r"\d", "[0-9]")} for pattern, _ in _IDENTIFIER_PATTERNS]
+        + [{"pattern": "\u0000"}]
+    },
+    "description": (
+        "A pseudonymous reference (a study code, initials + year); required with save. Never a name, "
+        "a record number, an e-mail address or a phone number."
+    ),
 }
 
-Fhir = Annotated[Any, PlainValidator(_not_null("not a FHIR Bundle: expected a JSON object")), WithJsonSchema(BUNDLE_SCHEMA)]
+Fhir = Annotated[
+    Any, PlainValidator(_not_null("not a FHIR Bundle: expected a JSON object")), WithJsonSchema(BUNDLE_SCHEMA)
+]
 Answers = Annotated[dict, PlainValidator(_answers), WithJsonSchema({"type": "object"})]  # see answers_schema
-AsOf = Annotated[date, PlainValidator(_as_of), WithJsonSchema({
-    "type": "string", "format": "date", "pattern": DATE_PATTERN,
-    "description": "The reference date for ages and durations (YYYY-MM-DD, from 1900); default today."})]
-Trials = Annotated[list[str], PlainValidator(_trials), WithJsonSchema({
-    "type": "array", "minItems": 1, "items": {"type": "string", "pattern": NCT_PATTERN},
-    "description": "The trials to screen against; default every trial open for screening. Each must exist."})]
-Save = Annotated[bool, PlainValidator(_save), WithJsonSchema({
-    "type": "boolean", "default": False, "description": "Store the screening and a result snapshot for the caller."})]
+AsOf = Annotated[
+    date,
+    PlainValidator(_as_of),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": DATE_PATTERN,
+            "description": "The reference date for ages and durations (YYYY-MM-DD, from 1900); default today.",
+        }
+    ),
+]
+Trials = Annotated[
+    list[str],
+    PlainValidator(_trials),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "pattern": NCT_PATTERN},
+            "description": "The trials to screen against; default every trial open for screening. Each must exist.",
+        }
+    ),
+]
+Save = Annotated[
+    bool,
+    PlainValidator(_save),
+    WithJsonSchema(
+        {
+            "type": "boolean",
+            "default": False,
+            "description": "Store the screening and a result snapshot for the caller.",
+        }
+    ),
+]
 PatientRef = Annotated[str, PlainValidator(_patient_ref), WithJsonSchema(PATIENT_REF_SCHEMA)]
 
 
@@ -257,9 +307,11 @@ def _request_schema(schema: dict, cls) -> None:
     schema["anyOf"] = [{"required": ["fhir"]}, {"required": ["answers"]}]
     schema["if"] = {"properties": {"save": {"const": True}}, "required": ["save"]}
     schema["then"] = {"required": ["patient_ref"]}
-    schema["description"] = ("Give fhir, answers or both (answers override the record; null clears a value). "
-                             "Answers must also agree with each other and with the record (an age with the date of "
-                             "birth, no date before the birth or after as_of).")
+    schema["description"] = (
+        "Give fhir, answers or both (answers override the record; null clears a value). "
+        "Answers must also agree with each other and with the record (an age with the date of "
+        "birth, no date before the birth or after as_of)."
+    )
 
 
 class ScreenRequest(Schema):
@@ -283,9 +335,12 @@ class CriterionResult(Schema):
     id: str = Field(description="Stable id of the criterion.")
     kind: Literal[INCLUSION, EXCLUSION]
     text: str = Field(description="The protocol's own words.")
-    outcome: Literal[tuple(str(o) for o in Outcome)] = Field(description=(
-        "For an exclusion, met means the exclusion applies. unknown: an answer is missing; needs_review: the "
-        "criterion has no machine-checkable rule."))
+    outcome: Literal[tuple(str(o) for o in Outcome)] = Field(
+        description=(
+            "For an exclusion, met means the exclusion applies. unknown: an answer is missing; needs_review: the "
+            "criterion has no machine-checkable rule."
+        )
+    )
     code: str = Field(description="A stable code for the reason (e.g. above_max).")
     explanation: str = Field(description="In plain words, naming the values compared.")
     missing: list[str]
@@ -295,9 +350,12 @@ class CriterionResult(Schema):
 class TrialResult(Schema):
     nct_id: Annotated[str, Field(pattern=NCT_PATTERN)]
     title: str
-    verdict: Literal[tuple(str(v) for v in Verdict)] = Field(description=(
-        "eligible: every inclusion met, no exclusion met, nothing unknown; ineligible: an inclusion not met or an "
-        "exclusion met; undetermined: nothing against, something unknown or needing review."))
+    verdict: Literal[tuple(str(v) for v in Verdict)] = Field(
+        description=(
+            "eligible: every inclusion met, no exclusion met, nothing unknown; ineligible: an inclusion not met or an "
+            "exclusion met; undetermined: nothing against, something unknown or needing review."
+        )
+    )
     criteria_version: int = Field(description="The trial's criteria version used.")
     missing: list[str] = Field(description="Question codes that could decide what is still unknown.")
     met_until: DateOrNull = Field(description="The last day the verdict holds, for time-relative criteria.")
@@ -321,12 +379,20 @@ class SavedReport(Report):
 
 class Error(Schema):
     error: str = Field(description="Every problem in one line.")
-    errors: Annotated[list[str], WithJsonSchema({"type": "array", "items": {"type": "string"},
-                                                 "description": "One per problem."})] = None
+    errors: Annotated[
+        list[str], WithJsonSchema({"type": "array", "items": {"type": "string"}, "description": "One per problem."})
+    ] = None
 
 
 RESPONSES = {
-    200: Report, 201: SavedReport, 400: Error, 401: Error, 403: Error, 405: Error, 413: Error, 415: Error,
+    200: Report,
+    201: SavedReport,
+    400: Error,
+    401: Error,
+    403: Error,
+    405: Error,
+    413: Error,
+    415: Error,
 }
 DESCRIPTIONS = {
     "200": "The verdict per trial, criterion by criterion.",
@@ -346,8 +412,10 @@ DESCRIPTIONS = {
 api = NinjaAPI(
     title="Prescreen screening API",
     version="1",
-    description=("Screen one patient against the trials' structured eligibility criteria. The answer is the same JSON "
-                 "as `manage.py screen --format json`. Clinicians only."),
+    description=(
+        "Screen one patient against the trials' structured eligibility criteria. The answer is the same JSON "
+        "as `manage.py screen --format json`. Clinicians only."
+    ),
     urls_namespace="api",
     openapi_url=None,  # served below, behind authentication, with the catalogue's questions
     docs_url=None,
@@ -355,8 +423,9 @@ api = NinjaAPI(
 )
 
 
-@api.post("/screen", auth=CLINICIANS, response=RESPONSES, operation_id="screen",
-          summary="Screen a patient against the trials")
+@api.post(
+    "/screen", auth=CLINICIANS, response=RESPONSES, operation_id="screen", summary="Screen a patient against the trials"
+)
 def screen_patient(request, body: ScreenRequest):
     return _screen(request, body.model_dump(exclude_unset=True), {})
 
@@ -393,8 +462,7 @@ def _screen(request, fields: dict, problems: dict[str, list[str]]):
     if fields.get("save") and "patient_ref" not in fields and "patient_ref" not in problems:
         found.append(f"patient_ref: required with save: true ({REF_EXAMPLE})")
     as_of = fields.get("as_of") or timezone.localdate()
-    result = screen(as_of=as_of, answers=fields.get("answers"), bundle=fields.get("fhir"),
-                    trials=fields.get("trials"))
+    result = screen(as_of=as_of, answers=fields.get("answers"), bundle=fields.get("fhir"), trials=fields.get("trials"))
     pipeline_problems = [p for p in result.problems if not (found and p.code == "inconsistent")]
     found += [str(p) for p in pipeline_problems]
     if found:
@@ -427,8 +495,9 @@ def _refusal(request, exc: Refusal):
 
 @api.exception_handler(AuthenticationError)
 def _anonymous(request, exc):
-    return error(401, "authentication required: log in, or send Authorization: Bearer <API token>",
-                 WWW_Authenticate="Bearer")
+    return error(
+        401, "authentication required: log in, or send Authorization: Bearer <API token>", WWW_Authenticate="Bearer"
+    )
 
 
 @api.exception_handler(RequestDataTooBig)
@@ -461,16 +530,24 @@ def _invalid_body(request, exc: ValidationError):
         name = where[0]
         if item["type"] == "extra_forbidden":
             problems.setdefault(f"unknown field {name}", []).append(
-                f"unknown field {name!r} (expected {', '.join(FIELDS)})")
+                f"unknown field {name!r} (expected {', '.join(FIELDS)})"
+            )
         else:
             problems.setdefault(name, []).append(f"{name}: {item['msg']}")
     raw = json.loads(request.body)
     fields = {}
     for name in FIELDS:
         if name in raw and name not in problems:
-            fields[name] = ScreenRequest.model_validate({**({"save": raw["save"]} if name == "patient_ref" and
-                                                          "save" not in problems and "save" in raw else {}),
-                                                         name: raw[name]}).model_dump()[name]
+            fields[name] = ScreenRequest.model_validate(
+                {
+                    **(
+                        {"save": raw["save"]}
+                        if name == "patient_ref" and "save" not in problems and "save" in raw
+                        else {}
+                    ),
+                    name: raw[name],
+                }
+            ).model_dump()[name]
     return _screen(request, fields, problems)
 
 
@@ -482,8 +559,11 @@ def answer_schema(spec: QuestionSpec) -> dict[str, Any]:
     """The JSON Schema of one answer (null always means "not answered")."""
     title = spec.label
     if spec.type == BOOLEAN:
-        return {"title": title, "description": 'Yes or no: true/false, or the words "yes"/"no"/"true"/"false".',
-                "anyOf": [{"type": "boolean"}, {"type": "string", "pattern": YES_NO_PATTERN}, {"type": "null"}]}
+        return {
+            "title": title,
+            "description": 'Yes or no: true/false, or the words "yes"/"no"/"true"/"false".',
+            "anyOf": [{"type": "boolean"}, {"type": "string", "pattern": YES_NO_PATTERN}, {"type": "null"}],
+        }
     if spec.type == NUMBER:
         schema: dict[str, Any] = {"title": title, "type": ["number", "null"]}
         if spec.min_value is not None:
@@ -494,15 +574,27 @@ def answer_schema(spec: QuestionSpec) -> dict[str, Any]:
             schema["description"] = f"In {spec.unit} (no other unit is converted here)."
         return schema
     if spec.type == DATE:
-        return {"title": title, "type": ["string", "null"], "format": "date", "pattern": DATE_PATTERN,
-                "description": "YYYY-MM-DD, from 1900, not after as_of."}
+        return {
+            "title": title,
+            "type": ["string", "null"],
+            "format": "date",
+            "pattern": DATE_PATTERN,
+            "description": "YYYY-MM-DD, from 1900, not after as_of.",
+        }
     if spec.type == CHOICE:
-        return {"title": title, "enum": [value for value, _ in spec.choices] + [None],
-                "description": "; ".join(f"{value}: {label}" for value, label in spec.choices)}
+        return {
+            "title": title,
+            "enum": [value for value, _ in spec.choices] + [None],
+            "description": "; ".join(f"{value}: {label}" for value, label in spec.choices),
+        }
     if spec.type == MULTI:
-        return {"title": title, "type": ["array", "null"], "uniqueItems": False,
-                "items": {"enum": [value for value, _ in spec.choices]},
-                "description": "Every choice that applies; [] means none of them."}
+        return {
+            "title": title,
+            "type": ["array", "null"],
+            "uniqueItems": False,
+            "items": {"enum": [value for value, _ in spec.choices]},
+            "description": "Every choice that applies; [] means none of them.",
+        }
     return {"title": title}
 
 
@@ -523,9 +615,20 @@ EXAMPLES = {
     "fhir": {
         "summary": "A FHIR Bundle, one answer corrected",
         "value": {
-            "fhir": {"resourceType": "Bundle", "type": "collection", "entry": [
-                {"resource": {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "2012-03-04"}},
-            ]},
+            "fhir": {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [
+                    {
+                        "resource": {
+                            "resourceType": "Patient",
+                            "id": "p1",
+                            "gender": "female",
+                            "birthDate": "2012-03-04",
+                        }
+                    },
+                ],
+            },
             "answers": {"hiv": False},
             "as_of": "2026-11-21",
         },
@@ -543,10 +646,17 @@ def document(questions, server_url: str = "/") -> dict[str, Any]:
     data["servers"] = [{"url": server_url}]
     data["security"] = [{"bearerToken": []}, {"session": []}]
     data["components"]["securitySchemes"] = {
-        "bearerToken": {"type": "http", "scheme": "bearer",
-                        "description": "An API token an admin created for the user (Admin → API tokens)."},
-        "session": {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME,
-                    "description": "A signed-in session; also send the X-CSRFToken header."},
+        "bearerToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token an admin created for the user (Admin → API tokens).",
+        },
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": "A signed-in session; also send the X-CSRFToken header.",
+        },
     }
     schemas = data["components"]["schemas"]
     schemas["ScreenRequest"]["properties"]["answers"] = answers_schema(questions)

@@ -5,12 +5,11 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
-from trials.models import Question, Trial
-
 from eligibility import units
 from eligibility.answers import check_range, consistency_errors
 from eligibility.engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER
 from eligibility.vocabulary import format_number
+from trials.models import Question, Trial
 
 # Patterns that look like real identifiers: long digit runs (record or national numbers), e-mail
 # addresses and phone numbers. A pseudonymous reference is enough to screen.
@@ -33,7 +32,9 @@ class TrialsField(forms.ModelMultipleChoiceField):
                 continue  # not a number at all: Django reports it
             if not -(2**63) <= number < 2**63:
                 raise forms.ValidationError(
-                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk},
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
                 )
         return super()._check_values(value)
 
@@ -63,7 +64,8 @@ class NewScreeningForm(forms.Form):
         for pattern, what in _IDENTIFIER_PATTERNS:
             if pattern.search(ref):
                 raise forms.ValidationError(
-                    f"This looks like {what}. Use a pseudonymous reference instead.", code="identifier",
+                    f"This looks like {what}. Use a pseudonymous reference instead.",
+                    code="identifier",
                 )
         return ref
 
@@ -139,7 +141,11 @@ class QuestionnaireForm(forms.Form):
         common = {"label": q.label, "help_text": q.help_text, "required": False}
         if q.type == BOOLEAN:
             return forms.TypedChoiceField(
-                choices=YES_NO, widget=forms.RadioSelect, coerce=lambda v: v == "yes", empty_value=None, **common,
+                choices=YES_NO,
+                widget=forms.RadioSelect,
+                coerce=lambda v: v == "yes",
+                empty_value=None,
+                **common,
             )
         if q.type == NUMBER:
             return MeasureField(q, **common)
@@ -148,7 +154,9 @@ class QuestionnaireForm(forms.Form):
         if q.type == CHOICE:
             return forms.ChoiceField(choices=[("", "Not answered"), *map(tuple, q.choices)], **common)
         if q.type == MULTI:
-            return forms.MultipleChoiceField(choices=list(map(tuple, q.choices)), widget=forms.CheckboxSelectMultiple, **common)
+            return forms.MultipleChoiceField(
+                choices=list(map(tuple, q.choices)), widget=forms.CheckboxSelectMultiple, **common
+            )
         raise ValueError(f"unsupported question type {q.type}")
 
     def clean(self):

@@ -6,11 +6,10 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from trials.models import Trial
-
 from eligibility import report
 from eligibility.answers import parse_answers
 from eligibility.engine import Verdict
+from trials.models import Trial
 
 
 class ScreeningQuerySet(models.QuerySet):
@@ -23,7 +22,8 @@ class Screening(models.Model):
     """One patient's questionnaire, identified only by a pseudonymous reference."""
 
     patient_ref = models.CharField(
-        "patient reference", max_length=40,
+        "patient reference",
+        max_length=40,
         help_text="A study code or initials + year. Do not enter names or record numbers.",
     )
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="screenings")
@@ -53,11 +53,15 @@ class Screening(models.Model):
         from .pipeline import screen
 
         trials = trials if trials is not None else self.trials.all()
-        return screen(as_of=as_of or timezone.localdate(), answers=to_json(answers),
-                      trials=[t.nct_id for t in trials], screen_with_problems=True).results
+        return screen(
+            as_of=as_of or timezone.localdate(),
+            answers=to_json(answers),
+            trials=[t.nct_id for t in trials],
+            screen_with_problems=True,
+        ).results
 
     @transaction.atomic
-    def save_snapshot(self, answers_json: dict, results, by, as_of: date) -> "Snapshot":
+    def save_snapshot(self, answers_json: dict, results, by, as_of: date) -> Snapshot:
         """Store the answers and one result row per trial, so the record stays true when criteria change."""
         self.answers = answers_json
         self.save(update_fields=["answers", "updated_at"])
@@ -157,7 +161,7 @@ class ApiToken(models.Model):
         return key
 
     @classmethod
-    def create_for(cls, user, name: str) -> tuple["ApiToken", str]:
+    def create_for(cls, user, name: str) -> tuple[ApiToken, str]:
         """A new token for `user` and its key (the only time the key is available)."""
         token = cls(user=user, name=name)
         key = token.generate_key()

@@ -6,9 +6,10 @@ query when nothing changed) and runs eligibility.pipeline. Callers read their ow
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from eligibility import pipeline
 from eligibility.pipeline import EVERY, Problem, Screened

@@ -6,28 +6,24 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from eligibility import fhir
+from eligibility.answers import to_json
+from eligibility.panel import build_panel
+from eligibility.report import VERDICT_WORDS
 from prescreen.roles import CLINICIAN, role_required
 from trials.models import catalogue, questions_for, screening_data
 
-from eligibility import fhir
-
-from eligibility.answers import to_json
 from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers
 from .models import Screening, Snapshot
 from .pipeline import screen
-from eligibility.panel import build_panel
-from eligibility.report import VERDICT_WORDS
 
 
 @role_required(CLINICIAN)
 def screening_list(request):
-    screenings = (
-        Screening.objects.of(request.user)
-        .prefetch_related(
-            "trials",
-            Prefetch("snapshots", queryset=Snapshot.objects.prefetch_related("results__trial"), to_attr="all_snapshots"),
-            "referrals__trial",
-        )
+    screenings = Screening.objects.of(request.user).prefetch_related(
+        "trials",
+        Prefetch("snapshots", queryset=Snapshot.objects.prefetch_related("results__trial"), to_attr="all_snapshots"),
+        "referrals__trial",
     )
     page = Paginator(screenings, 25).get_page(request.GET.get("page"))
     today = timezone.localdate()
@@ -38,8 +34,13 @@ def screening_list(request):
         saved = {r.trial.nct_id: r for r in latest.results.all()} if latest else {}
         now = {}
         if latest:
-            result = screen(as_of=today, answers=screening.answers, trials=[t.nct_id for t in screening.trials.all()],
-                            screen_with_problems=True, data=data)
+            result = screen(
+                as_of=today,
+                answers=screening.answers,
+                trials=[t.nct_id for t in screening.trials.all()],
+                screen_with_problems=True,
+                data=data,
+            )
             now = {r.nct_id: r for r in result.results}
         rows.append({"screening": screening, "latest": latest, "saved": saved, "now": now})
     return render(request, "screening/screening_list.html", {"page": page, "rows": rows})
@@ -127,8 +128,12 @@ def _prefill_key(screening):
 
 def _screen(screening, answers, today):
     # The form has already parsed and checked the answers (and shows their problems): screen what is valid.
-    return screen(as_of=today, answers=to_json(answers), trials=[t.nct_id for t in screening.trials.all()],
-                  screen_with_problems=True)
+    return screen(
+        as_of=today,
+        answers=to_json(answers),
+        trials=[t.nct_id for t in screening.trials.all()],
+        screen_with_problems=True,
+    )
 
 
 def _render_questionnaire(request, screening, form, answers, questions, today):
@@ -151,8 +156,12 @@ def _render_questionnaire(request, screening, form, answers, questions, today):
         "notes": notes,
         "panel": panel,
         "rows": [
-            {"result": r, "saved": saved.get(r.nct_id), "referral": referrals.get(r.nct_id),
-             "lapses": panel.lapsing.get(r.nct_id)}
+            {
+                "result": r,
+                "saved": saved.get(r.nct_id),
+                "referral": referrals.get(r.nct_id),
+                "lapses": panel.lapsing.get(r.nct_id),
+            }
             for r in results
         ],
         "latest": latest,
@@ -170,6 +179,13 @@ def screening_print(request, pk):
     screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
     latest = screening.latest_snapshot()
     results = list(latest.results.select_related("trial")) if latest else []
-    return render(request, "screening/screening_print.html", {
-        "screening": screening, "latest": latest, "results": results, "verdict_words": VERDICT_WORDS,
-    })
+    return render(
+        request,
+        "screening/screening_print.html",
+        {
+            "screening": screening,
+            "latest": latest,
+            "results": results,
+            "verdict_words": VERDICT_WORDS,
+        },
+    )

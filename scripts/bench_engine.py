@@ -30,13 +30,33 @@ CRITERIA_PER_TRIAL = 15
 SHOWN = 20
 
 FLAGS = [
-    "diabetic_ketoacidosis", "diabetic_retinopathy", "hiv", "hepatitis_b", "hepatitis_c", "active_infection",
-    "malignancy", "severe_psychiatric_disorder", "mental_disorder", "other_fatal_disease", "severe_organ_damage",
-    "effective_treatment_available", "renal_impairment", "autoimmune_hepatitis", "recurrent_infections",
+    "diabetic_ketoacidosis",
+    "diabetic_retinopathy",
+    "hiv",
+    "hepatitis_b",
+    "hepatitis_c",
+    "active_infection",
+    "malignancy",
+    "severe_psychiatric_disorder",
+    "mental_disorder",
+    "other_fatal_disease",
+    "severe_organ_damage",
+    "effective_treatment_available",
+    "renal_impairment",
+    "autoimmune_hepatitis",
+    "recurrent_infections",
 ]
 ORGAN_DAMAGE = [
-    "inflammatory_bowel_disease", "renal_impairment", "recurrent_infections", "autoimmune_hepatitis",
-    "chronic_iridocyclitis", "autoimmune_adrenalitis", "hypophysitis", "rheumatoid_disease", "immune_vasculitis", "sle",
+    "inflammatory_bowel_disease",
+    "renal_impairment",
+    "recurrent_infections",
+    "autoimmune_hepatitis",
+    "chronic_iridocyclitis",
+    "autoimmune_adrenalitis",
+    "hypophysitis",
+    "rheumatoid_disease",
+    "immune_vasculitis",
+    "sle",
 ]
 
 
@@ -44,8 +64,14 @@ def load_catalogue() -> dict[str, QuestionSpec]:
     rows = json.loads((ROOT / "trials" / "seed" / "questions.json").read_text())
     return {
         r["code"]: QuestionSpec(
-            code=r["code"], label=r["label"], type=r["type"], unit=r["unit"], min_value=r["min_value"],
-            max_value=r["max_value"], choices=tuple(tuple(c) for c in r["choices"]), short_label=r["short_label"],
+            code=r["code"],
+            label=r["label"],
+            type=r["type"],
+            unit=r["unit"],
+            min_value=r["min_value"],
+            max_value=r["max_value"],
+            choices=tuple(tuple(c) for c in r["choices"]),
+            short_label=r["short_label"],
         )
         for r in rows
     }
@@ -81,8 +107,9 @@ class Pick:
 
 # Criterion templates, each a function of a Pick returning a rule.
 def age_range(p):
-    low = p.age([None, "1 year", "3 years", "6 years", "12 years", "18 years", "18 years", "21 years", "6 months"],
-                1, 30)
+    low = p.age(
+        [None, "1 year", "3 years", "6 years", "12 years", "18 years", "18 years", "21 years", "6 months"], 1, 30
+    )
     high = p.age([None, "17 years", "18 years", "35 years", "45 years", "65 years", "70 years", "75 years"], 30, 90)
     bounds = {k: v for k, v in (("min", low), ("max", high)) if v} or {"min": "18 years"}
     return {"q": "age", "op": "age_between", "value": bounds}
@@ -91,12 +118,28 @@ def age_range(p):
 INCLUSIONS = [
     lambda p: p.rng.choice([{"all": []}, {"q": "sex", "op": "in", "value": [p.rng.choice(["female", "male"])]}]),
     lambda p: eq("t1d_diagnosis"),
-    lambda p: {"all": [eq("t1d_diagnosis"), {"q": "t1d_diagnosis_date", "op": "within", "value": p.duration(
-        ["9 weeks", "12 weeks", "100 days", "3 months", "6 months", "1 year", "2 years", "5 years"])}]},
-    lambda p: {"q": "hba1c", "op": "between",
-               "value": [p.number([6.5, 7, 7.5, 8], 5, 8, 0.1), p.number([9, 10, 10.5, 11, 12], 8.5, 14, 0.1)]},
-    lambda p: {"q": "bmi", "op": "between",
-               "value": [p.number([16, 18, 18.5], 14, 20, 0.1), p.number([27, 30, 32, 35, 40], 25, 45, 0.1)]},
+    lambda p: {
+        "all": [
+            eq("t1d_diagnosis"),
+            {
+                "q": "t1d_diagnosis_date",
+                "op": "within",
+                "value": p.duration(
+                    ["9 weeks", "12 weeks", "100 days", "3 months", "6 months", "1 year", "2 years", "5 years"]
+                ),
+            },
+        ]
+    },
+    lambda p: {
+        "q": "hba1c",
+        "op": "between",
+        "value": [p.number([6.5, 7, 7.5, 8], 5, 8, 0.1), p.number([9, 10, 10.5, 11, 12], 8.5, 14, 0.1)],
+    },
+    lambda p: {
+        "q": "bmi",
+        "op": "between",
+        "value": [p.number([16, 18, 18.5], 14, 20, 0.1), p.number([27, 30, 32, 35, 40], 25, 45, 0.1)],
+    },
     lambda p: {"q": "c_peptide", "op": ">=", "value": p.number([0.1, 0.2, 0.3, 0.5], 0.05, 1, 0.01)},
     lambda p: {"q": "fasting_glucose", "op": "<", "value": p.number([10, 11.1, 13.9, 15], 7, 20, 0.1)},
     lambda p: eq("consent_possible"),
@@ -136,14 +179,28 @@ def generate_trials(n: int, varied: bool = False, seed: int = 20240601) -> list[
 NO_FLAGS = {q: False for q in FLAGS + ORGAN_DAMAGE}
 PATIENTS = {
     "new adult, all answered": {
-        "date_of_birth": date(1998, 2, 14), "sex": "female", "t1d_diagnosis": True,
-        "t1d_diagnosis_date": AS_OF - timedelta(weeks=5), "height": 168, "weight": 61, "hba1c": 8.1,
-        "c_peptide": 0.4, "fasting_glucose": 9.2, "consent_possible": True, "immune_gene_mutation": False,
-        **NO_FLAGS, "sle": True,
+        "date_of_birth": date(1998, 2, 14),
+        "sex": "female",
+        "t1d_diagnosis": True,
+        "t1d_diagnosis_date": AS_OF - timedelta(weeks=5),
+        "height": 168,
+        "weight": 61,
+        "hba1c": 8.1,
+        "c_peptide": 0.4,
+        "fasting_glucose": 9.2,
+        "consent_possible": True,
+        "immune_gene_mutation": False,
+        **NO_FLAGS,
+        "sle": True,
     },
     "child, age entered, half answered": {
-        "age": 10, "sex": "male", "t1d_diagnosis": True, "t1d_diagnosis_date": date(2023, 11, 3),
-        "hiv": False, "hepatitis_b": False, "bmi": 17.2,
+        "age": 10,
+        "sex": "male",
+        "t1d_diagnosis": True,
+        "t1d_diagnosis_date": date(2023, 11, 3),
+        "hiv": False,
+        "hepatitis_b": False,
+        "bmi": 17.2,
     },
     "nothing answered": {},
 }
@@ -183,29 +240,36 @@ def main() -> None:
     start = time.perf_counter()
     trials = generate_trials(args.trials, args.varied)
     kind = ", varied thresholds" if args.varied else ""
-    print(f"generated {len(trials):,} trials x {CRITERIA_PER_TRIAL} criteria "
-          f"({len(trials) * CRITERIA_PER_TRIAL:,} criteria{kind}) in {time.perf_counter() - start:.2f} s")
+    print(
+        f"generated {len(trials):,} trials x {CRITERIA_PER_TRIAL} criteria "
+        f"({len(trials) * CRITERIA_PER_TRIAL:,} criteria{kind}) in {time.perf_counter() - start:.2f} s"
+    )
 
     start = time.perf_counter()
     compiled = compile_catalogue(trials, catalogue)
     leaves = sum(g.stop - g.start for g in compiled._groups)
-    print(f"compiled once in {time.perf_counter() - start:.2f} s: {compiled._size:,} distinct nodes "
-          f"({leaves} comparisons in {len(compiled._groups)} question/operator groups, "
-          f"{len(compiled._levels)} logic levels)")
+    print(
+        f"compiled once in {time.perf_counter() - start:.2f} s: {compiled._size:,} distinct nodes "
+        f"({leaves} comparisons in {len(compiled._groups)} question/operator groups, "
+        f"{len(compiled._levels)} logic levels)"
+    )
     print()
 
     for name, answers in PATIENTS.items():
-        samples, verdicts = timed(lambda: compiled.verdicts(answers, AS_OF), args.runs)
+        samples, verdicts = timed(lambda answers=answers: compiled.verdicts(answers, AS_OF), args.runs)
         counts = {v.value: verdicts.count(v) for v in Verdict}
         print(f"patient: {name}")
         print(f"  verdicts, all {len(trials):,} trials ({args.runs} runs):  {percentiles(samples)}")
         print(f"  -> {counts}")
 
         # The page shows eligible trials first, then undetermined ones; only those are explained.
-        order = sorted(range(len(trials)), key=lambda i: (verdicts[i] != Verdict.ELIGIBLE,
-                                                          verdicts[i] != Verdict.UNDETERMINED))
+        order = sorted(
+            range(len(trials)), key=lambda i: (verdicts[i] != Verdict.ELIGIBLE, verdicts[i] != Verdict.UNDETERMINED)
+        )
         shown = order[:SHOWN]
-        samples, results = timed(lambda: compiled.explain(shown, answers, AS_OF), max(20, args.runs // 4))
+        samples, results = timed(
+            lambda shown=shown, answers=answers: compiled.explain(shown, answers, AS_OF), max(20, args.runs // 4)
+        )
         assert [r.verdict for r in results] == [verdicts[i] for i in shown]
         print(f"  explanations, {len(shown)} trials shown:       {percentiles(samples)}")
         print()
@@ -215,8 +279,10 @@ def main() -> None:
     expected = [engine.evaluate(t, answers, AS_OF, catalogue).verdict for t in trials]
     elapsed = time.perf_counter() - start
     same = expected == compiled.verdicts(answers, AS_OF)
-    print(f"check: interpretive engine on all {len(trials):,} trials took {elapsed * 1000:.0f} ms once "
-          f"for '{name}'; verdicts {'identical' if same else 'DIFFERENT'}")
+    print(
+        f"check: interpretive engine on all {len(trials):,} trials took {elapsed * 1000:.0f} ms once "
+        f"for '{name}'; verdicts {'identical' if same else 'DIFFERENT'}"
+    )
     if not same:
         sys.exit(1)
 

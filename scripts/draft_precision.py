@@ -15,21 +15,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from eligibility.engine import QuestionSpec  # noqa: E402
 from ctgov.drafts import draft_rule, score_drafts  # noqa: E402
 from ctgov.split import split_eligibility  # noqa: E402
+from eligibility.engine import QuestionSpec  # noqa: E402
 
 LABELS = ROOT / "tests" / "data" / "ctgov_labels.json"
-RECORDS = Path(os.environ.get("PRESCREEN_SHARED_DIR", ROOT.parent / "shared"), "data", "ctgov", "ctgov_v2_broad.json.gz")
+RECORDS = Path(
+    os.environ.get("PRESCREEN_SHARED_DIR", ROOT.parent / "shared"), "data", "ctgov", "ctgov_v2_broad.json.gz"
+)
 QUESTIONS = ROOT / "trials" / "seed" / "questions.json"
 
 
 def seed_catalogue() -> dict[str, QuestionSpec]:
     return {
         row["code"]: QuestionSpec(
-            code=row["code"], label=row["label"], type=row["type"], unit=row["unit"],
-            min_value=row["min_value"], max_value=row["max_value"],
-            choices=tuple((str(k), str(v)) for k, v in row["choices"]), short_label=row["short_label"],
+            code=row["code"],
+            label=row["label"],
+            type=row["type"],
+            unit=row["unit"],
+            min_value=row["min_value"],
+            max_value=row["max_value"],
+            choices=tuple((str(k), str(v)) for k, v in row["choices"]),
+            short_label=row["short_label"],
         )
         for row in json.loads(QUESTIONS.read_text())
     }
@@ -38,8 +45,10 @@ def seed_catalogue() -> dict[str, QuestionSpec]:
 def main(path: Path = LABELS) -> int:
     rows = json.loads(path.read_text())["criteria"]
     score = score_drafts(rows, seed_catalogue())
-    print(f"labelled criteria:   {score.labelled} ({score.expected} labelled with a rule, "
-          f"{score.labelled - score.expected} labelled 'no draft')")
+    print(
+        f"labelled criteria:   {score.labelled} ({score.expected} labelled with a rule, "
+        f"{score.labelled - score.expected} labelled 'no draft')"
+    )
     print(f"criteria with drafts: {score.drafted} ({score.drafted / score.labelled:.0%} of the sample)")
     print(f"precision:           {score.precision:.1%} ({score.correct} of {score.drafted} drafts match the label)")
     print(f"recall:              {score.recall:.1%} ({score.correct} of {score.expected} labelled rules drafted)")
@@ -55,7 +64,9 @@ def main(path: Path = LABELS) -> int:
             for item in split_eligibility(protocol["eligibilityModule"].get("eligibilityCriteria", "")):
                 total += 1
                 drafted += draft_rule(item.text, item.kind, catalogue, item.section, conditions) is not None
-        print(f"all records ({RECORDS.name}): {drafted} of {total} protocol criteria got drafts ({drafted / total:.1%})")
+        print(
+            f"all records ({RECORDS.name}): {drafted} of {total} protocol criteria got drafts ({drafted / total:.1%})"
+        )
     return 0
 
 

@@ -22,8 +22,7 @@ def load_fhir_mappings() -> dict:
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     questions = {q.code: q for q in Question.objects.all()}
     existing = {
-        (m.resource_type, m.system, m.code, m.is_prefix, m.question_id, m.kind): m
-        for m in CodeMapping.objects.all()
+        (m.resource_type, m.system, m.code, m.is_prefix, m.question_id, m.kind): m for m in CodeMapping.objects.all()
     }
     new = []
     for rule in seed_rules(json.loads(SEED_FILE.read_text())):
@@ -32,8 +31,13 @@ def load_fhir_mappings() -> dict:
         mapping = existing.get((rule.resource_type, rule.system, rule.code, rule.is_prefix, question.pk, rule.kind))
         if mapping is None:
             mapping = CodeMapping(
-                resource_type=rule.resource_type, system=rule.system, code=rule.code, is_prefix=rule.is_prefix,
-                question=question, kind=rule.kind, **values,
+                resource_type=rule.resource_type,
+                system=rule.system,
+                code=rule.code,
+                is_prefix=rule.is_prefix,
+                question=question,
+                kind=rule.kind,
+                **values,
             )
             # The question and the key were looked up above: skip a query per row for each.
             mapping.full_clean(exclude=["question"], validate_unique=False, validate_constraints=False)

@@ -8,9 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
-from django.db.models import F
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -51,7 +51,8 @@ class Question(models.Model):
     section = models.CharField(max_length=20, choices=Section.choices, default=Section.HISTORY)
     order = models.PositiveIntegerField(default=0)
     derived_from = models.CharField(
-        max_length=200, blank=True,
+        max_length=200,
+        blank=True,
         help_text="Codes this value is computed from when they are answered (e.g. 'height,weight' for BMI).",
     )
     updated_at = models.DateTimeField(auto_now=True)
@@ -66,8 +67,11 @@ class Question(models.Model):
     def clean(self):
         errors = {}
         if self.type in (engine.CHOICE, engine.MULTI):
-            if not isinstance(self.choices, list) or not self.choices or not all(
-                    isinstance(c, list) and len(c) == 2 for c in self.choices):
+            if (
+                not isinstance(self.choices, list)
+                or not self.choices
+                or not all(isinstance(c, list) and len(c) == 2 for c in self.choices)
+            ):
                 errors["choices"] = "Choice questions need choices as [[value, label], ...]."
         if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
             errors["max_value"] = "The highest plausible value is below the lowest."
@@ -218,7 +222,9 @@ class Trial(models.Model):
     eligibility_text = models.TextField(blank=True, help_text="The protocol's eligibility text as published.")
     criteria_version = models.PositiveIntegerField(default=1, editable=False)
     coordinators = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="coordinated_trials",
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="coordinated_trials",
         help_text="Research coordinators who review referrals for this trial.",
     )
     updated_at = models.DateTimeField(auto_now=True)
@@ -396,13 +402,16 @@ class CodeMapping(models.Model):
     )
     code = models.CharField(max_length=64, help_text="The code, or its first characters when 'is prefix' is ticked.")
     is_prefix = models.BooleanField(
-        "is prefix", default=False,
+        "is prefix",
+        default=False,
         help_text="Match every code that starts with this one (ICD-10-CM 'E10' matches E10.10; dots are ignored).",
     )
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="code_mappings")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     default_unit = models.CharField(
-        max_length=20, blank=True, help_text="UCUM unit assumed when an Observation's value has none, e.g. 'kg/m2'.",
+        max_length=20,
+        blank=True,
+        help_text="UCUM unit assumed when an Observation's value has none, e.g. 'kg/m2'.",
     )
     display = models.CharField(max_length=200, blank=True, help_text="What the code means, for people.")
     updated_at = models.DateTimeField(auto_now=True)
@@ -414,7 +423,8 @@ class CodeMapping(models.Model):
         ordering = ["question__code", "resource_type", "system", "code"]
         constraints = [
             models.UniqueConstraint(
-                fields=["resource_type", "system", "code", "is_prefix", "question", "kind"], name="unique_code_mapping",
+                fields=["resource_type", "system", "code", "is_prefix", "question", "kind"],
+                name="unique_code_mapping",
             ),
         ]
 
@@ -429,7 +439,9 @@ class CodeMapping(models.Model):
         if question and self.kind:
             question_type, resource_type = fhir.KIND_FITS[self.kind]
             if question.type != question_type:
-                errors["kind"] = f"“{self.get_kind_display()}” needs a {question_type} question; {question.code} is a {question.type}."
+                errors["kind"] = (
+                    f"“{self.get_kind_display()}” needs a {question_type} question; {question.code} is a {question.type}."
+                )
             elif self.resource_type and self.resource_type != resource_type:
                 errors["resource_type"] = f"“{self.get_kind_display()}” is read from a {resource_type}."
         if self.default_unit:
@@ -442,8 +454,14 @@ class CodeMapping(models.Model):
 
     def rule(self) -> fhir.CodeRule:
         return fhir.CodeRule(
-            resource_type=self.resource_type, system=self.system, code=self.code, question=self.question.code,
-            kind=self.kind, is_prefix=self.is_prefix, default_unit=self.default_unit, display=self.display,
+            resource_type=self.resource_type,
+            system=self.system,
+            code=self.code,
+            question=self.question.code,
+            kind=self.kind,
+            is_prefix=self.is_prefix,
+            default_unit=self.default_unit,
+            display=self.display,
         )
 
 

@@ -79,7 +79,7 @@ def load_trial(data: dict) -> str:
             criterion.full_clean()
             criterion.save()
             status = "updated" if status == "unchanged" else status
-    for extra in existing[len(criteria):]:
+    for extra in existing[len(criteria) :]:
         extra.delete()
         status = "updated" if status == "unchanged" else status
     if status == "created":
@@ -94,7 +94,9 @@ def load_seed_trials() -> dict:
 
     Their example patients are curation's: curation.seed.load_seed loads both (manage.py load_seed_trials)."""
     report = {"questions": load_questions()}
-    report["FHIR mappings"] = "{created} created, {updated} updated, {unchanged} unchanged".format(**load_fhir_mappings())
+    report["FHIR mappings"] = "{created} created, {updated} updated, {unchanged} unchanged".format(
+        **load_fhir_mappings()
+    )
     for nct_id in SEED_TRIALS:
         report[nct_id] = load_trial(json.loads((SEED_DIR / f"{nct_id}.json").read_text()))
     return report

@@ -1,7 +1,9 @@
 from django.urls import path
 
-from . import converters  # noqa: F401  (registers <nct:...>)
-from . import views
+from . import (
+    converters,  # noqa: F401  (registers <nct:...>)
+    views,
+)
 
 app_name = "trials"
 urlpatterns = [

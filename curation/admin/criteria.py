@@ -40,7 +40,9 @@ class CriterionForm(forms.ModelForm):
         cleaned = super().clean()
         if "_approve" in self.data and "rule" in cleaned:
             if cleaned["rule"] is None:
-                self.add_error(None, ValidationError("There is no rule to approve yet: build one first.", code="no_rule"))
+                self.add_error(
+                    None, ValidationError("There is no rule to approve yet: build one first.", code="no_rule")
+                )
             else:
                 cleaned["rule_status"] = Criterion.RuleStatus.APPROVED
         return cleaned
@@ -51,8 +53,12 @@ class CriterionNeedsReviewFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("to_curate", "To curate (no rule or draft)"), ("needs_review", "Needs review (no rule)"),
-                ("draft", "Draft"), ("approved", "Approved")]
+        return [
+            ("to_curate", "To curate (no rule or draft)"),
+            ("needs_review", "Needs review (no rule)"),
+            ("draft", "Draft"),
+            ("approved", "Approved"),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "to_curate":
@@ -105,8 +111,11 @@ class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
 
     def get_urls(self):
         return [
-            path("rule-builder/", self.admin_site.admin_view(lambda request: rule_builder_view(self, request)),
-                 name="trials_criterion_rule_builder"),
+            path(
+                "rule-builder/",
+                self.admin_site.admin_view(lambda request: rule_builder_view(self, request)),
+                name="trials_criterion_rule_builder",
+            ),
             *super().get_urls(),
         ]
 
@@ -116,7 +125,9 @@ class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
             # Not an error: the builder was edited without JavaScript and is shown again.
             del form.errors["rule"]
             context["errors"] = helpers.AdminErrorList(form, [])
-        context["can_approve"] = obj is not None and obj.rule is not None and obj.rule_status == Criterion.RuleStatus.DRAFT
+        context["can_approve"] = (
+            obj is not None and obj.rule is not None and obj.rule_status == Criterion.RuleStatus.DRAFT
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
@@ -147,11 +158,17 @@ class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
             criterion.rule_status = Criterion.RuleStatus.APPROVED
             criterion.save(update_fields=["rule_status"])  # one by one: history rows and version bumps
             approved.append(criterion)
-        self.message_user(request, f"Approved {len(approved)} draft rule{'s' if len(approved) != 1 else ''}.",
-                          messages.SUCCESS if approved else messages.INFO)
+        self.message_user(
+            request,
+            f"Approved {len(approved)} draft rule{'s' if len(approved) != 1 else ''}.",
+            messages.SUCCESS if approved else messages.INFO,
+        )
         if skipped:
-            self.message_user(request, "Not approved (no rule or an invalid rule, fix it first): "
-                              + "; ".join(str(c) for c in skipped), messages.WARNING)
+            self.message_user(
+                request,
+                "Not approved (no rule or an invalid rule, fix it first): " + "; ".join(str(c) for c in skipped),
+                messages.WARNING,
+            )
         for trial in {c.trial for c in approved}:
             report_examples(request, trial)
 
@@ -174,17 +191,25 @@ def readable_changes(record, previous, questions) -> list[dict]:
     if before is None or before.text != record.text:
         changes.append({"field": "text", "before": "", "after": _word_diff(before.text if before else "", record.text)})
     if before is None or before.rule != record.rule:
-        changes.append({
-            "field": "rule",
-            "before": describe(before.rule, questions) if before else "",
-            "after": describe(record.rule, questions),
-        })
+        changes.append(
+            {
+                "field": "rule",
+                "before": describe(before.rule, questions) if before else "",
+                "after": describe(record.rule, questions),
+            }
+        )
     for name in ("rule_status", "kind", "order", "source"):
         old = getattr(before, name) if before else None
         if before is None and name in ("order", "source"):
             continue
         if old != getattr(record, name):
-            changes.append({"field": name.replace("_", " "), "before": old if old is not None else "", "after": getattr(record, name)})
+            changes.append(
+                {
+                    "field": name.replace("_", " "),
+                    "before": old if old is not None else "",
+                    "after": getattr(record, name),
+                }
+            )
     return changes
 
 

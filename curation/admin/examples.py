@@ -37,14 +37,29 @@ def report_examples(request, trial) -> None:
     failed = [r for r in results if not r.passed]
     url = reverse("admin:trials_trial_change", args=[trial.pk]) + "#example-results"
     if not failed:
-        messages.success(request, format_html(
-            'Example patients of {}: all {} pass. <a href="{}">See them</a>', trial.nct_id, len(results), url))
+        messages.success(
+            request,
+            format_html(
+                'Example patients of {}: all {} pass. <a href="{}">See them</a>', trial.nct_id, len(results), url
+            ),
+        )
         return
-    names = ", ".join(f"“{r.example.name}” (expected {r.example.get_expected_verdict_display().lower()}, now "
-                      f"{_verdict_label(r.actual)})" for r in failed)
-    messages.warning(request, format_html(
-        'Example patients of {}: {} of {} fail: {}. <a href="{}">See why</a>',
-        trial.nct_id, len(failed), len(results), names, url))
+    names = ", ".join(
+        f"“{r.example.name}” (expected {r.example.get_expected_verdict_display().lower()}, now "
+        f"{_verdict_label(r.actual)})"
+        for r in failed
+    )
+    messages.warning(
+        request,
+        format_html(
+            'Example patients of {}: {} of {} fail: {}. <a href="{}">See why</a>',
+            trial.nct_id,
+            len(failed),
+            len(results),
+            names,
+            url,
+        ),
+    )
 
 
 def _verdict_label(verdict) -> str:

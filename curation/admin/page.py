@@ -72,9 +72,14 @@ class StorableJSONField(forms.JSONField):
         except ValueError as exc:
             raise ValidationError("Not valid JSON: %(problem)s.", code="invalid", params={"problem": exc}) from None
         if self.shape is not None and not isinstance(converted, self.shape):
-            raise ValidationError("Enter a JSON %(shape)s, e.g. %(example)s.", code="shape", params={
-                "shape": "list" if self.shape is list else "object",
-                "example": '["Type 1 diabetes"]' if self.shape is list else '{"bmi": 31.5}'})
+            raise ValidationError(
+                "Enter a JSON %(shape)s, e.g. %(example)s.",
+                code="shape",
+                params={
+                    "shape": "list" if self.shape is list else "object",
+                    "example": '["Type 1 diabetes"]' if self.shape is list else '{"bmi": 31.5}',
+                },
+            )
         return converted
 
     def bound_data(self, data, initial):

@@ -63,7 +63,14 @@ class QuestionAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
         usage = self._usage(obj) if obj.pk else []
         if not usage:
             return "No trial's rules use this question."
-        return format_html('<ul class="used-by">{}</ul>', format_html_join(
-            "", '<li><a href="{}">{}</a>: {} criteri{}</li>',
-            ((reverse("admin:trials_trial_change", args=[pk]), nct, n, "on" if n == 1 else "a") for (pk, nct), n in usage),
-        ))
+        return format_html(
+            '<ul class="used-by">{}</ul>',
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a>: {} criteri{}</li>',
+                (
+                    (reverse("admin:trials_trial_change", args=[pk]), nct, n, "on" if n == 1 else "a")
+                    for (pk, nct), n in usage
+                ),
+            ),
+        )

@@ -41,14 +41,18 @@ class ConditionFilter(admin.SimpleListFilter):
     shown = 25  # the most common ones; search finds the rest
 
     def lookups(self, request, model_admin):
-        counts = Counter(c for conditions in Trial.objects.values_list("conditions", flat=True) for c in conditions or [])
+        counts = Counter(
+            c for conditions in Trial.objects.values_list("conditions", flat=True) for c in conditions or []
+        )
         return [(c, f"{c} ({n})") for c, n in counts.most_common(self.shown)]
 
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
         # In Python: SQLite has no JSON containment lookup.
-        ids = [pk for pk, conditions in Trial.objects.values_list("pk", "conditions") if self.value() in (conditions or [])]
+        ids = [
+            pk for pk, conditions in Trial.objects.values_list("pk", "conditions") if self.value() in (conditions or [])
+        ]
         return queryset.filter(pk__in=ids)
 
 
@@ -91,8 +95,15 @@ class TrialAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
         css = ADMIN_CSS
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            needs_review=Count("criteria", filter=Q(criteria__rule__isnull=True) | Q(criteria__rule_status=Criterion.RuleStatus.DRAFT)),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                needs_review=Count(
+                    "criteria",
+                    filter=Q(criteria__rule__isnull=True) | Q(criteria__rule_status=Criterion.RuleStatus.DRAFT),
+                ),
+            )
         )
 
     @admin.display(description="open", boolean=True, ordering="open_for_screening")
@@ -112,8 +123,11 @@ class TrialAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
 
     def get_urls(self):
         return [
-            path("<path:object_id>/criteria/", self.admin_site.admin_view(lambda request, object_id: criteria_versions_view(self, request, object_id)),
-                 name="trials_trial_criteria_versions"),
+            path(
+                "<path:object_id>/criteria/",
+                self.admin_site.admin_view(lambda request, object_id: criteria_versions_view(self, request, object_id)),
+                name="trials_trial_criteria_versions",
+            ),
             *super().get_urls(),
         ]
 
@@ -122,8 +136,11 @@ class TrialAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
             trial = self.get_object(request, unquote(object_id))
             if trial is not None:
                 results = trial.examples.results(page_questions())
-                extra_context = {**(extra_context or {}), "example_results": results,
-                                 "examples_failed": sum(1 for r in results if not r.passed)}
+                extra_context = {
+                    **(extra_context or {}),
+                    "example_results": results,
+                    "examples_failed": sum(1 for r in results if not r.passed),
+                }
             return rendered(super().change_view(request, object_id, form_url, extra_context))
 
     def save_related(self, request, form, formsets, change):

@@ -36,5 +36,9 @@ def criterion_status(kind, outcome):
         return ("?", "outcome-unknown", "Unknown")
     against = is_against(kind, outcome)
     if kind == EXCLUSION:
-        return ("✗", "outcome-not_met", "Exclusion applies") if against else ("✓", "outcome-met", "Exclusion does not apply")
+        return (
+            ("✗", "outcome-not_met", "Exclusion applies")
+            if against
+            else ("✓", "outcome-met", "Exclusion does not apply")
+        )
     return ("✗", "outcome-not_met", "Inclusion not met") if against else ("✓", "outcome-met", "Inclusion met")

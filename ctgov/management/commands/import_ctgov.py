@@ -7,7 +7,7 @@ from ctgov.importer import PROGRESS_EVERY, import_paths
 
 class Command(BaseCommand):
     help = (
-        "Import ClinicalTrials.gov records: API v2 study JSON (a study, a list, or {\"studies\": [...]}; .json or "
+        'Import ClinicalTrials.gov records: API v2 study JSON (a study, a list, or {"studies": [...]}; .json or '
         ".json.gz) or legacy clinical_study XML (.xml, or archives of them: .zip, .tar.xz, .tar.gz, .tgz); files or "
         "folders. Creates or updates trials by NCT id; each file imports completely or not at all."
     )

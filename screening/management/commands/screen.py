@@ -26,8 +26,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--answers", help="JSON file of question code → value")
         parser.add_argument("--fhir", help="JSON file with one patient's FHIR R4 Bundle")
-        parser.add_argument("--trial", action="append", default=[],
-                            help="NCT id (repeatable; default every trial open for screening)")
+        parser.add_argument(
+            "--trial", action="append", default=[], help="NCT id (repeatable; default every trial open for screening)"
+        )
         parser.add_argument("--as-of", help="reference date YYYY-MM-DD (default today)")
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
