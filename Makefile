@@ -45,7 +45,7 @@ check: install
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 bench: install
-	$(BIN)/python scripts/bench_engine.py
+	$(BIN)/python scripts/bench_engine.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache screenshots
