@@ -70,9 +70,10 @@ OPERATOR_WORDS = {
     "age_between": "age",
 }
 
-# A ClinicalTrials.gov id: "NCT" and 8 digits. The pattern is the one the Trial model's validator has had since
-# its first migration (changing the text would need a new one); NCT_DIGITS is it unanchored, for URL routes.
-NCT_PATTERN = r"^NCT\d{8}$"
+# A ClinicalTrials.gov id: "NCT" and 8 ASCII digits ([0-9], not \d: in Python \d also matches other scripts'
+# digits, and JSON Schema patterns read \d differently). The model validator, URL routes, the importer and the
+# API's OpenAPI document all use this one pattern; NCT_DIGITS is it unanchored, for URL routes.
+NCT_PATTERN = r"^NCT[0-9]{8}$"
 NCT_DIGITS = NCT_PATTERN.removeprefix("^").removesuffix("$")
 NCT_RE = re.compile(NCT_PATTERN)
 NCT_MESSAGE = "An NCT id is 'NCT' followed by 8 digits, e.g. NCT01219465."

@@ -48,6 +48,7 @@ from eligibility.engine import (
 )
 from eligibility.fhir import BUNDLE_TYPES
 from eligibility.pipeline import BOTH
+from eligibility.vocabulary import NCT_PATTERN
 from prescreen.roles import CLINICIAN, has_role
 from trials.models import Trial, catalogue
 
@@ -56,7 +57,6 @@ from .models import ApiToken, Screening
 from .pipeline import screen
 
 FIELDS = ("fhir", "answers", "as_of", "trials", "save", "patient_ref")
-NCT_PATTERN = r"^NCT[0-9]{8}$"
 # YYYY-MM-DD from 1900 on: what eligibility.answers.parse_iso_date reads and the plausibility check keeps.
 DATE_PATTERN = r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 SPACE = r"[ \t\n\r\f\v]*"
