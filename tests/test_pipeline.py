@@ -20,7 +20,7 @@ def example_patients():
     """(name, raw answers, reference date) of every example patient that ships with the project."""
     for path in sorted((ROOT / "examples").glob("*.json")):
         yield path.name, json.loads(path.read_text()), AS_OF
-    for nct_id, examples in json.loads((ROOT / "trials" / "seed" / "examples.json").read_text()).items():
+    for nct_id, examples in json.loads((ROOT / "curation" / "seed" / "examples.json").read_text()).items():
         for example in examples:
             yield f"{nct_id}: {example['name']}", example["answers"], date.fromisoformat(example["as_of"])
 
