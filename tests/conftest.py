@@ -1,4 +1,5 @@
-"""Shared fixtures: personas (alice the clinician, carol the coordinator, adam the admin) and data paths."""
+"""Shared fixtures: personas (alice the clinician, carol the coordinator, adam the admin), logged-in clients
+and data paths. Builders and sample data live in tests/factories.py; browser fixtures in tests/browser/."""
 
 import os
 from pathlib import Path
@@ -79,57 +80,41 @@ def admin_user(db):
     return user
 
 
-# Browser tests: a real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright.
-# One session-wide browser: Playwright's sync API allows one running instance per thread.
-CHROMIUM = os.environ.get("PRESCREEN_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not (Path(CHROMIUM).exists()):
-        message = f"Chromium not found at {CHROMIUM}: install Debian's chromium and chromium-driver"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the live server's database work is
-    # in another thread, and the tests' own ORM calls are ordinary synchronous code.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
+# Logged-in clients and keys: the personas above, ready to use.
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
+def alice(client, clinician):
+    client.force_login(clinician)
+    return client
 
 
 @pytest.fixture
-def demo(settings, transactional_db):
-    """What `make run` sets up: seed trials and the demo users (for tests against a live server)."""
-    from django.contrib.auth.models import Group
+def alice_key(clinician):
+    from screening.models import ApiToken
+
+    _token, key = ApiToken.create_for(clinician, "ward EHR")
+    return key
+
+
+@pytest.fixture
+def adam(client, admin_user, seeded):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def curator(transactional_db):
+    """adam, with the Admin group's permissions (a live-server test flushes what the migrations granted)."""
+    from django.contrib.auth.models import Group, Permission
     from django.core.management import call_command
 
-    # Transactional tests flush the groups the data migrations made.
-    for role in ("Clinician", "Coordinator", "Admin"):
-        Group.objects.get_or_create(name=role)
-    call_command("load_seed_trials", stdout=open(os.devnull, "w"))
-    settings.DEBUG = True  # demo users are refused outside development
-    call_command("create_demo_users", stdout=open(os.devnull, "w"))
-    settings.DEBUG = False
+    call_command("load_seed_trials", stdout=open("/dev/null", "w"))
+    user = make_user("adam", "Admin")
+    user.is_staff = True
+    user.save()
+    Group.objects.get(name="Admin").permissions.add(*Permission.objects.filter(
+        content_type__app_label="trials", content_type__model__in=["trial", "criterion", "question"]))
+    Group.objects.get(name="Admin").permissions.add(*Permission.objects.filter(
+        content_type__app_label="curation", content_type__model="examplepatient"))
+    return user

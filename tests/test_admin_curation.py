@@ -6,29 +6,12 @@ adam, the Admin-group persona (staff, not a superuser).
 """
 
 import json
-from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
-from eligibility.engine import QuestionSpec
 from curation import rule_builder as rb
-
-SEED = Path(__file__).resolve().parent.parent / "trials" / "seed"
-
-
-def seed_catalogue() -> dict[str, QuestionSpec]:
-    """The seed catalogue as engine specs, straight from the JSON (no database)."""
-    return {
-        q["code"]: QuestionSpec(
-            code=q["code"], label=q["label"], type=q["type"], unit=q.get("unit", ""),
-            min_value=q.get("min_value"), max_value=q.get("max_value"),
-            choices=tuple(tuple(c) for c in q.get("choices") or []), short_label=q.get("short_label", ""),
-        )
-        for q in json.loads((SEED / "questions.json").read_text())
-    }
-
+from tests.factories import BMI, SEED, change_url, cond, criterion, page_form, seed_catalogue
 
 CATALOGUE = seed_catalogue()
 SEED_RULES = [
@@ -45,12 +28,6 @@ def test_it_round_trips_every_seed_rule(rule):
     rule_back, problems = rb.build(rb.from_rule(rule), CATALOGUE)
     assert problems == []
     assert rule_back == rule
-
-
-def cond(path, q, op, **fields):
-    data = {f"{path}-kind": "cond", f"{path}-q": q, f"{path}-prev_q": q, f"{path}-op": op}
-    data.update({f"{path}-{k}": v for k, v in fields.items()})
-    return data
 
 
 BUILT = [
@@ -194,86 +171,10 @@ def test_it_writes_json_for_people():
 # --- The admin pages -------------------------------------------------------------------------
 
 
-class FormFields(HTMLParser):
-    """The fields a browser would submit from one form of a page (no submit buttons)."""
-
-    def __init__(self, form_id):
-        super().__init__()
-        self.form_id, self.inside, self.fields = form_id, False, []
-        self._select = self._textarea = None
-        self._options = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.inside = a.get("id") == self.form_id
-        if not self.inside:
-            return
-        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button", "file"):
-            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
-                return
-            self.fields.append((a["name"], a.get("value", "on" if a.get("type") == "checkbox" else "")))
-        elif tag == "select" and a.get("name"):
-            self._select, self._options = a["name"], []
-        elif tag == "option" and self._select:
-            self._options.append((a.get("value", ""), "selected" in a))
-        elif tag == "textarea" and a.get("name"):
-            self._textarea = [a["name"], ""]
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._textarea[1] += data
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-        elif tag == "select" and self._select:
-            chosen = [v for v, selected in self._options if selected] or [v for v, _ in self._options[:1]]
-            self.fields += [(self._select, v) for v in chosen[:1]]
-            self._select = None
-        elif tag == "textarea" and self._textarea is not None:
-            self.fields.append((self._textarea[0], self._textarea[1].removeprefix("\n")))
-            self._textarea = None
-
-
-def form_data(html: str, form_id: str) -> dict[str, list[str]]:
-    parser = FormFields(form_id)
-    parser.feed(html)
-    data: dict[str, list[str]] = {}
-    for name, value in parser.fields:
-        data.setdefault(name, []).append(value)
-    return data
-
-
-@pytest.fixture
-def adam(client, admin_user, seeded):
-    client.force_login(admin_user)
-    return client
-
-
-def criterion(nct_id, text_start):
-    from trials.models import Criterion
-
-    return Criterion.objects.get(trial__nct_id=nct_id, text__startswith=text_start)
-
-
-def change_url(obj):
-    return reverse(f"admin:trials_{obj._meta.model_name}_change", args=[obj.pk])
-
-
-def page_form(client, obj):
-    response = client.get(change_url(obj))
-    assert response.status_code == 200
-    return form_data(response.content.decode(), f"{obj._meta.model_name}_form")
-
-
 def with_rule(data, **fields):
     """The criterion form with its builder replaced by `fields` (a tree posted as a browser would)."""
     kept = {k: v for k, v in data.items() if not k.startswith("rb")}
     return {**kept, **fields}
-
-
-BMI = ("NCT01219465", "Body Mass Index")
 
 
 def test_the_admin_group_can_use_every_curation_page(adam):
@@ -654,114 +555,3 @@ def test_list_pages_take_a_fixed_number_of_queries(adam, django_assert_max_num_q
         adam.get(reverse("admin:trials_criterion_changelist"))
     with django_assert_max_num_queries(30):
         adam.get(change_url(Trial.objects.get(nct_id="NCT03835312")))
-
-
-# --- In a real browser -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def curator(transactional_db):
-    """adam, with the Admin group's permissions (a live-server test flushes what the migrations granted)."""
-    from django.contrib.auth.models import Group, Permission
-    from django.core.management import call_command
-
-    from tests.conftest import make_user
-
-    call_command("load_seed_trials", stdout=open("/dev/null", "w"))
-    user = make_user("adam", "Admin")
-    user.is_staff = True
-    user.save()
-    Group.objects.get(name="Admin").permissions.add(*Permission.objects.filter(
-        content_type__app_label="trials", content_type__model__in=["trial", "criterion", "question"]))
-    Group.objects.get(name="Admin").permissions.add(*Permission.objects.filter(
-        content_type__app_label="curation", content_type__model="examplepatient"))
-    return user
-
-
-def admin_log_in(page, live_server):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "adam")
-    page.fill("#id_password", "pw-adam")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_a_curator_edits_a_rule_with_the_builder_in_a_browser(live_server, page, curator):
-    from playwright.sync_api import expect
-
-    from tests.browser import screenshot
-
-    admin_log_in(page, live_server)
-    page.goto(live_server.url + change_url(criterion(*BMI)))
-    words = page.locator("#rb-sentence")
-    expect(words).to_have_text("BMI > 30 kg/m²")
-
-    # Another question: its operators arrive without a page load.
-    page.select_option("select[name='rb.0-q']", "sex")
-    expect(page.locator("select[name='rb.0-op'] option[value='in']")).to_have_count(1)
-    expect(page.locator("select[name='rb.0-op'] option[value='>']")).to_have_count(0)
-    page.select_option("select[name='rb.0-q']", "bmi")
-    expect(page.locator("select[name='rb.0-op'] option[value='>']")).to_have_count(1)
-    page.fill("input[name='rb.0-value']", "300")
-    page.press("input[name='rb.0-value']", "Tab")
-    expect(page.locator("#rb-problems")).to_contain_text("300 is outside the plausible range of 'bmi'")
-
-    page.fill("input[name='rb.0-value']", "35")
-    page.press("input[name='rb.0-value']", "Tab")
-    expect(words).to_have_text("BMI > 35 kg/m²")
-    expect(page.locator("#id_rule_json")).to_have_value('{"q": "bmi", "op": ">", "value": 35, "unit": "kg/m²"}')
-    screenshot(page, "admin-rule-builder")
-    page.click("input[name=_continue][value='Save and continue editing']")
-    expect(page.locator(".messagelist")).to_contain_text("1 of 4 fail: “Adult with BMI 32.9”")
-    assert criterion(*BMI).rule["value"] == 35
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_a_change_made_just_after_a_redraw_is_not_lost(live_server, page, curator):
-    """htmx wires up swapped-in inputs when the swap settles; the builder settles at once, so a second pick
-    made in the very next task after a redraw (as a fast user or a slow machine can) still redraws."""
-    from playwright.sync_api import expect
-
-    admin_log_in(page, live_server)
-    page.goto(live_server.url + change_url(criterion(*BMI)))
-    expect(page.locator("#rb-sentence")).to_have_text("BMI > 30 kg/m²")
-    page.evaluate("""() => new Promise(resolve => {
-        const pick = value => {
-            const select = document.querySelector("select[name='rb.0-q']");
-            select.value = value;
-            select.dispatchEvent(new Event("change", {bubbles: true}));
-        };
-        document.body.addEventListener("htmx:afterSwap", () => setTimeout(() => { pick("hiv"); resolve(); }, 0),
-                                       {once: true});
-        pick("sex");
-    })""")
-    expect(page.locator("#rb-sentence")).to_have_text("HIV infection")
-    expect(page.locator("select[name='rb.0-op'] option[value='in']")).to_have_count(0)
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_the_builder_works_without_javascript(live_server, browser, curator):
-    from playwright.sync_api import expect
-
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
-        admin_log_in(page, live_server)
-        page.goto(live_server.url + change_url(criterion(*BMI)))
-        page.click("button[value='add_condition:rb']")
-        page.select_option("select[name='rb-kind']", "any")
-        page.select_option("select[name='rb.1-q']", "hiv")
-        page.click("button[value=update]")
-        expect(page.locator("#rb-sentence")).to_have_text("any of: BMI > 30 kg/m², HIV infection")
-        expect(page.locator(".errornote")).to_have_count(0)
-        page.click("input[name=_save]:not(.rb-default-submit)")
-        expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
-        assert criterion(*BMI).rule == {"any": [{"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"},
-                                                {"q": "hiv", "op": "=", "value": True}]}
-    finally:
-        context.close()

@@ -5,7 +5,7 @@ from datetime import date, datetime
 import pytest
 
 from eligibility.answers import AnswerError, parse_answers, to_json
-from tests.test_engine import CATALOGUE
+from tests.factories import CATALOGUE
 
 AS_OF = date(2026, 11, 21)
 

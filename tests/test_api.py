@@ -10,32 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from screening.models import ApiToken, Screening, Snapshot
-from tests.test_fhir_command import NEW_ONSET, SAME_AS_ANSWERS
-from tests.test_fhir_mapping import bundle, patient
+from tests.factories import NEW_ONSET, SAME_AS_ANSWERS, SCREEN_URL, bearer, bundle, patient, post
 
-URL = "/api/v1/screen"
 AS_OF = "2026-11-21"
-
-
-def post(client, body, **headers):
-    data = body if isinstance(body, (str, bytes)) else json.dumps(body)
-    return client.post(URL, data, content_type="application/json", headers=headers)
-
-
-def bearer(key):
-    return {"Authorization": f"Bearer {key}"}
-
-
-@pytest.fixture
-def alice(client, clinician):
-    client.force_login(clinician)
-    return client
-
-
-@pytest.fixture
-def alice_key(clinician):
-    _token, key = ApiToken.create_for(clinician, "ward EHR")
-    return key
 
 
 # --------------------------------------------------------------------------------------------
@@ -49,7 +26,7 @@ class TestAuthentication:
         assert response.status_code == 401
         assert response["WWW-Authenticate"] == "Bearer"
         assert "authentication required" in response.json()["error"]
-        assert client.get(URL).status_code == 401  # not a redirect to the login page
+        assert client.get(SCREEN_URL).status_code == 401  # not a redirect to the login page
 
     def test_it_refuses_a_coordinator(self, client, seeded, coordinator):
         client.force_login(coordinator)
@@ -98,7 +75,7 @@ class TestAuthentication:
         assert post(Client(enforce_csrf_checks=True), {"answers": {}}, **bearer(alice_key)).status_code == 200
 
     def test_it_only_screens_on_post(self, alice, seeded):
-        response = alice.get(URL)
+        response = alice.get(SCREEN_URL)
         assert response.status_code == 405 and response["Allow"] == "POST"
         assert "use POST" in response.json()["error"]
 

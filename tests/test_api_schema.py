@@ -11,10 +11,10 @@ from referencing import Registry, Resource
 from screening import api as openapi
 from eligibility.engine import QuestionSpec
 from screening.models import ApiToken
-from tests.test_api import AS_OF, alice, alice_key, bearer, post  # noqa: F401  (alice, alice_key: fixtures)
-from tests.test_engine import CATALOGUE
+from tests.factories import CATALOGUE, bearer, post
 
 SCHEMA_URL = "/api/v1/openapi.json"
+AS_OF = "2026-11-21"
 
 
 def validator_for(document, name):

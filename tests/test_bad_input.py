@@ -20,14 +20,13 @@ from eligibility.answers import parse_answers
 from referrals.models import Referral, Verification
 from screening.models import Screening, Snapshot
 from eligibility.rules import validate_rule
-from tests.test_admin_curation import BMI, CATALOGUE, SEED, change_url, cond, criterion, page_form
-from tests.test_candidates import refer
-from tests.test_screening_views import BASE
+from tests.factories import BASE, BMI, SEED, change_url, cond, criterion, page_form, refer, seed_catalogue
 from ctgov.models import ImportJob
 from curation import rule_builder as rb
 from curation.models import ExamplePatient
 from trials.models import Criterion, Question, Trial, catalogue
 
+CATALOGUE = seed_catalogue()
 FUZZ = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -94,12 +93,6 @@ def screening(seeded, clinician):
     s = Screening.objects.create(patient_ref="JD-2014", clinician=clinician)
     s.trials.set(Trial.objects.all())
     return s
-
-
-@pytest.fixture
-def alice(client, clinician):
-    client.force_login(clinician)
-    return client
 
 
 @FUZZ
@@ -322,12 +315,6 @@ def test_it_answers_404_to_analytics_of_an_nct_id_with_a_nul_byte(client, candid
 
 # --------------------------------------------------------------------------------------------
 # The admin's curation pages
-
-
-@pytest.fixture
-def adam(client, admin_user, seeded):
-    client.force_login(admin_user)
-    return client
 
 
 NODE_FIELDS = ["kind", "count", "q", "prev_q", "op", "value", "values", "low", "high", "amount", "unit",

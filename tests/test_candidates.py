@@ -11,7 +11,7 @@ from eligibility.engine import Verdict
 from referrals.models import Conflict, Referral, ReferralView, Verification, Versioned
 from screening.models import Screening
 from tests.conftest import make_user
-from tests.test_screening_views import BASE
+from tests.factories import BASE, refer
 from trials.models import Criterion, Trial
 
 pytestmark = pytest.mark.django_db
@@ -29,16 +29,6 @@ def people(seeded):
     first.coordinators.add(people["coordinator"])
     second.coordinators.add(people["other_coordinator"])
     return people
-
-
-def refer(client, clinician, nct_id, ref="JD-2014", **answers):
-    client.force_login(clinician)
-    screening = Screening.objects.create(patient_ref=ref, clinician=clinician)
-    screening.trials.set(Trial.objects.all())
-    client.post(reverse("screening:detail", args=[screening.pk]), {**BASE, **answers, "save": "1"})
-    client.post(reverse("screening:refer", args=[screening.pk, nct_id]), {"note": "please review", "justification": "x"})
-    client.logout()
-    return Referral.objects.get(screening=screening, trial__nct_id=nct_id)
 
 
 @pytest.fixture

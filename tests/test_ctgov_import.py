@@ -1,56 +1,25 @@
 """Importing ClinicalTrials.gov records: reading files, mapping a study, the importer, the command, the admin page.
 
 tests/data/ctgov_two_studies.json holds two real API v2 records (NCT02587988, NCT02560883) from
-../shared/data/ctgov/ctgov_v2_broad.json.gz, with contact names removed.
+../shared/data/ctgov/ctgov_v2_broad.json.gz, with contact names removed (tests/factories.py: TWO_STUDIES).
 """
 
 import gzip
 import json
 import time
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from tests.conftest import shared_data
-from tests.test_engine import seed_catalogue
+from tests.factories import ELIGIBILITY, TWO_STUDIES, database_state, seed_catalogue, study
 from ctgov.archives import ReadError, read_studies, study_files
 from ctgov.importer import import_paths
 from ctgov.studies import StudyError, trial_record
 from trials.models import Criterion, Trial
 
-TWO_STUDIES = Path(__file__).parent / "data" / "ctgov_two_studies.json"
 CATALOGUE = seed_catalogue()
-
-ELIGIBILITY = """Inclusion Criteria:
-
-* Adults with asthma
-* BMI \\> 30 kg/m2
-
-Exclusion Criteria:
-
-* Pregnancy
-* Current smokers"""
-
-
-def study(nct_id="NCT09000001", criteria=ELIGIBILITY, title="Asthma study", **eligibility):
-    """A small API v2 study object."""
-    return {"protocolSection": {
-        "identificationModule": {"nctId": nct_id, "briefTitle": title, "officialTitle": f"The {title}"},
-        "statusModule": {"overallStatus": "RECRUITING"},
-        "conditionsModule": {"conditions": ["Asthma"], "keywords": ["inhaler"]},
-        "designModule": {"phases": ["PHASE2", "PHASE3"]},
-        "eligibilityModule": {
-            "eligibilityCriteria": criteria, "healthyVolunteers": False, "sex": "ALL",
-            "minimumAge": "18 Years", "maximumAge": "65 Years", **eligibility,
-        },
-        "contactsLocationsModule": {"locations": [
-            {"facility": "Hôpital A", "city": "Lyon", "country": "France"},
-            {"facility": "Hôpital A", "city": "Lyon", "country": "France"},
-            {"city": "Paris", "country": "France"},
-        ]},
-    }}
 
 
 def write(tmp_path, data, name="studies.json"):
@@ -68,16 +37,6 @@ def run_import(*paths):
     except SystemExit as exc:
         code = exc.code
     return code, out.getvalue(), err.getvalue()
-
-
-def database_state():
-    """Everything an import may write, to compare before and after."""
-    return (
-        sorted(Trial.objects.values_list("nct_id", "brief_title", "criteria_version")),
-        sorted(Criterion.objects.values_list("trial__nct_id", "order", "text", "rule_status")),
-        Trial.history.count(),
-        Criterion.history.count(),
-    )
 
 
 # --- Reading files (pure) ---

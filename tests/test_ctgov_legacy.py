@@ -14,13 +14,12 @@ import lzma
 import re
 import tarfile
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import shared_data
-from tests.test_engine import seed_catalogue
+from tests.factories import LEGACY_CRITERIA, TWO_LEGACY_RECORDS, legacy_record, seed_catalogue, zip_of
 from ctgov import archives
 from ctgov.archives import ReadError, parse_studies, read_studies, study_files
 from ctgov.importer import import_paths
@@ -31,59 +30,8 @@ from trials.models import Criterion, Trial
 CATALOGUE = seed_catalogue()
 INC, EXC = "inclusion", "exclusion"
 
-# The criteria as the legacy renderer laid them out: hard-wrapped at 99 columns, hanging indents, blank
-# lines between items, "\r\n" line endings in the 2023 snapshot.
-CRITERIA = """
-        Inclusion Criteria:
-
-          -  Adults with type 1 diabetes diagnosed at least 12 months before screening, treated with
-             insulin
-
-          -  BMI &lt; 30 kg/m2
-
-        Exclusion Criteria:
-
-          -  Pregnancy
-"""
-
-
-def record(nct_id="NCT09000001", *, status="Recruiting", phase="Phase 1/Phase 2", gender="All",
-           minimum_age="18 Years", maximum_age="N/A", healthy="No", criteria=CRITERIA, locations=None) -> bytes:
-    """A small legacy record; an argument given as None leaves its element out."""
-    def element(tag, value):
-        return f"<{tag}>{value}</{tag}>" if value is not None else ""
-
-    if locations is None:
-        locations = [("Hôpital A", "Lyon", "France"), ("Hôpital A", "Lyon", "France"), (None, "Paris", "France")]
-    sites = "".join(
-        f"<location><facility>{element('name', name)}<address>{element('city', city)}{element('country', country)}"
-        "</address></facility><status>Recruiting</status></location>"
-        for name, city, country in locations
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<clinical_study>
-  <id_info>{element('nct_id', nct_id)}</id_info>
-  <brief_title>Insulin study</brief_title>
-  <official_title>The insulin study</official_title>
-  {element('overall_status', status)}
-  {element('phase', phase)}
-  <condition>Type 1 Diabetes</condition>
-  <condition>Insulin Resistance</condition>
-  <eligibility>
-    <criteria><textblock>{criteria}</textblock></criteria>
-    {element('gender', gender)}
-    {element('minimum_age', minimum_age)}
-    {element('maximum_age', maximum_age)}
-    {element('healthy_volunteers', healthy)}
-  </eligibility>
-  {sites}
-  <keyword>insulin</keyword>
-</clinical_study>
-""".encode()
-
-
 def study(**kwargs) -> dict:
-    return parse_studies(record(**kwargs))[0]
+    return parse_studies(legacy_record(**kwargs))[0]
 
 
 def fields(**kwargs) -> dict:
@@ -94,7 +42,7 @@ def fields(**kwargs) -> dict:
 
 
 @pytest.mark.parametrize("legacy, expected", [
-    pytest.param(CRITERIA, (
+    pytest.param(LEGACY_CRITERIA, (
         "Inclusion Criteria:\n\n"
         "* Adults with type 1 diabetes diagnosed at least 12 months before screening, treated with insulin\n"
         "* BMI &lt; 30 kg/m2\n\n"  # (the XML entity is decoded by the parser, not here)
@@ -148,8 +96,8 @@ def test_it_unwraps_the_legacy_layout_into_the_api_v2_layout(legacy, expected):
 
 
 def test_it_changes_nothing_but_whitespace_in_the_text():
-    text = eligibility_text(CRITERIA)
-    assert text.split() == ["*" if word == "-" else word for word in CRITERIA.split()]
+    text = eligibility_text(LEGACY_CRITERIA)
+    assert text.split() == ["*" if word == "-" else word for word in LEGACY_CRITERIA.split()]
 
 
 # --- Mapping the fields (pure) ---
@@ -168,7 +116,7 @@ def test_it_maps_a_record_to_api_v2_fields():
         "maximum_age": "",
         "sex": "ALL",
         "healthy_volunteers": False,
-        "eligibility_text": eligibility_text(CRITERIA.replace("&lt;", "<")),
+        "eligibility_text": eligibility_text(LEGACY_CRITERIA.replace("&lt;", "<")),
     }
 
 
@@ -250,17 +198,6 @@ def test_it_leaves_out_what_the_record_leaves_out():
 # --- Reading files and archives (pure) ---
 
 
-def zip_of(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            if name.endswith("/"):
-                archive.mkdir(name.rstrip("/"))
-            else:
-                archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 def tar_of(files: dict[str, bytes], compression: str = "xz") -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode=f"w:{compression}") as archive:
@@ -273,27 +210,24 @@ def tar_of(files: dict[str, bytes], compression: str = "xz") -> bytes:
     return buffer.getvalue()
 
 
-TWO_RECORDS = {"NCT0900xxxx/": b"", "NCT0900xxxx/NCT09000001.xml": record("NCT09000001"),
-               "NCT0900xxxx/NCT09000002.xml": record("NCT09000002")}
-
 
 ONE, TWO = ["NCT09000001"], ["NCT09000001", "NCT09000002"]
 
 
 @pytest.mark.parametrize("raw, ids", [
-    pytest.param(record("NCT09000001"), ONE, id="xml"),
-    pytest.param(b"\xef\xbb\xbf" + record("NCT09000001"), ONE, id="xml after a byte order mark"),
-    pytest.param(b"\n  " + record("NCT09000001").split(b"?>", 1)[1], ONE, id="xml without a declaration"),
-    pytest.param(gzip.compress(record("NCT09000001")), ONE, id="xml.gz"),
-    pytest.param(zip_of(TWO_RECORDS), TWO, id="zip in the AllPublicXML layout"),
-    pytest.param(tar_of(TWO_RECORDS, "xz"), TWO, id="tar.xz"),
-    pytest.param(tar_of(TWO_RECORDS, "gz"), TWO, id="tar.gz"),
-    pytest.param(tar_of(TWO_RECORDS, ""), TWO, id="tar"),
+    pytest.param(legacy_record("NCT09000001"), ONE, id="xml"),
+    pytest.param(b"\xef\xbb\xbf" + legacy_record("NCT09000001"), ONE, id="xml after a byte order mark"),
+    pytest.param(b"\n  " + legacy_record("NCT09000001").split(b"?>", 1)[1], ONE, id="xml without a declaration"),
+    pytest.param(gzip.compress(legacy_record("NCT09000001")), ONE, id="xml.gz"),
+    pytest.param(zip_of(TWO_LEGACY_RECORDS), TWO, id="zip in the AllPublicXML layout"),
+    pytest.param(tar_of(TWO_LEGACY_RECORDS, "xz"), TWO, id="tar.xz"),
+    pytest.param(tar_of(TWO_LEGACY_RECORDS, "gz"), TWO, id="tar.gz"),
+    pytest.param(tar_of(TWO_LEGACY_RECORDS, ""), TWO, id="tar"),
     pytest.param(zip_of({"a.json": json.dumps({"studies": [study(nct_id="NCT09000001")]}).encode(),
-                         "b.xml": record("NCT09000002")}), TWO, id="zip of API v2 JSON and XML"),
-    pytest.param(zip_of({**TWO_RECORDS, "__MACOSX/NCT0900xxxx/._NCT09000001.xml": b"\x00\x05\x16\x07",
+                         "b.xml": legacy_record("NCT09000002")}), TWO, id="zip of API v2 JSON and XML"),
+    pytest.param(zip_of({**TWO_LEGACY_RECORDS, "__MACOSX/NCT0900xxxx/._NCT09000001.xml": b"\x00\x05\x16\x07",
                          ".DS_Store": b"\x00\x00"}), TWO, id="zip with macOS litter, which is skipped"),
-    pytest.param(tar_of({"./": b"", "./NCT09000001.xml": record("NCT09000001")}), ONE,
+    pytest.param(tar_of({"./": b"", "./NCT09000001.xml": legacy_record("NCT09000001")}), ONE,
                  id="tar of a folder made with tar -cf x.tar ."),
 ])
 def test_it_recognises_the_content_whatever_the_name(tmp_path, raw, ids):
@@ -318,18 +252,18 @@ def test_it_finds_xml_and_archives_in_folders(tmp_path):
      "not well-formed XML: undefined entity at line 1 column 32"),
     (b'<?xml version="1.0"?>\n<foo><nct_id>NCT09000001</nct_id></foo>',
      "not a clinical_study XML record (root element <foo>)"),
-    (record(nct_id=None), "the record has no NCT id (<id_info><nct_id>)"),
-    (record(nct_id="NCT123"), "'NCT123' is not an NCT id ('NCT' followed by 8 digits)"),
+    (legacy_record(nct_id=None), "the record has no NCT id (<id_info><nct_id>)"),
+    (legacy_record(nct_id="NCT123"), "'NCT123' is not an NCT id ('NCT' followed by 8 digits)"),
     # An HTML page saved in place of a download: neither; the JSON wording is kept for it.
     (b"<html>", "not valid JSON or XML: no element found at line 1 column 7"),
     (b"\xfd7zXZ\x00broken", "not a valid xz file"),
     (b"PK\x03\x04broken", "not a valid zip file"),
     (zip_of({}), "the archive holds no study records"),
-    (tar_of(TWO_RECORDS, "")[:1500], "not a valid tar file (unexpected end of data)"),
-    (tar_of(TWO_RECORDS, "")[:3000], "not a valid tar file (it stops short of its end: cut off?)"),
-    (zip_of({"NCT0000xxxx/NCT00000101.xml": record("NCT00000101"), "NCT0000xxxx/NCT00000102.xml": b"<foo/>"}),
+    (tar_of(TWO_LEGACY_RECORDS, "")[:1500], "not a valid tar file (unexpected end of data)"),
+    (tar_of(TWO_LEGACY_RECORDS, "")[:3000], "not a valid tar file (it stops short of its end: cut off?)"),
+    (zip_of({"NCT0000xxxx/NCT00000101.xml": legacy_record("NCT00000101"), "NCT0000xxxx/NCT00000102.xml": b"<foo/>"}),
      "NCT0000xxxx/NCT00000102.xml in the archive: not a clinical_study XML record (root element <foo>)"),
-    (tar_of({"NCT00000102.xml": record(nct_id=None)}),
+    (tar_of({"NCT00000102.xml": legacy_record(nct_id=None)}),
      "NCT00000102.xml in the archive: the record has no NCT id (<id_info><nct_id>)"),
     (zip_of({"studies.json": b"{not json"}), "studies.json in the archive: not valid JSON: Expecting property name"),
 ])
@@ -348,14 +282,14 @@ def test_it_refuses_a_doctype_so_no_entity_can_read_a_file(tmp_path):
         '<!DOCTYPE clinical_study [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
         '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>',  # entity expansion
     ):
-        raw = record(nct_id="&secret;").replace(b"<clinical_study>", doctype.encode() + b"\n<clinical_study>", 1)
+        raw = legacy_record(nct_id="&secret;").replace(b"<clinical_study>", doctype.encode() + b"\n<clinical_study>", 1)
         with pytest.raises(ReadError, match="XML with a DOCTYPE declaration is refused") as error:
             parse_studies(raw)
         assert "secret" not in str(error.value)
 
 
 def test_it_reads_the_encoding_the_xml_declares():
-    raw = record().decode().replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1")
+    raw = legacy_record().decode().replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1")
     assert b"H\xf4pital" in raw
     trial = trial_record(parse_studies(raw)[0], CATALOGUE)
     assert trial.fields["sites"] == ["Hôpital A, Lyon, France", "Paris, France"]
@@ -363,7 +297,7 @@ def test_it_reads_the_encoding_the_xml_declares():
 
 def test_it_refuses_archives_with_too_many_files(monkeypatch):
     monkeypatch.setattr(archives, "MAX_ARCHIVE_FILES", 2)
-    files = {f"NCT0900000{n}.xml": record(f"NCT0900000{n}") for n in range(1, 4)}
+    files = {f"NCT0900000{n}.xml": legacy_record(f"NCT0900000{n}") for n in range(1, 4)}
     for raw in (zip_of(files), tar_of(files)):
         with pytest.raises(ReadError, match="the archive holds 3 files, more than the 2 one import may take"):
             parse_studies(raw)
@@ -371,7 +305,7 @@ def test_it_refuses_archives_with_too_many_files(monkeypatch):
 
 def test_it_refuses_files_that_unpack_to_too_much(monkeypatch):
     monkeypatch.setattr(archives, "MAX_UNPACKED_BYTES", 100_000)
-    padded = record().replace(b"<brief_title>", b"<brief_title>" + b" " * 200_000)  # compresses to almost nothing
+    padded = legacy_record().replace(b"<brief_title>", b"<brief_title>" + b" " * 200_000)  # compresses to almost nothing
     for raw in (zip_of({"a.xml": padded}), tar_of({"a.xml": padded}, "xz"), gzip.compress(padded),
                 lzma.compress(padded)):
         assert len(raw) < 100_000
@@ -809,15 +743,15 @@ def test_a_changed_legacy_record_updates_the_trial_and_keeps_curated_rules(seede
      "not well-formed XML: mismatched tag at line 4 column 3"),
     ("wrong_root.xml", b"<?xml version='1.0'?><study><nct_id>NCT09000001</nct_id></study>",
      "not a clinical_study XML record (root element <study>)"),
-    ("no_id.xml", record(nct_id=None), "the record has no NCT id (<id_info><nct_id>)"),
+    ("no_id.xml", legacy_record(nct_id=None), "the record has no NCT id (<id_info><nct_id>)"),
     ("doctype.xml", b'<?xml version="1.0"?>\n<!DOCTYPE clinical_study [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
                     b"<clinical_study><id_info><nct_id>&x;</nct_id></id_info></clinical_study>",
      "XML with a DOCTYPE declaration is refused (clinical_study records have none)"),
-    ("one_bad_member.zip", zip_of({"NCT09000002.xml": record("NCT09000002"), "NCT09000003.xml": b"<foo/>"}),
+    ("one_bad_member.zip", zip_of({"NCT09000002.xml": legacy_record("NCT09000002"), "NCT09000003.xml": b"<foo/>"}),
      "NCT09000003.xml in the archive: not a clinical_study XML record (root element <foo>)"),
 ])
 def test_a_malformed_file_imports_nothing_and_says_why(seeded, tmp_path, name, raw, problem):
-    import_paths([write(tmp_path, "NCT09000001.xml", record("NCT09000001", status="Completed"))])
+    import_paths([write(tmp_path, "NCT09000001.xml", legacy_record("NCT09000001", status="Completed"))])
     before = database_state()
     path = write(tmp_path / "bad", name, raw)
     summary = import_paths([path])

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from eligibility.rules import validate_rule
-from tests.test_engine import seed_catalogue
+from tests.factories import seed_catalogue
 from ctgov.drafts import draft_rule, score_drafts
 
 LABELS = json.loads((Path(__file__).parent / "data" / "ctgov_labels.json").read_text())["criteria"]

@@ -1,23 +1,20 @@
 """The rules engine on its own: operators, Kleene logic, ages, durations, derived answers, verdicts.
 
-Pure tests: no database, no Django. The catalogue is read straight from trials/seed/questions.json.
+Pure tests: no database, no Django. The catalogue is read straight from trials/seed/questions.json
+(tests/factories.py: CATALOGUE).
 """
 
 import json
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
 from eligibility.engine import (
-    BOOLEAN,
     EXCLUSION,
     INCLUSION,
-    MULTI,
     DERIVED_FROM,
     CriterionSpec,
     Outcome,
-    QuestionSpec,
     TrialRules,
     Verdict,
     completed,
@@ -27,37 +24,7 @@ from eligibility.engine import (
     evaluate_many,
     referenced_questions,
 )
-
-QUESTIONS_JSON = Path(__file__).resolve().parent.parent / "trials" / "seed" / "questions.json"
-
-
-def seed_catalogue() -> dict[str, QuestionSpec]:
-    """The seed question catalogue as engine specs (the same mapping Question.spec() builds)."""
-    return {
-        row["code"]: QuestionSpec(
-            code=row["code"],
-            label=row["label"],
-            type=row["type"],
-            unit=row["unit"],
-            min_value=row["min_value"],
-            max_value=row["max_value"],
-            choices=tuple((str(k), str(v)) for k, v in row["choices"]),
-            short_label=row["short_label"],
-        )
-        for row in json.loads(QUESTIONS_JSON.read_text())
-    }
-
-
-# The seed catalogue has no multi-choice question; one is added for the in / not_in cases.
-CATALOGUE = {
-    **seed_catalogue(),
-    "prior_treatment": QuestionSpec(
-        "prior_treatment", "Prior treatments", MULTI,
-        choices=(("insulin", "Insulin"), ("metformin", "Metformin"), ("teplizumab", "Teplizumab")),
-    ),
-    # Three plain yes/no questions to drive the logic tables.
-    **{code: QuestionSpec(code, code.upper(), BOOLEAN) for code in ("a", "b", "c")},
-}
+from tests.factories import CATALOGUE, QUESTIONS_JSON, q
 
 AS_OF = date(2026, 11, 21)
 MET, NOT_MET, UNKNOWN, REVIEW = Outcome.MET, Outcome.NOT_MET, Outcome.UNKNOWN, Outcome.NEEDS_REVIEW
@@ -72,13 +39,6 @@ def check(rule, answers, as_of=AS_OF, kind=INCLUSION):
 def outcome(rule, answers, as_of=AS_OF):
     result = check(rule, answers, as_of)
     return result.outcome, result.code
-
-
-def q(code, op, value=None, **extra):
-    rule = {"q": code, "op": op, **extra}
-    if value is not None:
-        rule["value"] = value
-    return rule
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from eligibility.engine import (
     shift,
 )
 from eligibility.rules import COMPARISONS, OPERATORS, describe, validate_rule
-from tests.test_engine import seed_catalogue
+from tests.factories import seed_catalogue
 
 CODES = (
     "age", "date_of_birth", "height", "weight", "bmi", "hba1c",

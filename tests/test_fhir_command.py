@@ -7,22 +7,9 @@ import pytest
 from django.core.management import call_command
 
 from tests.conftest import shared_data
-from tests.test_fhir_mapping import bundle, condition, observation, patient
+from tests.factories import NEW_ONSET, SAME_AS_ANSWERS, bundle, patient
 
 AS_OF = "2026-11-21"
-
-# A 12-year-old girl with type 1 diabetes diagnosed four weeks ago, BMI 19.4 derived from weight and height.
-NEW_ONSET = bundle(
-    condition("E10.9", system="http://hl7.org/fhir/sid/icd-10-cm", onset="2026-10-24"),
-    observation("29463-7", 45, "kg", when="2026-11-01"),
-    observation("8302-2", 152.3, "cm", when="2026-11-01"),
-    observation("4548-4", 64, "mmol/mol", when="2026-11-01"),
-    condition("363346000", clinical="resolved", onset="2020-01-01"),
-)
-SAME_AS_ANSWERS = {
-    "date_of_birth": "2012-03-04", "sex": "female", "t1d_diagnosis": True, "t1d_diagnosis_date": "2026-10-24",
-    "weight": 45, "height": 152.3, "hba1c": 8.01,
-}
 
 
 def run_screen(*args):

@@ -2,7 +2,6 @@
 are read from the seed files, no database; the last class checks the table's model and seed loader."""
 
 import csv
-import itertools
 import json
 from datetime import date
 from pathlib import Path
@@ -15,6 +14,7 @@ from eligibility.fhir import (
     ICD10CM, LOINC, SNOMED, CodeRule, FhirError, answers_from_bundle, load_bundle, overlay, rules_from_rows, seed_rules,
 )
 from tests.conftest import shared_data
+from tests.factories import bundle, condition, observation, patient
 
 SEED = Path(__file__).resolve().parent.parent / "trials" / "seed"
 AS_OF = date(2026, 11, 21)
@@ -27,58 +27,7 @@ RULES = seed_rules(json.loads((SEED / "fhir_mappings.json").read_text()))
 
 
 # --------------------------------------------------------------------------------------------
-# Small hand-written resources
-
-
-def patient(birth="2012-03-04", gender="female", pid="p1"):
-    resource = {"resourceType": "Patient", "id": pid, "gender": gender}
-    if birth:
-        resource["birthDate"] = birth
-    return resource
-
-
-def condition(code, system=SNOMED, clinical="active", verification="confirmed", onset="2026-10-24", **extra):
-    resource = {
-        "resourceType": "Condition",
-        "id": f"c-{code}",
-        "code": {"coding": [{"system": system, "code": code, "display": f"display {code}"}]},
-        "subject": {"reference": "Patient/p1"},
-        **extra,
-    }
-    if clinical:
-        resource["clinicalStatus"] = {"coding": [
-            {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": clinical}]}
-    if verification:
-        resource["verificationStatus"] = {"coding": [
-            {"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}]}
-    if onset:
-        resource["onsetDateTime"] = onset
-    return resource
-
-
-_ids = itertools.count(1)
-
-
-def observation(code, value, unit, when="2026-11-01T09:00:00+00:00", status="final", oid=None, ucum=True):
-    quantity = {"value": value}
-    if unit:
-        quantity.update({"unit": unit, "system": "http://unitsofmeasure.org", "code": unit} if ucum else {"unit": unit})
-    resource = {
-        "resourceType": "Observation",
-        "id": oid or f"o-{code}-{next(_ids)}",
-        "status": status,
-        "code": {"coding": [{"system": LOINC, "code": code, "display": f"LOINC {code}"}]},
-        "subject": {"reference": "Patient/p1"},
-        "valueQuantity": quantity,
-    }
-    if when:
-        resource["effectiveDateTime"] = when
-    return resource
-
-
-def bundle(*resources, kind="collection", with_patient=True):
-    entries = ([patient()] if with_patient else []) + list(resources)
-    return {"resourceType": "Bundle", "type": kind, "entry": [{"resource": r} for r in entries]}
+# Reading hand-written resources (tests/factories.py builds them)
 
 
 def read(*resources, as_of=AS_OF, rules=RULES, **kwargs):

@@ -1,7 +1,7 @@
 """The admin import page: an upload becomes an import job that runs in the background, with a progress bar.
 
 Most tests run the job inline (tests/conftest.py: _imports_inline); the last ones run the real background
-thread against a transactional database, and drive the page in Chromium.
+thread against a transactional database (tests/browser/test_import.py drives the page in Chromium).
 """
 
 import gzip
@@ -14,8 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.test_admin_curation import admin_log_in, curator  # noqa: F401  (curator: a fixture)
-from tests.test_ctgov_import import TWO_STUDIES, database_state, study
+from tests.factories import TWO_LEGACY_RECORDS, TWO_STUDIES, database_state, study, zip_of
 from ctgov import importer
 from ctgov.admin import ImportCtgovForm
 from ctgov.models import ImportJob
@@ -90,10 +89,8 @@ class TestTheImportPage:
         assert not ImportJob.objects.exists()
 
     def test_it_imports_an_archive_of_legacy_xml_records(self, client, admin_user, questions):
-        from tests.test_ctgov_legacy import TWO_RECORDS, zip_of
-
         client.force_login(admin_user)
-        upload(client, "records.zip", zip_of(TWO_RECORDS))
+        upload(client, "records.zip", zip_of(TWO_LEGACY_RECORDS))
         job = ImportJob.objects.get()
         assert job.status == ImportJob.Status.DONE, job.summary
         assert job.summary["created"] == 2
@@ -228,39 +225,3 @@ def test_an_upload_is_imported_by_a_background_thread(client, settings, curator)
     assert job.status == ImportJob.Status.DONE and job.summary["created"] == 2
     assert set(Trial.objects.filter(nct_id__in=["NCT02560883", "NCT02587988"]).values_list("nct_id", flat=True)) == {
         "NCT02560883", "NCT02587988"}
-
-
-def many_studies(count):
-    return json.dumps({"studies": [study(f"NCT08{n:06d}", title=f"Study {n}") for n in range(count)]}).encode()
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_an_admin_watches_an_import_progress_in_a_browser(live_server, page, settings, curator, tmp_path):
-    from playwright.sync_api import expect
-
-    from tests.browser import screenshot
-
-    settings.IMPORTS_IN_BACKGROUND = True
-    path = tmp_path / "many.json.gz"
-    path.write_bytes(gzip.compress(many_studies(1500)))
-
-    admin_log_in(page, live_server)
-    page.goto(live_server.url + URL)
-    page.set_input_files("input[type=file]", str(path))
-    page.click("input[type=submit][value=Import]")
-    page.wait_for_url(f"{live_server.url}{URL}*/")
-    # The bar fills as the thread goes, without a reload: catch it part-way.
-    page.wait_for_function("""() => {
-        const bar = document.querySelector("progress.import-progress[value]");
-        return bar && +bar.value > 0 && +bar.value < +bar.max;
-    }""", timeout=60_000)
-    expect(page.locator("#import-status")).to_contain_text("of 1,500 studies imported")
-    screenshot(page, "admin-import-progress")
-    expect(page.locator("#import-summary")).to_contain_text("Imported 1,500 studies", timeout=120_000)
-    expect(page.locator("#import-summary tr", has_text="Trials created")).to_contain_text("1500")
-    screenshot(page, "admin-import-summary")
-    page.click("text=Import another file")
-    expect(page.locator("#recent-imports")).to_contain_text("1500 created, 0 updated, 0 unchanged")
-    screenshot(page, "admin-import-page")
-    assert Trial.objects.filter(nct_id__startswith="NCT08").count() == 1500

@@ -7,7 +7,7 @@ import pytest
 from eligibility.engine import CriterionSpec
 from eligibility.nodes import AllOf, AnyOf, AtLeast, Condition, Malformed, Not, read_rule, to_json
 from eligibility.rules import InvalidRule, parse_rule, validate_rule
-from tests.test_engine import CATALOGUE, QUESTIONS_JSON, q
+from tests.factories import CATALOGUE, QUESTIONS_JSON, q
 
 SEED_DIR = QUESTIONS_JSON.parent
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from eligibility.rules import Problem, describe, validate_rule
-from tests.test_engine import CATALOGUE, QUESTIONS_JSON, q
+from tests.factories import CATALOGUE, QUESTIONS_JSON, q
 
 SEED_DIR = QUESTIONS_JSON.parent
 

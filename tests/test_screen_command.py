@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.test_seed_trials import ELIGIBLE_FOR_BOTH
+from tests.factories import ELIGIBLE_FOR_BOTH
 
 ROOT = Path(__file__).resolve().parent.parent
 

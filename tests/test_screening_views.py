@@ -6,15 +6,10 @@ from django.urls import reverse
 from referrals.models import Referral
 from screening.models import Screening, Snapshot
 from tests.conftest import make_user
+from tests.factories import BASE, PREFILL_BUNDLE
 from trials.models import Criterion, Trial
 
 pytestmark = pytest.mark.django_db
-
-BASE = {
-    "age_0": "14", "age_1": "years", "sex": "female",
-    "t1d_diagnosis": "yes", "t1d_diagnosis_date": "", "consent_possible": "yes",
-    "height_0": "160", "height_1": "cm", "weight_0": "52", "weight_1": "kg",
-}
 
 
 @pytest.fixture
@@ -268,25 +263,6 @@ class TestReferral:
 
 
 class TestPrefillFromFhir:
-    BUNDLE = {
-        "resourceType": "Bundle", "type": "collection",
-        "entry": [
-            {"resource": {"resourceType": "Patient", "id": "p1", "birthDate": "2012-03-04", "gender": "female"}},
-            {"resource": {
-                "resourceType": "Condition", "id": "c1",
-                "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
-                "code": {"coding": [{"system": "http://snomed.info/sct", "code": "46635009", "display": "Type 1 diabetes"}]},
-                "subject": {"reference": "Patient/p1"}, "onsetDateTime": "2026-10-20",
-            }},
-            {"resource": {
-                "resourceType": "Observation", "id": "o1", "status": "final",
-                "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
-                "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2026-10-21",
-                "valueQuantity": {"value": 110, "unit": "lb", "system": "http://unitsofmeasure.org", "code": "[lb_av]"},
-            }},
-        ],
-    }
-
     def upload(self, client, screening, content, name="bundle.json"):
         from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -299,7 +275,7 @@ class TestPrefillFromFhir:
         import json
 
         client.force_login(clinician)
-        html = self.upload(client, screening, json.dumps(self.BUNDLE).encode()).content.decode()
+        html = self.upload(client, screening, json.dumps(PREFILL_BUNDLE).encode()).content.decode()
         assert 'value="2012-03-04"' in html
         assert "From the record: Patient.birthDate" in html
         assert "From the record: Condition SNOMED CT 46635009" in html

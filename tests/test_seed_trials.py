@@ -7,31 +7,11 @@ import pytest
 from django.core.management import call_command
 
 from eligibility.engine import Outcome, Verdict, evaluate
+from tests.factories import ELIGIBLE_FOR_BOTH
 from trials.models import Criterion, Question, Trial, catalogue
 from trials.seed import SEED_DIR
 
 AS_OF = date(2026, 11, 21)
-
-NO_EXCLUSIONS = {
-    "diabetic_ketoacidosis": False, "diabetic_retinopathy": False, "severe_organ_damage": False,
-    "hiv": False, "hepatitis_b": False, "hepatitis_c": False, "active_infection": False,
-    "severe_psychiatric_disorder": False, "malignancy": False, "mental_disorder": False,
-    "other_fatal_disease": False, "effective_treatment_available": False,
-}
-ORGANS = [
-    "inflammatory_bowel_disease", "renal_impairment", "recurrent_infections", "autoimmune_hepatitis",
-    "chronic_iridocyclitis", "autoimmune_adrenalitis", "hypophysitis", "rheumatoid_disease",
-    "immune_vasculitis", "sle", "other_organ_damage",
-]
-# A 12-year-old with type 1 diabetes diagnosed 4 weeks ago and a monogenic immunodeficiency with
-# recurrent inflammatory bowel disease: eligible for both trials.
-ELIGIBLE_FOR_BOTH = {
-    **NO_EXCLUSIONS,
-    "date_of_birth": "2014-05-02", "sex": "male", "t1d_diagnosis": True, "t1d_diagnosis_date": "2026-10-24",
-    "height": 150, "weight": 40, "consent_possible": True, "immune_gene_mutation": True,
-    "inflammatory_bowel_disease": True, "organ_damage_recurred": True,
-    **{organ: False for organ in ORGANS[1:]},
-}
 
 
 def screen(nct_id, answers):

@@ -9,8 +9,9 @@ from playwright.sync_api import expect
 from referrals.models import Referral
 from screening.models import Snapshot
 from tests.browser import log_in, screenshot
+from tests.factories import PREFILL_BUNDLE
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def verdict(page, nct_id):
@@ -94,9 +95,7 @@ def test_it_reads_well_at_phone_width(live_server, browser, demo):
 def test_clinician_prefills_from_a_fhir_bundle(live_server, page, demo, tmp_path):
     import json
 
-    from tests.test_screening_views import TestPrefillFromFhir
-
-    bundle = json.loads(json.dumps(TestPrefillFromFhir.BUNDLE))
+    bundle = json.loads(json.dumps(PREFILL_BUNDLE))
     onset = (timezone.localdate() - timedelta(weeks=3)).isoformat()
     bundle["entry"][1]["resource"]["onsetDateTime"] = onset
     path = tmp_path / "patient-bundle.json"

@@ -9,10 +9,10 @@ from playwright.sync_api import expect
 from referrals.models import Referral
 from screening.models import Screening
 from tests.browser import log_in, screenshot
-from tests.test_screening_views import BASE
+from tests.factories import BASE
 from trials.models import Trial
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
