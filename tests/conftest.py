@@ -113,8 +113,12 @@ def curator(transactional_db):
     user = make_user("adam", "Admin")
     user.is_staff = True
     user.save()
-    Group.objects.get(name="Admin").permissions.add(*Permission.objects.filter(
-        content_type__app_label="trials", content_type__model__in=["trial", "criterion", "question"]))
-    Group.objects.get(name="Admin").permissions.add(*Permission.objects.filter(
-        content_type__app_label="curation", content_type__model="examplepatient"))
+    Group.objects.get(name="Admin").permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="trials", content_type__model__in=["trial", "criterion", "question"]
+        )
+    )
+    Group.objects.get(name="Admin").permissions.add(
+        *Permission.objects.filter(content_type__app_label="curation", content_type__model="examplepatient")
+    )
     return user

@@ -44,7 +44,9 @@ def seed_catalogue() -> dict[str, QuestionSpec]:
 CATALOGUE = {
     **seed_catalogue(),
     "prior_treatment": QuestionSpec(
-        "prior_treatment", "Prior treatments", MULTI,
+        "prior_treatment",
+        "Prior treatments",
+        MULTI,
         choices=(("insulin", "Insulin"), ("metformin", "Metformin"), ("teplizumab", "Teplizumab")),
     ),
     # Three plain yes/no questions to drive the logic tables.
@@ -63,29 +65,59 @@ def q(code, op, value=None, **extra):
 # Patients: answers as the questionnaire posts them, and as the engine reads them
 
 BASE = {
-    "age_0": "14", "age_1": "years", "sex": "female",
-    "t1d_diagnosis": "yes", "t1d_diagnosis_date": "", "consent_possible": "yes",
-    "height_0": "160", "height_1": "cm", "weight_0": "52", "weight_1": "kg",
+    "age_0": "14",
+    "age_1": "years",
+    "sex": "female",
+    "t1d_diagnosis": "yes",
+    "t1d_diagnosis_date": "",
+    "consent_possible": "yes",
+    "height_0": "160",
+    "height_1": "cm",
+    "weight_0": "52",
+    "weight_1": "kg",
 }
 
 NO_EXCLUSIONS = {
-    "diabetic_ketoacidosis": False, "diabetic_retinopathy": False, "severe_organ_damage": False,
-    "hiv": False, "hepatitis_b": False, "hepatitis_c": False, "active_infection": False,
-    "severe_psychiatric_disorder": False, "malignancy": False, "mental_disorder": False,
-    "other_fatal_disease": False, "effective_treatment_available": False,
+    "diabetic_ketoacidosis": False,
+    "diabetic_retinopathy": False,
+    "severe_organ_damage": False,
+    "hiv": False,
+    "hepatitis_b": False,
+    "hepatitis_c": False,
+    "active_infection": False,
+    "severe_psychiatric_disorder": False,
+    "malignancy": False,
+    "mental_disorder": False,
+    "other_fatal_disease": False,
+    "effective_treatment_available": False,
 }
 ORGANS = [
-    "inflammatory_bowel_disease", "renal_impairment", "recurrent_infections", "autoimmune_hepatitis",
-    "chronic_iridocyclitis", "autoimmune_adrenalitis", "hypophysitis", "rheumatoid_disease",
-    "immune_vasculitis", "sle", "other_organ_damage",
+    "inflammatory_bowel_disease",
+    "renal_impairment",
+    "recurrent_infections",
+    "autoimmune_hepatitis",
+    "chronic_iridocyclitis",
+    "autoimmune_adrenalitis",
+    "hypophysitis",
+    "rheumatoid_disease",
+    "immune_vasculitis",
+    "sle",
+    "other_organ_damage",
 ]
 # A 12-year-old with type 1 diabetes diagnosed 4 weeks ago and a monogenic immunodeficiency with
 # recurrent inflammatory bowel disease: eligible for both trials.
 ELIGIBLE_FOR_BOTH = {
     **NO_EXCLUSIONS,
-    "date_of_birth": "2014-05-02", "sex": "male", "t1d_diagnosis": True, "t1d_diagnosis_date": "2026-10-24",
-    "height": 150, "weight": 40, "consent_possible": True, "immune_gene_mutation": True,
-    "inflammatory_bowel_disease": True, "organ_damage_recurred": True,
+    "date_of_birth": "2014-05-02",
+    "sex": "male",
+    "t1d_diagnosis": True,
+    "t1d_diagnosis_date": "2026-10-24",
+    "height": 150,
+    "weight": 40,
+    "consent_possible": True,
+    "immune_gene_mutation": True,
+    "inflammatory_bowel_disease": True,
+    "organ_damage_recurred": True,
     **{organ: False for organ in ORGANS[1:]},
 }
 
@@ -102,7 +134,9 @@ def refer(client, clinician, nct_id, ref="JD-2014", **answers):
     screening = Screening.objects.create(patient_ref=ref, clinician=clinician)
     screening.trials.set(Trial.objects.all())
     client.post(reverse("screening:detail", args=[screening.pk]), {**BASE, **answers, "save": "1"})
-    client.post(reverse("screening:refer", args=[screening.pk, nct_id]), {"note": "please review", "justification": "x"})
+    client.post(
+        reverse("screening:refer", args=[screening.pk, nct_id]), {"note": "please review", "justification": "x"}
+    )
     client.logout()
     return Referral.objects.get(screening=screening, trial__nct_id=nct_id)
 
@@ -127,11 +161,13 @@ def condition(code, system=SNOMED, clinical="active", verification="confirmed", 
         **extra,
     }
     if clinical:
-        resource["clinicalStatus"] = {"coding": [
-            {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": clinical}]}
+        resource["clinicalStatus"] = {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": clinical}]
+        }
     if verification:
-        resource["verificationStatus"] = {"coding": [
-            {"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}]}
+        resource["verificationStatus"] = {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}]
+        }
     if onset:
         resource["onsetDateTime"] = onset
     return resource
@@ -171,28 +207,47 @@ NEW_ONSET = bundle(
     condition("363346000", clinical="resolved", onset="2020-01-01"),
 )
 SAME_AS_ANSWERS = {
-    "date_of_birth": "2012-03-04", "sex": "female", "t1d_diagnosis": True, "t1d_diagnosis_date": "2026-10-24",
-    "weight": 45, "height": 152.3, "hba1c": 8.01,
+    "date_of_birth": "2012-03-04",
+    "sex": "female",
+    "t1d_diagnosis": True,
+    "t1d_diagnosis_date": "2026-10-24",
+    "weight": 45,
+    "height": 152.3,
+    "hba1c": 8.01,
 }
 
 # The bundle a clinician uploads to pre-fill a questionnaire: birth date and sex, a type 1 diabetes
 # diagnosis, a weight in pounds.
 PREFILL_BUNDLE = {
-    "resourceType": "Bundle", "type": "collection",
+    "resourceType": "Bundle",
+    "type": "collection",
     "entry": [
         {"resource": {"resourceType": "Patient", "id": "p1", "birthDate": "2012-03-04", "gender": "female"}},
-        {"resource": {
-            "resourceType": "Condition", "id": "c1",
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
-            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "46635009", "display": "Type 1 diabetes"}]},
-            "subject": {"reference": "Patient/p1"}, "onsetDateTime": "2026-10-20",
-        }},
-        {"resource": {
-            "resourceType": "Observation", "id": "o1", "status": "final",
-            "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
-            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2026-10-21",
-            "valueQuantity": {"value": 110, "unit": "lb", "system": "http://unitsofmeasure.org", "code": "[lb_av]"},
-        }},
+        {
+            "resource": {
+                "resourceType": "Condition",
+                "id": "c1",
+                "clinicalStatus": {
+                    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+                },
+                "code": {
+                    "coding": [{"system": "http://snomed.info/sct", "code": "46635009", "display": "Type 1 diabetes"}]
+                },
+                "subject": {"reference": "Patient/p1"},
+                "onsetDateTime": "2026-10-20",
+            }
+        },
+        {
+            "resource": {
+                "resourceType": "Observation",
+                "id": "o1",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                "subject": {"reference": "Patient/p1"},
+                "effectiveDateTime": "2026-10-21",
+                "valueQuantity": {"value": 110, "unit": "lb", "system": "http://unitsofmeasure.org", "code": "[lb_av]"},
+            }
+        },
     ],
 }
 
@@ -313,21 +368,29 @@ Exclusion Criteria:
 
 def study(nct_id="NCT09000001", criteria=ELIGIBILITY, title="Asthma study", **eligibility):
     """A small API v2 study object."""
-    return {"protocolSection": {
-        "identificationModule": {"nctId": nct_id, "briefTitle": title, "officialTitle": f"The {title}"},
-        "statusModule": {"overallStatus": "RECRUITING"},
-        "conditionsModule": {"conditions": ["Asthma"], "keywords": ["inhaler"]},
-        "designModule": {"phases": ["PHASE2", "PHASE3"]},
-        "eligibilityModule": {
-            "eligibilityCriteria": criteria, "healthyVolunteers": False, "sex": "ALL",
-            "minimumAge": "18 Years", "maximumAge": "65 Years", **eligibility,
-        },
-        "contactsLocationsModule": {"locations": [
-            {"facility": "Hôpital A", "city": "Lyon", "country": "France"},
-            {"facility": "Hôpital A", "city": "Lyon", "country": "France"},
-            {"city": "Paris", "country": "France"},
-        ]},
-    }}
+    return {
+        "protocolSection": {
+            "identificationModule": {"nctId": nct_id, "briefTitle": title, "officialTitle": f"The {title}"},
+            "statusModule": {"overallStatus": "RECRUITING"},
+            "conditionsModule": {"conditions": ["Asthma"], "keywords": ["inhaler"]},
+            "designModule": {"phases": ["PHASE2", "PHASE3"]},
+            "eligibilityModule": {
+                "eligibilityCriteria": criteria,
+                "healthyVolunteers": False,
+                "sex": "ALL",
+                "minimumAge": "18 Years",
+                "maximumAge": "65 Years",
+                **eligibility,
+            },
+            "contactsLocationsModule": {
+                "locations": [
+                    {"facility": "Hôpital A", "city": "Lyon", "country": "France"},
+                    {"facility": "Hôpital A", "city": "Lyon", "country": "France"},
+                    {"city": "Paris", "country": "France"},
+                ]
+            },
+        }
+    }
 
 
 def database_state():
@@ -358,10 +421,20 @@ LEGACY_CRITERIA = """
 """
 
 
-def legacy_record(nct_id="NCT09000001", *, status="Recruiting", phase="Phase 1/Phase 2", gender="All",
-                  minimum_age="18 Years", maximum_age="N/A", healthy="No", criteria=LEGACY_CRITERIA,
-                  locations=None) -> bytes:
+def legacy_record(
+    nct_id="NCT09000001",
+    *,
+    status="Recruiting",
+    phase="Phase 1/Phase 2",
+    gender="All",
+    minimum_age="18 Years",
+    maximum_age="N/A",
+    healthy="No",
+    criteria=LEGACY_CRITERIA,
+    locations=None,
+) -> bytes:
     """A small legacy record; an argument given as None leaves its element out."""
+
     def element(tag, value):
         return f"<{tag}>{value}</{tag}>" if value is not None else ""
 
@@ -374,19 +447,19 @@ def legacy_record(nct_id="NCT09000001", *, status="Recruiting", phase="Phase 1/P
     )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <clinical_study>
-  <id_info>{element('nct_id', nct_id)}</id_info>
+  <id_info>{element("nct_id", nct_id)}</id_info>
   <brief_title>Insulin study</brief_title>
   <official_title>The insulin study</official_title>
-  {element('overall_status', status)}
-  {element('phase', phase)}
+  {element("overall_status", status)}
+  {element("phase", phase)}
   <condition>Type 1 Diabetes</condition>
   <condition>Insulin Resistance</condition>
   <eligibility>
     <criteria><textblock>{criteria}</textblock></criteria>
-    {element('gender', gender)}
-    {element('minimum_age', minimum_age)}
-    {element('maximum_age', maximum_age)}
-    {element('healthy_volunteers', healthy)}
+    {element("gender", gender)}
+    {element("minimum_age", minimum_age)}
+    {element("maximum_age", maximum_age)}
+    {element("healthy_volunteers", healthy)}
   </eligibility>
   {sites}
   <keyword>insulin</keyword>
@@ -405,5 +478,8 @@ def zip_of(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-TWO_LEGACY_RECORDS = {"NCT0900xxxx/": b"", "NCT0900xxxx/NCT09000001.xml": legacy_record("NCT09000001"),
-                      "NCT0900xxxx/NCT09000002.xml": legacy_record("NCT09000002")}
+TWO_LEGACY_RECORDS = {
+    "NCT0900xxxx/": b"",
+    "NCT0900xxxx/NCT09000001.xml": legacy_record("NCT09000001"),
+    "NCT0900xxxx/NCT09000002.xml": legacy_record("NCT09000002"),
+}

@@ -45,7 +45,9 @@ def test_it_requires_login_on_every_url(client):
             continue
         for method in ("get", "post"):
             response = getattr(client, method)(path)
-            assert response.status_code in (302, 401, 403), f"{method.upper()} {path} ({name}) answered {response.status_code}"
+            assert response.status_code in (302, 401, 403), (
+                f"{method.upper()} {path} ({name}) answered {response.status_code}"
+            )
             if response.status_code == 302:
                 assert "/login/" in response["Location"], f"{path} redirects to {response['Location']}"
         checked += 1

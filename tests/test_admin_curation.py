@@ -15,7 +15,8 @@ from tests.factories import BMI, SEED, change_url, cond, criterion, page_form, s
 
 CATALOGUE = seed_catalogue()
 SEED_RULES = [
-    c["rule"] for nct in ("NCT01219465", "NCT03835312")
+    c["rule"]
+    for nct in ("NCT01219465", "NCT03835312")
     for c in json.loads((SEED / f"{nct}.json").read_text())["criteria"]
 ]
 
@@ -36,29 +37,71 @@ BUILT = [
     ({}, None),
     ({"rb-kind": "all"}, {"all": []}),
     ({"rb-kind": "all", **cond("rb.0", "bmi", ">", value="30")}, {"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"}),
-    ({"rb-kind": "all", **cond("rb.0", "hba1c", "between", low="6.5", high="10")},
-     {"q": "hba1c", "op": "between", "value": [6.5, 10], "unit": "%"}),
+    (
+        {"rb-kind": "all", **cond("rb.0", "hba1c", "between", low="6.5", high="10")},
+        {"q": "hba1c", "op": "between", "value": [6.5, 10], "unit": "%"},
+    ),
     ({"rb-kind": "all", **cond("rb.0", "hiv", "=", value="false")}, {"q": "hiv", "op": "=", "value": False}),
     ({"rb-kind": "all", **cond("rb.0", "sex", "in", values=["female"])}, {"q": "sex", "op": "in", "value": ["female"]}),
-    ({"rb-kind": "all", **cond("rb.0", "t1d_diagnosis_date", "within", amount="9", unit="weeks")},
-     {"q": "t1d_diagnosis_date", "op": "within", "value": "9 weeks"}),
-    ({"rb-kind": "all", **cond("rb.0", "age", "age_between", min_amount="3", min_unit="years", max_amount="", max_unit="years")},
-     {"q": "age", "op": "age_between", "value": {"min": "3 years"}}),
+    (
+        {"rb-kind": "all", **cond("rb.0", "t1d_diagnosis_date", "within", amount="9", unit="weeks")},
+        {"q": "t1d_diagnosis_date", "op": "within", "value": "9 weeks"},
+    ),
+    (
+        {
+            "rb-kind": "all",
+            **cond("rb.0", "age", "age_between", min_amount="3", min_unit="years", max_amount="", max_unit="years"),
+        },
+        {"q": "age", "op": "age_between", "value": {"min": "3 years"}},
+    ),
     ({"rb-kind": "all", **cond("rb.0", "c_peptide", "answered")}, {"q": "c_peptide", "op": "answered"}),
-    ({"rb-kind": "any", **cond("rb.0", "hiv", "=", value="true"), **cond("rb.1", "hepatitis_b", "=", value="true")},
-     {"any": [{"q": "hiv", "op": "=", "value": True}, {"q": "hepatitis_b", "op": "=", "value": True}]}),
-    ({"rb-kind": "at_least", "rb-count": "2", **cond("rb.0", "hiv", "=", value="true"),
-      **cond("rb.1", "hepatitis_b", "=", value="true"), **cond("rb.2", "hepatitis_c", "=", value="true")},
-     {"at_least": 2, "of": [{"q": "hiv", "op": "=", "value": True}, {"q": "hepatitis_b", "op": "=", "value": True},
-                            {"q": "hepatitis_c", "op": "=", "value": True}]}),
+    (
+        {"rb-kind": "any", **cond("rb.0", "hiv", "=", value="true"), **cond("rb.1", "hepatitis_b", "=", value="true")},
+        {"any": [{"q": "hiv", "op": "=", "value": True}, {"q": "hepatitis_b", "op": "=", "value": True}]},
+    ),
+    (
+        {
+            "rb-kind": "at_least",
+            "rb-count": "2",
+            **cond("rb.0", "hiv", "=", value="true"),
+            **cond("rb.1", "hepatitis_b", "=", value="true"),
+            **cond("rb.2", "hepatitis_c", "=", value="true"),
+        },
+        {
+            "at_least": 2,
+            "of": [
+                {"q": "hiv", "op": "=", "value": True},
+                {"q": "hepatitis_b", "op": "=", "value": True},
+                {"q": "hepatitis_c", "op": "=", "value": True},
+            ],
+        },
+    ),
     # Nested: all of (BMI > 30, not (any of HIV, hepatitis B)); children sorted by number, not by text.
-    ({"rb-kind": "all", **cond("rb.0", "bmi", ">", value="30"), "rb.1-kind": "not", "rb.1.0-kind": "any",
-      **cond("rb.1.0.0", "hiv", "=", value="true"), **cond("rb.1.0.1", "hepatitis_b", "=", value="true")},
-     {"all": [{"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"},
-              {"not": {"any": [{"q": "hiv", "op": "=", "value": True}, {"q": "hepatitis_b", "op": "=", "value": True}]}}]}),
+    (
+        {
+            "rb-kind": "all",
+            **cond("rb.0", "bmi", ">", value="30"),
+            "rb.1-kind": "not",
+            "rb.1.0-kind": "any",
+            **cond("rb.1.0.0", "hiv", "=", value="true"),
+            **cond("rb.1.0.1", "hepatitis_b", "=", value="true"),
+        },
+        {
+            "all": [
+                {"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"},
+                {
+                    "not": {
+                        "any": [{"q": "hiv", "op": "=", "value": True}, {"q": "hepatitis_b", "op": "=", "value": True}]
+                    }
+                },
+            ]
+        },
+    ),
     # Several conditions under "not": not all of them together.
-    ({"rb-kind": "not", **cond("rb.0", "hiv", "=", value="true"), **cond("rb.1", "malignancy", "=", value="true")},
-     {"not": {"all": [{"q": "hiv", "op": "=", "value": True}, {"q": "malignancy", "op": "=", "value": True}]}}),
+    (
+        {"rb-kind": "not", **cond("rb.0", "hiv", "=", value="true"), **cond("rb.1", "malignancy", "=", value="true")},
+        {"not": {"all": [{"q": "hiv", "op": "=", "value": True}, {"q": "malignancy", "op": "=", "value": True}]}},
+    ),
 ]
 
 
@@ -98,7 +141,9 @@ def test_it_reports_every_problem_at_once():
     data = {"rb-kind": "any", **cond("rb.0", "bmi", ">", value="300"), **cond("rb.1", "sex", "in"), "rb.2-kind": "not"}
     state = rb.read(data, CATALOGUE)
     assert {(p.path, p.code) for p in state.problems} == {
-        ("rule.any[0]", "out_of_range"), ("rule.any[1]", "bad_value"), ("rule.any[2]", "empty_not"),
+        ("rule.any[0]", "out_of_range"),
+        ("rule.any[1]", "bad_value"),
+        ("rule.any[2]", "empty_not"),
     }
     assert not state.valid
 
@@ -117,11 +162,14 @@ def test_it_starts_a_condition_afresh_when_its_question_changes():
     assert (node.q, node.op, node.value, node.input) == ("bmi", ">", "", "number")
 
 
-@pytest.mark.parametrize("action, rule", [
-    ("add_condition:rb", {"all": [{"q": "hiv", "op": "=", "value": True}, {"q": "", "op": ""}]}),
-    ("remove:rb.0", {"all": []}),
-    ("add_group:rb", {"all": [{"q": "hiv", "op": "=", "value": True}, {"all": []}]}),
-])
+@pytest.mark.parametrize(
+    "action, rule",
+    [
+        ("add_condition:rb", {"all": [{"q": "hiv", "op": "=", "value": True}, {"q": "", "op": ""}]}),
+        ("remove:rb.0", {"all": []}),
+        ("add_group:rb", {"all": [{"q": "hiv", "op": "=", "value": True}, {"all": []}]}),
+    ],
+)
 def test_its_buttons_edit_the_tree(action, rule):
     state = rb.read({"rb-kind": "all", **cond("rb.0", "hiv", "=", value="true"), rb.ACTION: action}, CATALOGUE)
     assert state.rule == rule
@@ -140,14 +188,20 @@ def test_adding_a_condition_to_no_rule_starts_one():
     assert [p.code for p in state.problems] == ["no_question"]
 
 
-@pytest.mark.parametrize("text, codes", [
-    ("", []),
-    ("null", []),
-    ('{"q": "bmi", "op": ">", "value": 30}', []),
-    ('{"q": "bmi", "op": ">", "value": 30', ["bad_json"]),
-    ('{"q": "bmi", "op": "within", "value": 30}', ["operator_type"]),
-    ('{"any": [{"q": "nope", "op": "="}, {"q": "bmi", "op": ">", "value": 900}]}', ["unknown_question", "out_of_range"]),
-])
+@pytest.mark.parametrize(
+    "text, codes",
+    [
+        ("", []),
+        ("null", []),
+        ('{"q": "bmi", "op": ">", "value": 30}', []),
+        ('{"q": "bmi", "op": ">", "value": 30', ["bad_json"]),
+        ('{"q": "bmi", "op": "within", "value": 30}', ["operator_type"]),
+        (
+            '{"any": [{"q": "nope", "op": "="}, {"q": "bmi", "op": ">", "value": 900}]}',
+            ["unknown_question", "out_of_range"],
+        ),
+    ],
+)
 def test_it_checks_json_text_like_the_builder(text, codes):
     state = rb.read({rb.JSON_FIELD: text, rb.ORIGIN: rb.JSON}, CATALOGUE)
     assert [p.code for p in state.problems] == codes
@@ -162,7 +216,9 @@ def test_valid_json_redraws_the_builder():
 
 
 def test_it_writes_json_for_people():
-    rule = {"any": [{"q": "hiv", "op": "=", "value": True}, {"at_least": 1, "of": [{"q": "sle", "op": "=", "value": True}]}]}
+    rule = {
+        "any": [{"q": "hiv", "op": "=", "value": True}, {"at_least": 1, "of": [{"q": "sle", "op": "=", "value": True}]}]
+    }
     text = rb.dump(rule)
     assert json.loads(text) == rule
     assert text.splitlines()[1] == '  {"q": "hiv", "op": "=", "value": true},'
@@ -183,11 +239,15 @@ def test_the_admin_group_can_use_every_curation_page(adam):
     trial = Trial.objects.get(nct_id="NCT01219465")
     bmi = criterion(*BMI)
     for url in [
-        reverse("admin:trials_trial_changelist"), change_url(trial),
+        reverse("admin:trials_trial_changelist"),
+        change_url(trial),
         reverse("admin:trials_trial_criteria_versions", args=[trial.pk]),
-        reverse("admin:trials_criterion_changelist"), change_url(bmi), reverse("admin:trials_criterion_add"),
+        reverse("admin:trials_criterion_changelist"),
+        change_url(bmi),
+        reverse("admin:trials_criterion_add"),
         reverse("admin:trials_criterion_history", args=[bmi.pk]),
-        reverse("admin:trials_question_changelist"), change_url(Question.objects.get(code="bmi")),
+        reverse("admin:trials_question_changelist"),
+        change_url(Question.objects.get(code="bmi")),
     ]:
         assert adam.get(url).status_code == 200, url
 
@@ -223,9 +283,15 @@ def test_it_saves_nothing_and_lists_every_problem_of_an_invalid_rule(adam):
 
     bmi = criterion(*BMI)
     before, version = bmi.rule, Trial.objects.get(pk=bmi.trial_id).criteria_version
-    data = with_rule(page_form(adam, bmi), **{
-        "rb-kind": "any", **cond("rb.0", "bmi", ">", value="300"), **cond("rb.1", "sex", "=", value="other"),
-    }, _save="Save")
+    data = with_rule(
+        page_form(adam, bmi),
+        **{
+            "rb-kind": "any",
+            **cond("rb.0", "bmi", ">", value="300"),
+            **cond("rb.1", "sex", "=", value="other"),
+        },
+        _save="Save",
+    )
     response = adam.post(change_url(bmi), data)
     html = response.content.decode()
     assert response.status_code == 200
@@ -286,12 +352,23 @@ def test_the_builder_works_as_a_plain_form_post(adam):
     assert bmi.rule == before
 
 
-@pytest.mark.parametrize("text, message", [
-    ('{"q": "bmi", "op": ">", "value": 30', "not valid JSON: Expecting &#x27;,&#x27; delimiter (line 1, column 36)"),
-    ('{"q": "bmi", "op": "within", "value": "soon"}', "operator &#x27;within&#x27; does not fit number question &#x27;bmi&#x27;"),
-    ('{"all": [{"q": "pregnant", "op": "=", "value": "yes"}, {"q": "sex", "op": "in", "value": []}]}',
-     "rule.all[1]: &#x27;in&#x27; needs a non-empty list of choices"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            '{"q": "bmi", "op": ">", "value": 30',
+            "not valid JSON: Expecting &#x27;,&#x27; delimiter (line 1, column 36)",
+        ),
+        (
+            '{"q": "bmi", "op": "within", "value": "soon"}',
+            "operator &#x27;within&#x27; does not fit number question &#x27;bmi&#x27;",
+        ),
+        (
+            '{"all": [{"q": "pregnant", "op": "=", "value": "yes"}, {"q": "sex", "op": "in", "value": []}]}',
+            "rule.all[1]: &#x27;in&#x27; needs a non-empty list of choices",
+        ),
+    ],
+)
 def test_raw_json_is_checked_the_same_way_and_nothing_is_saved(adam, text, message):
     bmi = criterion(*BMI)
     before = bmi.rule
@@ -323,7 +400,9 @@ def test_an_empty_rule_means_needs_review(adam):
 def test_a_post_without_the_builder_leaves_the_rule_alone(adam):
     bmi = criterion(*BMI)
     before = bmi.rule
-    data = {k: v for k, v in page_form(adam, bmi).items() if not k.startswith("rb") and k not in (rb.JSON_FIELD, rb.ORIGIN)}
+    data = {
+        k: v for k, v in page_form(adam, bmi).items() if not k.startswith("rb") and k not in (rb.JSON_FIELD, rb.ORIGIN)
+    }
     data["text"] = ["Body Mass Index above 30."]
     assert adam.post(change_url(bmi), {**data, "_save": "Save"}).status_code == 302
     bmi.refresh_from_db()
@@ -349,7 +428,9 @@ def test_the_approve_button_approves_a_valid_draft(adam):
 
 def test_the_approve_button_refuses_an_invalid_rule(adam):
     bmi = make_draft(*BMI, {"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"})
-    data = with_rule(page_form(adam, bmi), **{"rb-kind": "all", **cond("rb.0", "bmi", ">", value="300")}, _approve="Approve draft")
+    data = with_rule(
+        page_form(adam, bmi), **{"rb-kind": "all", **cond("rb.0", "bmi", ">", value="300")}, _approve="Approve draft"
+    )
     assert adam.post(change_url(bmi), data).status_code == 200
     bmi.refresh_from_db()
     assert bmi.rule_status == "draft" and bmi.rule["value"] == 30
@@ -360,9 +441,14 @@ def test_the_approve_action_approves_valid_drafts_only(adam):
 
     good = make_draft(*BMI, {"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"})
     empty = make_draft("NCT01219465", "Severe psychiatric", None)
-    response = adam.post(reverse("admin:trials_criterion_changelist"), {
-        "action": "approve_drafts", "_selected_action": [good.pk, empty.pk],
-    }, follow=True)
+    response = adam.post(
+        reverse("admin:trials_criterion_changelist"),
+        {
+            "action": "approve_drafts",
+            "_selected_action": [good.pk, empty.pk],
+        },
+        follow=True,
+    )
     html = response.content.decode()
     assert "Approved 1 draft rule." in html and "Not approved" in html
     assert Criterion.objects.get(pk=good.pk).rule_status == "approved"
@@ -386,13 +472,15 @@ def test_the_trial_page_shows_an_example_that_fails_after_a_change(adam):
     assert "All 4 examples pass." in html
 
     bmi = criterion(*BMI)
-    data = with_rule(page_form(adam, bmi), **{"rb-kind": "all", **cond("rb.0", "bmi", ">", value="35")}, _continue="Save")
+    data = with_rule(
+        page_form(adam, bmi), **{"rb-kind": "all", **cond("rb.0", "bmi", ">", value="35")}, _continue="Save"
+    )
     response = adam.post(change_url(bmi), data, follow=True)
     assert "1 of 4 fail" in response.content.decode()  # said right after the change
 
     html = adam.get(change_url(trial)).content.decode()
     assert "1 of 4 examples fails." in html
-    failing = html[html.index("✗ FAIL"):]
+    failing = html[html.index("✗ FAIL") :]
     assert "Adult with BMI 32.9" in failing[:600]
     assert "Likely eligible" in failing[:1500]  # what the engine says now; expected: not eligible
 
@@ -402,8 +490,13 @@ def test_it_shows_why_an_example_fails(adam):
     from trials.models import Trial
 
     trial = Trial.objects.get(nct_id="NCT03835312")
-    ExamplePatient.objects.create(trial=trial, name="Expected eligible at 19", expected_verdict="eligible",
-                                  as_of="2026-11-21", answers={"date_of_birth": "2007-03-10"})
+    ExamplePatient.objects.create(
+        trial=trial,
+        name="Expected eligible at 19",
+        expected_verdict="eligible",
+        as_of="2026-11-21",
+        answers={"date_of_birth": "2007-03-10"},
+    )
     html = adam.get(change_url(trial)).content.decode()
     assert "Ages Eligible for Study: up to 18 Years" in html
     assert "is above 18 years" in html
@@ -416,22 +509,32 @@ def test_example_answers_are_checked_and_nothing_is_saved(adam):
     trial = Trial.objects.get(nct_id="NCT01219465")
     data = page_form(adam, trial)
     i = int(data["examples-TOTAL_FORMS"][0])
-    data.update({
-        "examples-TOTAL_FORMS": [str(i + 1)],
-        f"examples-{i}-name": ["Bad answers"], f"examples-{i}-as_of": ["2026-11-21"],
-        f"examples-{i}-expected_verdict": ["eligible"], f"examples-{i}-note": [""],
-        f"examples-{i}-answers": ['{"bmi": 300, "hiv": "maybe", "nope": 1, "t1d_diagnosis_date": "2027-01-01"}'],
-        f"examples-{i}-trial": [str(trial.pk)],
-    })
+    data.update(
+        {
+            "examples-TOTAL_FORMS": [str(i + 1)],
+            f"examples-{i}-name": ["Bad answers"],
+            f"examples-{i}-as_of": ["2026-11-21"],
+            f"examples-{i}-expected_verdict": ["eligible"],
+            f"examples-{i}-note": [""],
+            f"examples-{i}-answers": ['{"bmi": 300, "hiv": "maybe", "nope": 1, "t1d_diagnosis_date": "2027-01-01"}'],
+            f"examples-{i}-trial": [str(trial.pk)],
+        }
+    )
     html = adam.post(change_url(trial), data).content.decode()
-    for message in ["bmi: 300 kg/m² is not a plausible BMI", "hiv: expected yes/no", "nope: unknown question code",
-                    "t1d_diagnosis_date: 2027-01-01 is in the future"]:
+    for message in [
+        "bmi: 300 kg/m² is not a plausible BMI",
+        "hiv: expected yes/no",
+        "nope: unknown question code",
+        "t1d_diagnosis_date: 2027-01-01 is in the future",
+    ]:
         assert message in html
     assert not ExamplePatient.objects.filter(name="Bad answers").exists()
 
     data[f"examples-{i}-answers"] = ["{not json"]
-    assert "Not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)." in adam.post(
-        change_url(trial), data).content.decode()
+    assert (
+        "Not valid JSON: Expecting property name enclosed in double quotes (line 1, column 2)."
+        in adam.post(change_url(trial), data).content.decode()
+    )
     data[f"examples-{i}-answers"] = ['{"bmi": 31}']
     assert adam.post(change_url(trial), data).status_code == 302
     assert ExamplePatient.objects.get(name="Bad answers").answers == {"bmi": 31}
@@ -449,7 +552,7 @@ def test_the_criteria_at_an_earlier_version_show_the_old_rule(adam):
     url = reverse("admin:trials_trial_criteria_versions", args=[trial.pk])
     old = adam.get(url, {"version": 1}).content.decode()
     assert "BMI &gt; 30 kg/m²" in old and "BMI &gt; 35 kg/m²" not in old
-    assert old.count("<tr class=\"change-") == 12
+    assert old.count('<tr class="change-') == 12
     now = adam.get(url).content.decode()
     assert "BMI &gt; 35 kg/m²" in now and "was: BMI &gt; 30 kg/m²" in now
     assert 'class="change-changed"' in now
@@ -462,8 +565,9 @@ def test_versions_record_added_and_removed_criteria(adam):
     from trials.models import Criterion, Trial
 
     trial = Trial.objects.get(nct_id="NCT03835312")
-    Criterion.objects.create(trial=trial, kind="exclusion", order=99, text="Pregnancy.",
-                             rule={"q": "pregnant", "op": "=", "value": True})
+    Criterion.objects.create(
+        trial=trial, kind="exclusion", order=99, text="Pregnancy.", rule={"q": "pregnant", "op": "=", "value": True}
+    )
     criterion("NCT03835312", "Combination of other fatal").delete()
     trial.refresh_from_db()
     assert trial.criteria_version == 3
@@ -523,7 +627,7 @@ def test_the_trial_page_lists_criteria_in_protocol_order_with_their_state(adam):
     make_draft(*BMI, {"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"})
     trial = Trial.objects.get(nct_id="NCT01219465")
     html = adam.get(change_url(trial)).content.decode()
-    html = html[html.index('id="criteria-group"'):]
+    html = html[html.index('id="criteria-group"') :]
     ages, bmi = html.index("Ages Eligible for Study"), html.index("Body Mass Index &gt;30.")
     assert ages < bmi
     assert '<span class="state state-draft">draft</span>' in html

@@ -106,7 +106,10 @@ def test_it_says_what_range_was_expected():
 
 
 def test_it_checks_future_dates_only_against_a_reference_date():
-    assert parse_answers({"t1d_diagnosis_date": "2030-01-01"}, CATALOGUE) == ({"t1d_diagnosis_date": date(2030, 1, 1)}, [])
+    assert parse_answers({"t1d_diagnosis_date": "2030-01-01"}, CATALOGUE) == (
+        {"t1d_diagnosis_date": date(2030, 1, 1)},
+        [],
+    )
 
 
 @pytest.mark.parametrize("raw", [[{"hiv": True}], "hiv=yes", None, 5])
@@ -156,7 +159,9 @@ def test_it_reports_answers_that_contradict_each_other(raw, codes):
 
 def test_it_says_which_age_the_date_of_birth_gives():
     _, [error] = parse_answers({"age": 40, "date_of_birth": "1990-01-01"}, CATALOGUE, AS_OF)
-    assert error.message == ("age 40 years does not match the date of birth 1990-01-01 (36 years on 2026-11-21): "
-                             "correct one of them, or leave the age empty")
+    assert error.message == (
+        "age 40 years does not match the date of birth 1990-01-01 (36 years on 2026-11-21): "
+        "correct one of them, or leave the age empty"
+    )
     _, [error] = parse_answers({"date_of_birth": "1990-01-01", "t1d_diagnosis_date": "1980-01-01"}, CATALOGUE, AS_OF)
     assert error.message == "1980-01-01 is before the date of birth 1990-01-01"

@@ -170,7 +170,7 @@ BAD_BODIES = [
     ({"answers": {"shoe_size": 44}}, "answers: shoe_size: unknown question code"),
     ({"answers": {"bmi": "high"}}, "answers: bmi: expected a number"),
     ({"answers": {"age": 250}}, "answers: age: 250 years is not a plausible Age"),
-    ({"answers": {"bmi": 10 ** 400}}, "answers: bmi: expected a finite number"),
+    ({"answers": {"bmi": 10**400}}, "answers: bmi: expected a finite number"),
     ({"answers": {"t1d_diagnosis_date": "2030-01-01"}, "as_of": AS_OF}, "is in the future"),
     ({"answers": {}, "as_of": "21/11/2026"}, "as_of: expected a date as YYYY-MM-DD"),
     ({"answers": {}, "as_of": 20261121}, "as_of: expected a date as YYYY-MM-DD"),
@@ -187,15 +187,23 @@ BAD_BODIES = [
     ({"fhir": {"resourceType": "Bundle", "type": "history"}}, "fhir: Bundle type 'history' is not supported"),
     ({"fhir": {"resourceType": "Bundle", "type": "collection"}}, "fhir: the Bundle has no Patient resource"),
     ({"fhir": bundle(patient(pid="p2"))}, "fhir: the Bundle has 2 Patient resources"),
-    ({"fhir": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": patient(birth="x")}]}},
-     "fhir: the Patient resource is not valid FHIR R4"),
+    (
+        {"fhir": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": patient(birth="x")}]}},
+        "fhir: the Patient resource is not valid FHIR R4",
+    ),
     # Answers that contradict each other, or the record
-    ({"answers": {"age": 40, "date_of_birth": "1990-01-01"}, "as_of": AS_OF},
-     "answers: age: age 40 years does not match the date of birth 1990-01-01 (36 years on 2026-11-21)"),
-    ({"fhir": bundle(), "answers": {"age": 40}, "as_of": AS_OF},
-     "fhir and answers: age: age 40 years does not match the date of birth 2012-03-04 (14 years on 2026-11-21)"),
-    ({"fhir": bundle(), "answers": {"t1d_diagnosis_date": "2010-05-01"}, "as_of": AS_OF},
-     "fhir and answers: t1d_diagnosis_date: 2010-05-01 is before the date of birth 2012-03-04"),
+    (
+        {"answers": {"age": 40, "date_of_birth": "1990-01-01"}, "as_of": AS_OF},
+        "answers: age: age 40 years does not match the date of birth 1990-01-01 (36 years on 2026-11-21)",
+    ),
+    (
+        {"fhir": bundle(), "answers": {"age": 40}, "as_of": AS_OF},
+        "fhir and answers: age: age 40 years does not match the date of birth 2012-03-04 (14 years on 2026-11-21)",
+    ),
+    (
+        {"fhir": bundle(), "answers": {"t1d_diagnosis_date": "2010-05-01"}, "as_of": AS_OF},
+        "fhir and answers: t1d_diagnosis_date: 2010-05-01 is before the date of birth 2012-03-04",
+    ),
 ]
 
 
@@ -230,12 +238,20 @@ JSON = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
 )
-FIELD_VALUES = st.fixed_dictionaries({}, optional={
-    "answers": JSON | st.dictionaries(st.sampled_from(["bmi", "age", "hiv", "sex", "t1d_diagnosis_date"]), JSON),
-    "fhir": JSON | st.fixed_dictionaries({"resourceType": st.just("Bundle"), "type": st.sampled_from(["collection", "x"]),
-                                          "entry": JSON}),
-    "as_of": JSON, "trials": JSON, "save": JSON, "patient_ref": JSON,
-})
+FIELD_VALUES = st.fixed_dictionaries(
+    {},
+    optional={
+        "answers": JSON | st.dictionaries(st.sampled_from(["bmi", "age", "hiv", "sex", "t1d_diagnosis_date"]), JSON),
+        "fhir": JSON
+        | st.fixed_dictionaries(
+            {"resourceType": st.just("Bundle"), "type": st.sampled_from(["collection", "x"]), "entry": JSON}
+        ),
+        "as_of": JSON,
+        "trials": JSON,
+        "save": JSON,
+        "patient_ref": JSON,
+    },
+)
 
 
 @pytest.mark.django_db

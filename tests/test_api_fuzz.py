@@ -43,8 +43,9 @@ def test_it_answers_every_generated_request_as_the_document_says(api_schema, mod
     schema, auth = api_schema
     operation = schema[SCREEN[1]][SCREEN[0]]
 
-    @hypothesis.settings(max_examples=30, deadline=None, derandomize=IN_CI, database=None,
-                         suppress_health_check=list(HealthCheck))
+    @hypothesis.settings(
+        max_examples=30, deadline=None, derandomize=IN_CI, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case):
         # No positive_data_acceptance: what JSON Schema cannot say (the answers must agree with each other and with

@@ -8,8 +8,8 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 
-from screening import api as openapi
 from eligibility.engine import QuestionSpec
+from screening import api as openapi
 from screening.models import ApiToken
 from tests.factories import CATALOGUE, bearer, post
 
@@ -20,8 +20,11 @@ AS_OF = "2026-11-21"
 def validator_for(document, name):
     """A JSON Schema validator for one of the document's components, its $refs resolved in the document."""
     registry = Registry().with_resource("doc", Resource.opaque(document))
-    return Draft202012Validator({"$ref": f"doc#/components/schemas/{name}"}, registry=registry,
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(
+        {"$ref": f"doc#/components/schemas/{name}"},
+        registry=registry,
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
 
 
 def problems(document, name, instance):
@@ -65,8 +68,13 @@ def test_it_refuses_unknown_codes_and_fields_as_the_api_does():
 
 def test_a_number_question_names_its_unit():
     spec = QuestionSpec("weight", "Body weight", "number", unit="kg", min_value=1, max_value=400)
-    assert openapi.answer_schema(spec) == {"title": "Body weight", "type": ["number", "null"], "minimum": 1,
-                                           "maximum": 400, "description": "In kg (no other unit is converted here)."}
+    assert openapi.answer_schema(spec) == {
+        "title": "Body weight",
+        "type": ["number", "null"],
+        "minimum": 1,
+        "maximum": 400,
+        "description": "In kg (no other unit is converted here).",
+    }
 
 
 # --- The endpoint ---
@@ -110,7 +118,8 @@ class TestTheApiKeepsToTheDocument:
     @pytest.mark.parametrize("example", sorted(openapi.EXAMPLES))
     def test_each_example_is_valid_and_accepted(self, alice, document, example):
         body = document["paths"]["/api/v1/screen"]["post"]["requestBody"]["content"]["application/json"]["examples"][
-            example]["value"]
+            example
+        ]["value"]
         assert problems(document, "ScreenRequest", body) == []
         response = post(alice, body)
         assert response.status_code in (200, 201), response.content
@@ -125,11 +134,14 @@ class TestTheApiKeepsToTheDocument:
         assert {"met", "not_met", "unknown"} <= outcomes
         assert problems(document, "Report", report) == []
 
-    @pytest.mark.parametrize("body, status", [
-        ({"answers": {"age": 250}}, 400),
-        ("[1, 2]", 400),
-        ("{nope", 400),
-    ])
+    @pytest.mark.parametrize(
+        "body, status",
+        [
+            ({"answers": {"age": 250}}, 400),
+            ("[1, 2]", 400),
+            ("{nope", 400),
+        ],
+    )
     def test_errors_match_the_error_schema(self, alice, document, body, status):
         response = post(alice, body)
         assert response.status_code == status

@@ -16,31 +16,91 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from eligibility.answers import parse_answers
-from referrals.models import Referral, Verification
-from screening.models import Screening, Snapshot
-from eligibility.rules import validate_rule
-from tests.factories import BASE, BMI, SEED, change_url, cond, criterion, page_form, refer, seed_catalogue
 from ctgov.models import ImportJob
 from curation import rule_builder as rb
 from curation.models import ExamplePatient
+from eligibility.answers import parse_answers
+from eligibility.rules import validate_rule
+from referrals.models import Referral, Verification
+from screening.models import Screening, Snapshot
+from tests.factories import BASE, BMI, SEED, change_url, cond, criterion, page_form, refer, seed_catalogue
 from trials.models import Criterion, Question, Trial, catalogue
 
 CATALOGUE = seed_catalogue()
 FUZZ = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 # --------------------------------------------------------------------------------------------
 # Hostile values
 
 NASTY = [
-    "", " ", "\x00", "a\x00b", "JD\x00-2014", "x" * 5000, "9" * 5000, "NaN", "nan", "-NaN", "inf", "-inf", "Infinity",
-    "1e999", "-1e999", "1e308", "-1e308", "1e-320", "-1", "0", "-0", "99999999999999999999", "-99999999999999999999",
-    "2147483648", "9223372036854775808", "1.5", "12,5", "0x1F", "1_000", " 12 ", "١٢", "²", "½", "Ⅻ", "٣ weeks", "9" * 5000 + " weeks",
-    "2026-02-30", "0000-01-01", "0001-01-01", "1899-12-31", "9999-12-31", "10000-01-01", "2026-13-45", "2099-01-01",
-    "yes", "no", "true", "false", "null", "None", "[]", "{}", "<script>alert(1)</script>", "' OR '1'='1", "{{ 7|add:7 }}",
-    "=HYPERLINK(\"x\")", "\u202eevil", "💉🧪", "ÿ", "\r\n", "%00", "../../etc/passwd", "NCT01219465", "NCT0121946\x00",
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "JD\x00-2014",
+    "x" * 5000,
+    "9" * 5000,
+    "NaN",
+    "nan",
+    "-NaN",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e999",
+    "-1e999",
+    "1e308",
+    "-1e308",
+    "1e-320",
+    "-1",
+    "0",
+    "-0",
+    "99999999999999999999",
+    "-99999999999999999999",
+    "2147483648",
+    "9223372036854775808",
+    "1.5",
+    "12,5",
+    "0x1F",
+    "1_000",
+    " 12 ",
+    "١٢",
+    "²",
+    "½",
+    "Ⅻ",
+    "٣ weeks",
+    "9" * 5000 + " weeks",
+    "2026-02-30",
+    "0000-01-01",
+    "0001-01-01",
+    "1899-12-31",
+    "9999-12-31",
+    "10000-01-01",
+    "2026-13-45",
+    "2099-01-01",
+    "yes",
+    "no",
+    "true",
+    "false",
+    "null",
+    "None",
+    "[]",
+    "{}",
+    "<script>alert(1)</script>",
+    "' OR '1'='1",
+    "{{ 7|add:7 }}",
+    '=HYPERLINK("x")',
+    "\u202eevil",
+    "💉🧪",
+    "ÿ",
+    "\r\n",
+    "%00",
+    "../../etc/passwd",
+    "NCT01219465",
+    "NCT0121946\x00",
 ]
 nasty = st.sampled_from(NASTY) | st.text(max_size=30) | st.integers().map(str) | st.floats().map(repr)
 values = nasty | st.lists(nasty, max_size=3)  # a field posted several times
@@ -53,16 +113,41 @@ def json_documents():
     """JSON text, mostly well formed, with hostile leaves (NaN, 1e999, NUL, huge numbers), and what Python's
     decoder raises other errors than JSONDecodeError on: nesting beyond its recursion limit and integers of
     more than 4,300 digits."""
-    leaves = (st.none() | st.booleans() | st.integers() | st.floats() | st.sampled_from(NASTY) | st.text(max_size=10)
-              | st.just(10**400))
-    tree = st.recursive(leaves, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["q", "op", "value", "unit", "all", "any", "not", "at_least", "of", "min", "max"]) | st.text(max_size=5),
-        inner, max_size=4), max_leaves=12)
+    leaves = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats()
+        | st.sampled_from(NASTY)
+        | st.text(max_size=10)
+        | st.just(10**400)
+    )
+    tree = st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(["q", "op", "value", "unit", "all", "any", "not", "at_least", "of", "min", "max"])
+                | st.text(max_size=5),
+                inner,
+                max_size=4,
+            )
+        ),
+        max_leaves=12,
+    )
     as_text = tree.map(lambda doc: json.dumps(doc, ensure_ascii=False))
     hostile = [
-        '{"all": [], "note": NaN}', '{"all": [], "x": 1e999}', '{"all": [], "x": "\\u0000"}', '{"all": 5}', "[NaN]",
-        '{"at_least": 1, "of": 5}', '{"q": "sex", "op": "=", "value": ["female"]}', '{"bmi": NaN}', '{"age": 1e999}',
-        '{"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²", "x": NaN}', '["\\u0000"]',
+        '{"all": [], "note": NaN}',
+        '{"all": [], "x": 1e999}',
+        '{"all": [], "x": "\\u0000"}',
+        '{"all": 5}',
+        "[NaN]",
+        '{"at_least": 1, "of": 5}',
+        '{"q": "sex", "op": "=", "value": ["female"]}',
+        '{"bmi": NaN}',
+        '{"age": 1e999}',
+        '{"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²", "x": NaN}',
+        '["\\u0000"]',
         '{"q": "t1d_diagnosis_date", "op": "within", "value": "' + "9" * 5000 + ' weeks"}',
     ]
     return as_text | nasty | st.sampled_from(hostile + DEEP + ["9" * 5000, '{"all": [], "n": ' + "9" * 5000 + "}"])
@@ -82,8 +167,28 @@ def no_server_error(response):
 # The clinician's pages
 
 QUESTIONS = json.loads((SEED / "questions.json").read_text())
-FIELDS = [name for q in QUESTIONS for name in ((f"{q['code']}_0", f"{q['code']}_1") if q["type"] == "number" else (q["code"],))]
-UNITS = ["kg", "lb", "g", "cm", "in", "m", "%", "mmol/mol", "mg/dL", "mmol/L", "years", "months", "nmol/L", "ng/mL", "pmol/L"]
+FIELDS = [
+    name
+    for q in QUESTIONS
+    for name in ((f"{q['code']}_0", f"{q['code']}_1") if q["type"] == "number" else (q["code"],))
+]
+UNITS = [
+    "kg",
+    "lb",
+    "g",
+    "cm",
+    "in",
+    "m",
+    "%",
+    "mmol/mol",
+    "mg/dL",
+    "mmol/L",
+    "years",
+    "months",
+    "nmol/L",
+    "ng/mL",
+    "pmol/L",
+]
 plausible = st.sampled_from(["yes", "no", "female", "male", "14", "52", "160", "2012-03-01", "2026-01-01"] + UNITS)
 answers_posted = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), values | plausible, max_size=12)
 
@@ -115,14 +220,22 @@ def test_it_refuses_a_trial_id_too_large_for_the_database(alice, seeded):
     # Django's `pk__in` query overflowed: OverflowError on SQLite, DataError on PostgreSQL.
     response = alice.post(reverse("screening:new"), {"patient_ref": "AB-2010", "trials": ["99999999999999999999"]})
     assert response.status_code == 200
-    assert "Select a valid choice. 99999999999999999999 is not one of the available choices." in response.content.decode()
+    assert (
+        "Select a valid choice. 99999999999999999999 is not one of the available choices." in response.content.decode()
+    )
     assert not Screening.objects.exists()
 
 
 @FUZZ
 @given(data=answers_posted, base=st.booleans(), htmx=st.booleans())
-@example(data={"age_0": "1e999", "weight_0": "NaN", "weight_1": "lb", "t1d_diagnosis_date": "2026-02-30"}, base=True, htmx=True)
-@example(data={"height_0": "1e308", "height_1": "in", "date_of_birth": "0000-01-01", "sex": "\x00"}, base=True, htmx=False)
+@example(
+    data={"age_0": "1e999", "weight_0": "NaN", "weight_1": "lb", "t1d_diagnosis_date": "2026-02-30"},
+    base=True,
+    htmx=True,
+)
+@example(
+    data={"height_0": "1e308", "height_1": "in", "date_of_birth": "0000-01-01", "sex": "\x00"}, base=True, htmx=False
+)
 def test_it_never_fails_on_bad_answers_and_live_evaluation_saves_nothing(alice, screening, data, base, htmx):
     post = {**BASE, **data} if base else data
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
@@ -152,34 +265,58 @@ def test_it_never_fails_on_saving_bad_answers_and_saves_only_valid_ones(alice, s
 
 
 # Names an upload can have (SimpleUploadedFile itself refuses "", "." and a name ending in "/").
-file_names = (st.sampled_from(["patient.json", "x", "a\x00b.json", "💉.json", "x" * 300, "../../x.json"])
-              | st.text(min_size=1, max_size=20)).filter(lambda name: os.path.basename(name) not in ("", ".", ".."))
-bundles = st.binary(max_size=400) | json_documents().map(str.encode) | st.sampled_from([
-    b"", b"\x00" * 50, b"\xff\xfe{", '{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": '
-    '{"resourceType": "Patient", "birthDate": "2026-02-30", "gender": "\\u0000"}}]}'.encode(),
-    b'{"resourceType": "Bundle", "type": "collection", "entry": "x"}', b'{"resourceType": "Bundle", "entry": [1e999]}',
-])
+file_names = (
+    st.sampled_from(["patient.json", "x", "a\x00b.json", "💉.json", "x" * 300, "../../x.json"])
+    | st.text(min_size=1, max_size=20)
+).filter(lambda name: os.path.basename(name) not in ("", ".", ".."))
+bundles = (
+    st.binary(max_size=400)
+    | json_documents().map(str.encode)
+    | st.sampled_from(
+        [
+            b"",
+            b"\x00" * 50,
+            b"\xff\xfe{",
+            b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": '
+            b'{"resourceType": "Patient", "birthDate": "2026-02-30", "gender": "\\u0000"}}]}',
+            b'{"resourceType": "Bundle", "type": "collection", "entry": "x"}',
+            b'{"resourceType": "Bundle", "entry": [1e999]}',
+        ]
+    )
+)
 
 
 @FUZZ
 @given(content=bundles, name=file_names)
 def test_it_never_fails_on_a_random_file_as_fhir_bundle_and_saves_nothing(alice, screening, content, name):
-    response = no_server_error(alice.post(
-        reverse("screening:prefill", args=[screening.pk]), {"bundle": SimpleUploadedFile(name, content)},
-    ))
+    response = no_server_error(
+        alice.post(
+            reverse("screening:prefill", args=[screening.pk]),
+            {"bundle": SimpleUploadedFile(name, content)},
+        )
+    )
     assert response.status_code in (200, 302)
     assert not Snapshot.objects.exists()
     screening.refresh_from_db()
     assert screening.answers == {}
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"[" * 100_000, "nested too deeply to be a FHIR Bundle"),  # was a RecursionError
-    (b'{"resourceType": "Bundle", "total": ' + b"9" * 5000 + b"}", "holds a number too long to read"),  # a ValueError
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"[" * 100_000, "nested too deeply to be a FHIR Bundle"),  # was a RecursionError
+        (
+            b'{"resourceType": "Bundle", "total": ' + b"9" * 5000 + b"}",
+            "holds a number too long to read",
+        ),  # a ValueError
+    ],
+)
 def test_it_refuses_json_the_decoder_cannot_read_with_a_message(alice, screening, content, message):
-    response = alice.post(reverse("screening:prefill", args=[screening.pk]),
-                          {"bundle": SimpleUploadedFile("patient.json", content)}, follow=True)
+    response = alice.post(
+        reverse("screening:prefill", args=[screening.pk]),
+        {"bundle": SimpleUploadedFile("patient.json", content)},
+        follow=True,
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert message in html and "Nothing was changed." in html
@@ -238,12 +375,18 @@ def candidate(client, seeded, clinician, coordinator):
 
 
 @FUZZ
-@given(params=st.dictionaries(st.sampled_from(["trial", "status", "since", "until", "sort", "page"]) | st.text(max_size=5),
-                              values | st.sampled_from(STATUSES + ["newest", "patient", "NCT01219465", "2026-01-01"]),
-                              max_size=6),
-       htmx=st.booleans())
-@example(params={"trial": "NCT0121946\x00", "status": "\x00", "since": "0001-01-01", "until": "9999-12-31", "page": "1e999"},
-         htmx=False)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["trial", "status", "since", "until", "sort", "page"]) | st.text(max_size=5),
+        values | st.sampled_from(STATUSES + ["newest", "patient", "NCT01219465", "2026-01-01"]),
+        max_size=6,
+    ),
+    htmx=st.booleans(),
+)
+@example(
+    params={"trial": "NCT0121946\x00", "status": "\x00", "since": "0001-01-01", "until": "9999-12-31", "page": "1e999"},
+    htmx=False,
+)
 def test_it_never_fails_on_bad_queue_filters_or_export(client, candidate, params, htmx):
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     assert no_server_error(client.get(reverse("candidates:queue"), params, **headers)).status_code == 200
@@ -251,20 +394,33 @@ def test_it_never_fails_on_bad_queue_filters_or_export(client, candidate, params
 
 
 @FUZZ
-@given(status=values | st.sampled_from(STATUSES), note=values, reason_text=values,
-       reason_criterion=values | st.sampled_from(["own", "other"]), version=values | st.just("1"), htmx=st.booleans())
+@given(
+    status=values | st.sampled_from(STATUSES),
+    note=values,
+    reason_text=values,
+    reason_criterion=values | st.sampled_from(["own", "other"]),
+    version=values | st.just("1"),
+    htmx=st.booleans(),
+)
 @example(status="screen_failed", note="", reason_text="a\x00b", reason_criterion="", version="1", htmx=False)
 @example(status="screen_failed", note="\x00", reason_text="", reason_criterion="other", version="1", htmx=True)
 @example(status="under_review", note="", reason_text="", reason_criterion="", version="99999999999999999999", htmx=True)
-def test_it_never_fails_on_a_bad_status_change_and_makes_only_allowed_moves(client, candidate, status, note, reason_text,
-                                                                       reason_criterion, version, htmx):
+def test_it_never_fails_on_a_bad_status_change_and_makes_only_allowed_moves(
+    client, candidate, status, note, reason_text, reason_criterion, version, htmx
+):
     Referral.objects.filter(pk=candidate.pk).update(status="referred", version=1, status_reason="")
     own = candidate.trial.criteria.first().pk
     other = Criterion.objects.exclude(trial=candidate.trial).first().pk
     if reason_criterion in ("own", "other"):
         reason_criterion = str(own if reason_criterion == "own" else other)
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
-    data = {"status": status, "note": note, "reason_text": reason_text, "reason_criterion": reason_criterion, "version": version}
+    data = {
+        "status": status,
+        "note": note,
+        "reason_text": reason_text,
+        "reason_criterion": reason_criterion,
+        "version": version,
+    }
     response = no_server_error(client.post(reverse("candidates:status", args=[candidate.pk]), data, **headers))
     assert response.status_code in (200, 302)
     after = Referral.objects.get(pk=candidate.pk)
@@ -279,12 +435,18 @@ def test_it_never_fails_on_a_bad_status_change_and_makes_only_allowed_moves(clie
 
 
 @FUZZ
-@given(criterion_id=st.sampled_from(["own", "other", "0", "99999999", "99999999999999999999", "-1", "abc", "%00"]),
-       status=values | st.sampled_from(["verified_met", "verified_not_met", "clear"]), note=values, seen=values,
-       htmx=st.booleans())
+@given(
+    criterion_id=st.sampled_from(["own", "other", "0", "99999999", "99999999999999999999", "-1", "abc", "%00"]),
+    status=values | st.sampled_from(["verified_met", "verified_not_met", "clear"]),
+    note=values,
+    seen=values,
+    htmx=st.booleans(),
+)
 @example(criterion_id="own", status="verified_met", note="a\x00b", seen="", htmx=True)
 @example(criterion_id="own", status="verified_met", note="x" * 301, seen="", htmx=False)
-def test_it_never_fails_on_a_bad_verification_and_saves_only_a_valid_one(client, candidate, criterion_id, status, note, seen, htmx):
+def test_it_never_fails_on_a_bad_verification_and_saves_only_a_valid_one(
+    client, candidate, criterion_id, status, note, seen, htmx
+):
     Verification.objects.all().delete()
     own = candidate.trial.criteria.first().pk
     other = Criterion.objects.exclude(trial=candidate.trial).first().pk
@@ -300,7 +462,9 @@ def test_it_never_fails_on_a_bad_verification_and_saves_only_a_valid_one(client,
 
 
 @FUZZ
-@given(nct_id=nasty | st.sampled_from(["NCT01219465", "NCT03835312"]), params=st.dictionaries(nasty, values, max_size=3))
+@given(
+    nct_id=nasty | st.sampled_from(["NCT01219465", "NCT03835312"]), params=st.dictionaries(nasty, values, max_size=3)
+)
 @example(nct_id="NCT0121946\x00", params={})
 @example(nct_id="\x00", params={"trial": "\x00"})
 def test_it_never_fails_on_analytics_of_a_bad_trial(client, candidate, nct_id, params):
@@ -317,19 +481,90 @@ def test_it_answers_404_to_analytics_of_an_nct_id_with_a_nul_byte(client, candid
 # The admin's curation pages
 
 
-NODE_FIELDS = ["kind", "count", "q", "prev_q", "op", "value", "values", "low", "high", "amount", "unit",
-               "min_amount", "min_unit", "max_amount", "max_unit"]
-node_paths = st.sampled_from(["rb", "rb.0", "rb.1", "rb.0.0", "rb.0.1", "rb.²", "rb.١", "rb.99999", "rb.0.0.0.0.0",
-                              "rb." + ".".join(["0"] * 25), "rb.-1", "rb.a", "rb..0", ".rb"])
-builder_keys = st.builds(lambda path, name: f"{path}-{name}", node_paths, st.sampled_from(NODE_FIELDS) | st.text(max_size=4))
+NODE_FIELDS = [
+    "kind",
+    "count",
+    "q",
+    "prev_q",
+    "op",
+    "value",
+    "values",
+    "low",
+    "high",
+    "amount",
+    "unit",
+    "min_amount",
+    "min_unit",
+    "max_amount",
+    "max_unit",
+]
+node_paths = st.sampled_from(
+    [
+        "rb",
+        "rb.0",
+        "rb.1",
+        "rb.0.0",
+        "rb.0.1",
+        "rb.²",
+        "rb.١",
+        "rb.99999",
+        "rb.0.0.0.0.0",
+        "rb." + ".".join(["0"] * 25),
+        "rb.-1",
+        "rb.a",
+        "rb..0",
+        ".rb",
+    ]
+)
+builder_keys = st.builds(
+    lambda path, name: f"{path}-{name}", node_paths, st.sampled_from(NODE_FIELDS) | st.text(max_size=4)
+)
 builder_values = values | st.sampled_from(
-    list(rb.GROUP_KINDS) + [rb.COND, rb.NONE] + list(CATALOGUE) + ["=", "!=", "<", ">", "between", "in", "not_in", "within",
-    "before", "age_between", "answered", "days", "weeks", "years"])
-actions = st.sampled_from(["", "update", "json", "refresh", "add_condition:rb", "add_group:rb.0", "remove:rb.0", "remove:rb",
-                           "add_condition:rb.²", "remove:\x00"]) | nasty
+    list(rb.GROUP_KINDS)
+    + [rb.COND, rb.NONE]
+    + list(CATALOGUE)
+    + [
+        "=",
+        "!=",
+        "<",
+        ">",
+        "between",
+        "in",
+        "not_in",
+        "within",
+        "before",
+        "age_between",
+        "answered",
+        "days",
+        "weeks",
+        "years",
+    ]
+)
+actions = (
+    st.sampled_from(
+        [
+            "",
+            "update",
+            "json",
+            "refresh",
+            "add_condition:rb",
+            "add_group:rb.0",
+            "remove:rb.0",
+            "remove:rb",
+            "add_condition:rb.²",
+            "remove:\x00",
+        ]
+    )
+    | nasty
+)
 builder_posts = st.fixed_dictionaries(
-    {}, optional={rb.ACTION: actions, rb.CHANGE: nasty, rb.ORIGIN: st.sampled_from([rb.BUILDER, rb.JSON]) | nasty,
-                  rb.JSON_FIELD: json_documents()},
+    {},
+    optional={
+        rb.ACTION: actions,
+        rb.CHANGE: nasty,
+        rb.ORIGIN: st.sampled_from([rb.BUILDER, rb.JSON]) | nasty,
+        rb.JSON_FIELD: json_documents(),
+    },
 ).flatmap(lambda fixed: st.dictionaries(builder_keys, builder_values, max_size=12).map(lambda tree: {**tree, **fixed}))
 
 
@@ -343,7 +578,9 @@ def rules_now():
 @example(data={"rb-kind": "all", "rb.²-kind": "cond"}, htmx=True)
 @example(data={rb.ACTION: "json", rb.JSON_FIELD: "[" * 100_000}, htmx=True)
 @example(data={rb.ACTION: "json", rb.JSON_FIELD: '{"all": 5}'}, htmx=False)
-@example(data={"rb-kind": "all", **cond("rb.0", "t1d_diagnosis_date", "within", amount="9" * 5000, unit="weeks")}, htmx=True)
+@example(
+    data={"rb-kind": "all", **cond("rb.0", "t1d_diagnosis_date", "within", amount="9" * 5000, unit="weeks")}, htmx=True
+)
 def test_it_never_fails_on_a_bad_rule_builder_post_and_saves_nothing(adam, data, htmx):
     before = rules_now()
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
@@ -358,7 +595,10 @@ BUILDER_POSTS = [
     ({"rb-kind": "at_least", "rb-count": "²", **cond("rb.0", "hiv", "=", value="true")}, ["bad_count"]),
     ({"rb-kind": "all", **cond("rb.²", "hiv", "=", value="true")}, []),  # not a path: ignored
     # int() refuses more than 4,300 digits.
-    ({"rb-kind": "all", **cond("rb.0", "t1d_diagnosis_date", "within", amount="9" * 5000, unit="weeks")}, ["bad_duration"]),
+    (
+        {"rb-kind": "all", **cond("rb.0", "t1d_diagnosis_date", "within", amount="9" * 5000, unit="weeks")},
+        ["bad_duration"],
+    ),
     ({"rb-kind": "at_least", "rb-count": "9" * 5000, **cond("rb.0", "hiv", "=", value="true")}, ["bad_count"]),
     # describe() iterated a group that is not a list.
     ({rb.ACTION: "json", rb.JSON_FIELD: '{"all": 5}'}, ["not_a_list"]),
@@ -397,7 +637,9 @@ def test_it_still_reads_a_rule_nested_15_groups_deep(adam):
     for _ in range(15):
         rule = {"any": [rule]}
     assert rb.parse_json(json.dumps(rule), CATALOGUE) == (rule, [])
-    response = adam.post(reverse("admin:trials_criterion_rule_builder"), {rb.ACTION: "json", rb.JSON_FIELD: json.dumps(rule)})
+    response = adam.post(
+        reverse("admin:trials_criterion_rule_builder"), {rb.ACTION: "json", rb.JSON_FIELD: json.dumps(rule)}
+    )
     assert response.status_code == 200 and "A valid rule" in response.content.decode()
 
 
@@ -415,11 +657,17 @@ def bmi_form(adam):
 
 
 @FUZZ
-@given(text=json_documents(), builder=st.dictionaries(builder_keys, builder_values, max_size=8), origin=st.sampled_from([rb.JSON, rb.BUILDER]))
+@given(
+    text=json_documents(),
+    builder=st.dictionaries(builder_keys, builder_values, max_size=8),
+    origin=st.sampled_from([rb.JSON, rb.BUILDER]),
+)
 @example(text='{"all": [], "note": NaN}', builder={}, origin=rb.JSON)
 @example(text='{"all": [], "x": "\\u0000"}', builder={}, origin=rb.JSON)
 @example(text='{"not": ' * 5_000 + "{}" + "}" * 5_000, builder={}, origin=rb.JSON)
-def test_it_never_fails_on_a_bad_rule_on_the_criterion_page_and_saves_only_sound_ones(adam, bmi_form, text, builder, origin):
+def test_it_never_fails_on_a_bad_rule_on_the_criterion_page_and_saves_only_sound_ones(
+    adam, bmi_form, text, builder, origin
+):
     bmi, form = bmi_form
     bmi.refresh_from_db()  # the last example may have saved a rule
     before = (bmi.rule, Trial.objects.get(pk=bmi.trial_id).criteria_version)
@@ -467,8 +715,12 @@ def trial_form(adam):
 
 
 @FUZZ
-@given(answers=json_documents(), name=nasty, as_of=nasty | st.just("2026-11-21"),
-       verdict=nasty | st.sampled_from(["eligible", "ineligible", "undetermined"]))
+@given(
+    answers=json_documents(),
+    name=nasty,
+    as_of=nasty | st.just("2026-11-21"),
+    verdict=nasty | st.sampled_from(["eligible", "ineligible", "undetermined"]),
+)
 @example(answers='{"bmi": NaN}', name="Bad", as_of="2026-11-21", verdict="eligible")
 @example(answers='{"t1d_diagnosis_date": "2026-02-30"}', name="Feb", as_of="0000-01-01", verdict="eligible")
 def test_it_never_fails_on_bad_example_patients_and_saves_none(adam, trial_form, answers, name, as_of, verdict):
@@ -476,11 +728,17 @@ def test_it_never_fails_on_bad_example_patients_and_saves_none(adam, trial_form,
     data = dict(data)
     before = set(ExamplePatient.objects.values_list("pk", flat=True))
     i = int(data["examples-TOTAL_FORMS"][0])
-    data.update({
-        "examples-TOTAL_FORMS": [str(i + 1)], f"examples-{i}-trial": [str(trial.pk)],
-        f"examples-{i}-name": [name], f"examples-{i}-as_of": [as_of], f"examples-{i}-expected_verdict": [verdict],
-        f"examples-{i}-note": [""], f"examples-{i}-answers": [answers],
-    })
+    data.update(
+        {
+            "examples-TOTAL_FORMS": [str(i + 1)],
+            f"examples-{i}-trial": [str(trial.pk)],
+            f"examples-{i}-name": [name],
+            f"examples-{i}-as_of": [as_of],
+            f"examples-{i}-expected_verdict": [verdict],
+            f"examples-{i}-note": [""],
+            f"examples-{i}-answers": [answers],
+        }
+    )
     response = no_server_error(adam.post(change_url(trial), data))
     added = ExamplePatient.objects.exclude(pk__in=before)
     if response.status_code == 302:
@@ -497,7 +755,9 @@ def test_it_never_fails_on_bad_example_patients_and_saves_none(adam, trial_form,
 @given(content=bundles, name=st.sampled_from(["studies.json", "studies.json.gz", "x.txt"]) | file_names)
 def test_it_never_fails_on_a_random_file_to_import_and_imports_nothing(adam, content, name):
     trials = list(Trial.objects.order_by("pk").values_list("pk", "nct_id", "criteria_version"))
-    response = no_server_error(adam.post(reverse("admin:trials_trial_import"), {"file": SimpleUploadedFile(name, content)}))
+    response = no_server_error(
+        adam.post(reverse("admin:trials_trial_import"), {"file": SimpleUploadedFile(name, content)})
+    )
     assert response.status_code in (200, 302)
     if response.status_code == 302:
         no_server_error(adam.get(response["Location"]))
@@ -505,16 +765,48 @@ def test_it_never_fails_on_a_random_file_to_import_and_imports_nothing(adam, con
     assert list(Trial.objects.order_by("pk").values_list("pk", "nct_id", "criteria_version")) == trials
 
 
-CHANGELISTS = ["trials_trial", "trials_criterion", "trials_question", "trials_codemapping", "referrals_referral",
-               "referrals_verification", "referrals_referralview", "screening_screening", "screening_apitoken"]
+CHANGELISTS = [
+    "trials_trial",
+    "trials_criterion",
+    "trials_question",
+    "trials_codemapping",
+    "referrals_referral",
+    "referrals_verification",
+    "referrals_referralview",
+    "screening_screening",
+    "screening_apitoken",
+]
 
 
 @FUZZ
-@given(model=st.sampled_from(CHANGELISTS),
-       params=st.dictionaries(st.sampled_from(["q", "o", "p", "condition", "needs_review", "state", "kind", "source", "status",
-                                               "open_for_screening__exact", "phase", "overall_status", "trial__id__exact",
-                                               "question__id__exact", "user__id__exact", "_to_field"]) | nasty,
-                              values, max_size=4))
+@given(
+    model=st.sampled_from(CHANGELISTS),
+    params=st.dictionaries(
+        st.sampled_from(
+            [
+                "q",
+                "o",
+                "p",
+                "condition",
+                "needs_review",
+                "state",
+                "kind",
+                "source",
+                "status",
+                "open_for_screening__exact",
+                "phase",
+                "overall_status",
+                "trial__id__exact",
+                "question__id__exact",
+                "user__id__exact",
+                "_to_field",
+            ]
+        )
+        | nasty,
+        values,
+        max_size=4,
+    ),
+)
 @example(model="trials_trial", params={"q": "NCT0121946\x00"})
 @example(model="trials_criterion", params={"q": "\x00", "state": "\x00"})
 def test_it_never_fails_on_bad_admin_searches_and_filters(adam, model, params):
@@ -537,12 +829,27 @@ def fast_hashing(settings):
 @given(username=values, password=values)
 @example(username="alice\x00", password="pw-alice")
 def test_it_never_fails_on_a_bad_login(fast_hashing, client, clinician, username, password):
-    assert no_server_error(client.post(reverse("login"), {"username": username, "password": password})).status_code == 200
+    assert (
+        no_server_error(client.post(reverse("login"), {"username": username, "password": password})).status_code == 200
+    )
 
 
 CHANGE_FORMS = [  # (model, how to find the object, fields posted with hostile values)
-    ("trial", {"nct_id": "NCT01219465"}, ["brief_title", "official_title", "phase", "overall_status", "minimum_age",
-                                          "maximum_age", "sex", "open_for_screening", "criteria_version"]),
+    (
+        "trial",
+        {"nct_id": "NCT01219465"},
+        [
+            "brief_title",
+            "official_title",
+            "phase",
+            "overall_status",
+            "minimum_age",
+            "maximum_age",
+            "sex",
+            "open_for_screening",
+            "criteria_version",
+        ],
+    ),
     ("trial", {"nct_id": "NCT01219465"}, ["conditions", "keywords", "sites"]),
     ("question", {"code": "sex"}, ["label", "short_label", "unit", "type", "section", "help_text", "order"]),
     ("question", {"code": "sex"}, ["choices", "type"]),
@@ -576,32 +883,44 @@ def test_it_never_fails_on_bad_admin_change_forms_and_stores_only_sound_values(a
 # The admin's JSON fields (curation/admin/page.py: StorableJSONField) and the trial page's NCT id
 
 
-@pytest.mark.parametrize("answers, message", [
-    ("[" * 100_000, "Not valid JSON: nested more than 32 levels deep."),
-    ("9" * 5000, "Not valid JSON: a number of 5000 digits is too long."),
-    ("[1]", "Enter a JSON object, e.g. {&quot;bmi&quot;: 31.5}."),
-])
+@pytest.mark.parametrize(
+    "answers, message",
+    [
+        ("[" * 100_000, "Not valid JSON: nested more than 32 levels deep."),
+        ("9" * 5000, "Not valid JSON: a number of 5000 digits is too long."),
+        ("[1]", "Enter a JSON object, e.g. {&quot;bmi&quot;: 31.5}."),
+    ],
+)
 def test_it_refuses_example_answers_the_database_cannot_store(adam, answers, message):
     trial = Trial.objects.get(nct_id="NCT01219465")
     data = page_form(adam, trial)
     i = int(data["examples-TOTAL_FORMS"][0])
-    data.update({
-        "examples-TOTAL_FORMS": [str(i + 1)], f"examples-{i}-trial": [str(trial.pk)], f"examples-{i}-name": ["Deep"],
-        f"examples-{i}-as_of": ["2026-11-21"], f"examples-{i}-expected_verdict": ["eligible"], f"examples-{i}-note": [""],
-        f"examples-{i}-answers": [answers],
-    })
+    data.update(
+        {
+            "examples-TOTAL_FORMS": [str(i + 1)],
+            f"examples-{i}-trial": [str(trial.pk)],
+            f"examples-{i}-name": ["Deep"],
+            f"examples-{i}-as_of": ["2026-11-21"],
+            f"examples-{i}-expected_verdict": ["eligible"],
+            f"examples-{i}-note": [""],
+            f"examples-{i}-answers": [answers],
+        }
+    )
     response = adam.post(change_url(trial), data)
     assert response.status_code == 200 and message in response.content.decode()
     assert not ExamplePatient.objects.filter(name="Deep").exists()
 
 
-@pytest.mark.parametrize("field, text, message", [
-    ("conditions", "[NaN]", "Not valid JSON: NaN is not a number JSON can store."),
-    ("keywords", "null", "Enter a JSON list, e.g. [&quot;Type 1 diabetes&quot;]."),
-    ("sites", "[1e999]", "Not valid JSON: 1e999 is too large a number."),
-    ("conditions", '["\\u0000"]', "Not valid JSON: text may not contain the NUL character (\\u0000)."),
-    ("conditions", '{"a": 1}', "Enter a JSON list"),
-])
+@pytest.mark.parametrize(
+    "field, text, message",
+    [
+        ("conditions", "[NaN]", "Not valid JSON: NaN is not a number JSON can store."),
+        ("keywords", "null", "Enter a JSON list, e.g. [&quot;Type 1 diabetes&quot;]."),
+        ("sites", "[1e999]", "Not valid JSON: 1e999 is too large a number."),
+        ("conditions", '["\\u0000"]', "Not valid JSON: text may not contain the NUL character (\\u0000)."),
+        ("conditions", '{"a": 1}', "Enter a JSON list"),
+    ],
+)
 def test_it_refuses_trial_lists_the_database_cannot_store(adam, field, text, message):
     trial = Trial.objects.get(nct_id="NCT01219465")
     before = Trial.objects.filter(pk=trial.pk).values(field).get()
@@ -617,11 +936,14 @@ def test_an_empty_trial_list_is_an_empty_list(adam):
     assert Trial.objects.get(pk=trial.pk).keywords == []
 
 
-@pytest.mark.parametrize("text, message", [
-    ("5", "Enter a JSON list"),
-    ('[["female", NaN], ["male", "Male"]]', "Not valid JSON: NaN is not a number JSON can store."),
-    ('[["female"]]', "Choice questions need choices as [[value, label], ...]."),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("5", "Enter a JSON list"),
+        ('[["female", NaN], ["male", "Male"]]', "Not valid JSON: NaN is not a number JSON can store."),
+        ('[["female"]]', "Choice questions need choices as [[value, label], ...]."),
+    ],
+)
 def test_it_refuses_question_choices_that_are_not_a_list_of_pairs(adam, text, message):
     sex = Question.objects.get(code="sex")
     response = adam.post(change_url(sex), {**page_form(adam, sex), "choices": text, "_save": "Save"})

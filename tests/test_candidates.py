@@ -46,14 +46,23 @@ def urls(referral):
 
 
 class TestPermissions:
-    @pytest.mark.parametrize("who, allowed", [
-        ("coordinator", True), ("admin", True), ("other_coordinator", False), ("clinician", False), (None, False),
-    ])
+    @pytest.mark.parametrize(
+        "who, allowed",
+        [
+            ("coordinator", True),
+            ("admin", True),
+            ("other_coordinator", False),
+            ("clinician", False),
+            (None, False),
+        ],
+    )
     def test_every_candidate_url(self, client, people, referral, who, allowed):
         if who:
             client.force_login(people[who])
         for method, url in urls(referral):
-            response = getattr(client, method)(url, {"status": "under_review", "version": 1} if method == "post" else None)
+            response = getattr(client, method)(
+                url, {"status": "under_review", "version": 1} if method == "post" else None
+            )
             if who is None:
                 assert response.status_code == 302 and "/login/" in response["Location"], url
             elif allowed:
@@ -115,7 +124,8 @@ class TestWorkflow:
         referral.refresh_from_db()
         return client.post(
             reverse("candidates:status", args=[referral.pk]),
-            {"status": status, "version": referral.version, **extra}, HTTP_HX_REQUEST="true",
+            {"status": status, "version": referral.version, **extra},
+            HTTP_HX_REQUEST="true",
         )
 
     def test_it_moves_through_the_workflow_with_history(self, client, people, referral):
@@ -168,7 +178,8 @@ class TestWorkflow:
         client.force_login(second)
         response = client.post(
             reverse("candidates:status", args=[referral.pk]),
-            {"status": "declined", "version": stale_version, "note": "theirs"}, HTTP_HX_REQUEST="true",
+            {"status": "declined", "version": stale_version, "note": "theirs"},
+            HTTP_HX_REQUEST="true",
         )
         html = response.content.decode()
         assert "Changed by carol at" in html and "reload" in html
@@ -188,7 +199,8 @@ class TestVerification:
     def verify(self, client, referral, criterion, status, seen="", note=""):
         return client.post(
             reverse("candidates:verify", args=[referral.pk, criterion.pk]),
-            {"status": status, "note": note, "seen": seen}, HTTP_HX_REQUEST="true",
+            {"status": status, "note": note, "seen": seen},
+            HTTP_HX_REQUEST="true",
         )
 
     def test_verifications_override_outcomes_and_recompute_the_verdict(self, client, people, referral):
@@ -212,7 +224,9 @@ class TestVerification:
         seen = v.version
         self.verify(client, referral, criterion, "clear", seen=seen)
         assert not Verification.objects.exists()
-        kinds = list(Verification.history.order_by("history_date").values_list("history_type", "history_user__username"))
+        kinds = list(
+            Verification.history.order_by("history_date").values_list("history_type", "history_user__username")
+        )
         assert kinds == [("+", "carol"), ("-", "carol")]
 
     def test_a_stale_verification_form_is_refused(self, client, people, referral):
@@ -290,15 +304,19 @@ class TestAnalytics:
         from referrals.analytics import count_failures
 
         results = [
-            {"criteria": [
-                {"kind": "exclusion", "text": "BMI > 30", "outcome": "met", "missing": []},
-                {"kind": "inclusion", "text": "Consent", "outcome": "unknown", "missing": ["consent_possible"]},
-            ]},
-            {"criteria": [
-                {"kind": "exclusion", "text": "BMI > 30", "outcome": "not_met", "missing": []},
-                {"kind": "inclusion", "text": "Age", "outcome": "not_met", "missing": []},
-                {"kind": "inclusion", "text": "Consent", "outcome": "unknown", "missing": ["consent_possible"]},
-            ]},
+            {
+                "criteria": [
+                    {"kind": "exclusion", "text": "BMI > 30", "outcome": "met", "missing": []},
+                    {"kind": "inclusion", "text": "Consent", "outcome": "unknown", "missing": ["consent_possible"]},
+                ]
+            },
+            {
+                "criteria": [
+                    {"kind": "exclusion", "text": "BMI > 30", "outcome": "not_met", "missing": []},
+                    {"kind": "inclusion", "text": "Age", "outcome": "not_met", "missing": []},
+                    {"kind": "inclusion", "text": "Consent", "outcome": "unknown", "missing": ["consent_possible"]},
+                ]
+            },
             {"criteria": [{"kind": "exclusion", "text": "BMI > 30", "outcome": "met", "missing": []}]},
         ]
         excluding, unknown = count_failures(results)
@@ -328,8 +346,13 @@ class TestAnalytics:
         html = client.get(reverse("candidates:analytics", args=["NCT01219465"])).content.decode()
         table = html.split('id="funnel-table"')[1].split("</table>")[0]
         expected = [
-            ("Screenings that included the trial", 4), ("likely eligible", 0), ("needs more information", 1),
-            ("not eligible", 2), ("Referred", 2), ("Consented", 2), ("Enrolled", 1),
+            ("Screenings that included the trial", 4),
+            ("likely eligible", 0),
+            ("needs more information", 1),
+            ("not eligible", 2),
+            ("Referred", 2),
+            ("Consented", 2),
+            ("Enrolled", 1),
         ]
         for label, n in expected:
             row = table.split(label)[1].split("</tr>")[0]

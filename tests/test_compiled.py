@@ -26,7 +26,7 @@ from eligibility.engine import (
     shift,
 )
 
-E, I, U = Verdict.ELIGIBLE, Verdict.INELIGIBLE, Verdict.UNDETERMINED
+E, I, U = Verdict.ELIGIBLE, Verdict.INELIGIBLE, Verdict.UNDETERMINED  # noqa: E741  (table columns: one letter each)
 SEED = Path(__file__).resolve().parent.parent / "trials" / "seed"
 
 
@@ -37,25 +37,40 @@ def engine_verdicts(trials, answers, as_of, catalogue):
 # --------------------------------------------------------------------------------------------
 # Random rules, answers and dates against a small catalogue
 
-CATALOGUE = {q.code: q for q in [
-    QuestionSpec("date_of_birth", "Date of birth", DATE),
-    QuestionSpec("age", "Age", NUMBER, unit="years"),
-    QuestionSpec("height", "Height", NUMBER, unit="cm"),
-    QuestionSpec("weight", "Weight", NUMBER, unit="kg"),
-    QuestionSpec("bmi", "BMI", NUMBER, unit="kg/m²"),
-    QuestionSpec("hba1c", "HbA1c", NUMBER, unit="%"),
-    QuestionSpec("sex", "Sex", CHOICE, choices=(("female", "Female"), ("male", "Male"))),
-    QuestionSpec("stage", "Stage", CHOICE, choices=(("i", "I"), ("ii", "II"), ("iii", "III"))),
-    QuestionSpec("symptoms", "Symptoms", MULTI, choices=(("cough", "Cough"), ("fever", "Fever"), ("rash", "Rash"))),
-    QuestionSpec("hiv", "HIV", BOOLEAN),
-    QuestionSpec("smoker", "Smoker", BOOLEAN),
-    QuestionSpec("diagnosis_date", "Diagnosed", DATE),
-    QuestionSpec("last_dose", "Last dose", DATE),
-]}
+CATALOGUE = {
+    q.code: q
+    for q in [
+        QuestionSpec("date_of_birth", "Date of birth", DATE),
+        QuestionSpec("age", "Age", NUMBER, unit="years"),
+        QuestionSpec("height", "Height", NUMBER, unit="cm"),
+        QuestionSpec("weight", "Weight", NUMBER, unit="kg"),
+        QuestionSpec("bmi", "BMI", NUMBER, unit="kg/m²"),
+        QuestionSpec("hba1c", "HbA1c", NUMBER, unit="%"),
+        QuestionSpec("sex", "Sex", CHOICE, choices=(("female", "Female"), ("male", "Male"))),
+        QuestionSpec("stage", "Stage", CHOICE, choices=(("i", "I"), ("ii", "II"), ("iii", "III"))),
+        QuestionSpec("symptoms", "Symptoms", MULTI, choices=(("cough", "Cough"), ("fever", "Fever"), ("rash", "Rash"))),
+        QuestionSpec("hiv", "HIV", BOOLEAN),
+        QuestionSpec("smoker", "Smoker", BOOLEAN),
+        QuestionSpec("diagnosis_date", "Diagnosed", DATE),
+        QuestionSpec("last_dose", "Last dose", DATE),
+    ]
+}
 CHOICES = {code: [k for k, _ in q.choices] for code, q in CATALOGUE.items() if q.choices}
 NUMBERS = [0, 6.5, 17.5, 18, 18.0, 25, 29.9, 30, 30.0, 32.5, 65, 150]
-DURATIONS = ["0 days", "1 day", "30 days", "1 week", "9 weeks", "0 months", "1 month", "6 months", "13 months",
-             "1 year", "2 years", "18 years"]
+DURATIONS = [
+    "0 days",
+    "1 day",
+    "30 days",
+    "1 week",
+    "9 weeks",
+    "0 months",
+    "1 month",
+    "6 months",
+    "13 months",
+    "1 year",
+    "2 years",
+    "18 years",
+]
 AGE_LIMITS = ["3 years", "18 years", "35 years", "65 years", "6 months", "24 months", "12 weeks", "30 days"]
 NUMBER_QUESTIONS = ["age", "height", "weight", "bmi", "hba1c"]
 DATE_QUESTIONS = ["date_of_birth", "diagnosis_date", "last_dose"]
@@ -71,21 +86,43 @@ def age_bounds(low, high):
 
 leaves = st.one_of(
     st.builds(leaf, st.sampled_from(["hiv", "smoker"]), st.sampled_from(["=", "!="]), st.booleans()),
-    st.builds(leaf, st.sampled_from(NUMBER_QUESTIONS), st.sampled_from(["<", "<=", ">", ">=", "=", "!="]),
-              st.sampled_from(NUMBERS)),
-    st.builds(leaf, st.sampled_from(NUMBER_QUESTIONS), st.just("between"),
-              st.lists(st.sampled_from(NUMBERS), min_size=2, max_size=2).map(sorted)),
+    st.builds(
+        leaf,
+        st.sampled_from(NUMBER_QUESTIONS),
+        st.sampled_from(["<", "<=", ">", ">=", "=", "!="]),
+        st.sampled_from(NUMBERS),
+    ),
+    st.builds(
+        leaf,
+        st.sampled_from(NUMBER_QUESTIONS),
+        st.just("between"),
+        st.lists(st.sampled_from(NUMBERS), min_size=2, max_size=2).map(sorted),
+    ),
     st.builds(leaf, st.sampled_from(list(CATALOGUE)), st.sampled_from(["answered", "not_answered"])),
-    st.sampled_from(["sex", "stage"]).flatmap(lambda q: st.one_of(
-        st.builds(leaf, st.just(q), st.sampled_from(["=", "!="]), st.sampled_from(CHOICES[q])),
-        st.builds(leaf, st.just(q), st.sampled_from(["in", "not_in"]),
-                  st.lists(st.sampled_from(CHOICES[q]), min_size=1, unique=True)),
-    )),
-    st.builds(leaf, st.just("symptoms"), st.sampled_from(["in", "not_in"]),
-              st.lists(st.sampled_from(CHOICES["symptoms"]), min_size=1, unique=True)),
+    st.sampled_from(["sex", "stage"]).flatmap(
+        lambda q: st.one_of(
+            st.builds(leaf, st.just(q), st.sampled_from(["=", "!="]), st.sampled_from(CHOICES[q])),
+            st.builds(
+                leaf,
+                st.just(q),
+                st.sampled_from(["in", "not_in"]),
+                st.lists(st.sampled_from(CHOICES[q]), min_size=1, unique=True),
+            ),
+        )
+    ),
+    st.builds(
+        leaf,
+        st.just("symptoms"),
+        st.sampled_from(["in", "not_in"]),
+        st.lists(st.sampled_from(CHOICES["symptoms"]), min_size=1, unique=True),
+    ),
     st.builds(leaf, st.sampled_from(DATE_QUESTIONS), st.sampled_from(["within", "before"]), st.sampled_from(DURATIONS)),
-    st.builds(leaf, st.just("age"), st.just("age_between"),
-              st.builds(age_bounds, st.sampled_from([None] + AGE_LIMITS), st.sampled_from([None] + AGE_LIMITS))),
+    st.builds(
+        leaf,
+        st.just("age"),
+        st.just("age_between"),
+        st.builds(age_bounds, st.sampled_from([None] + AGE_LIMITS), st.sampled_from([None] + AGE_LIMITS)),
+    ),
 )
 
 rules = st.recursive(
@@ -99,22 +136,37 @@ rules = st.recursive(
     max_leaves=8,
 )
 
-INTERESTING_DAYS = [date(2024, 2, 29), date(2023, 2, 28), date(2024, 3, 31), date(2023, 12, 31), date(2024, 1, 31),
-                    date(2024, 4, 30), date(2023, 3, 1)]
+INTERESTING_DAYS = [
+    date(2024, 2, 29),
+    date(2023, 2, 28),
+    date(2024, 3, 31),
+    date(2023, 12, 31),
+    date(2024, 1, 31),
+    date(2024, 4, 30),
+    date(2023, 3, 1),
+]
 as_of_dates = st.one_of(st.sampled_from(INTERESTING_DAYS), st.dates(date(2016, 1, 1), date(2030, 12, 31)))
 
 
 def draw_trials(data):
     """A few trials drawing criteria from a shared pool, so rules are shared as in a real catalogue."""
     pool = data.draw(st.lists(rules, min_size=1, max_size=6))
-    criterion = st.tuples(st.sampled_from([INCLUSION, EXCLUSION]), st.one_of(
-        st.none(), st.integers(0, len(pool) - 1), st.integers(0, len(pool) - 1)))
+    criterion = st.tuples(
+        st.sampled_from([INCLUSION, EXCLUSION]),
+        st.one_of(st.none(), st.integers(0, len(pool) - 1), st.integers(0, len(pool) - 1)),
+    )
     trials = []
     for n in range(data.draw(st.integers(1, 5))):
         specs = data.draw(st.lists(criterion, max_size=6))
-        trials.append(TrialRules(f"NCT{n:08d}", f"Trial {n}", tuple(
-            CriterionSpec(str(k), kind, "", None if i is None else pool[i]) for k, (kind, i) in enumerate(specs)
-        )))
+        trials.append(
+            TrialRules(
+                f"NCT{n:08d}",
+                f"Trial {n}",
+                tuple(
+                    CriterionSpec(str(k), kind, "", None if i is None else pool[i]) for k, (kind, i) in enumerate(specs)
+                ),
+            )
+        )
     return trials
 
 
@@ -134,10 +186,13 @@ def draw_answers(data, as_of):
         if data.draw(st.booleans()):
             answers[code] = draw_date_near(data, as_of)
     numbers = {
-        "age": st.one_of(st.integers(0, 90), st.sampled_from([0.5, 2.99, 17.999, 18.0, 35.99, 1 / 12]),
-                         st.floats(0, 100)),
-        "height": st.floats(100, 200), "weight": st.floats(30, 150),
-        "bmi": st.one_of(st.sampled_from(NUMBERS), st.floats(15, 45)), "hba1c": st.sampled_from(NUMBERS),
+        "age": st.one_of(
+            st.integers(0, 90), st.sampled_from([0.5, 2.99, 17.999, 18.0, 35.99, 1 / 12]), st.floats(0, 100)
+        ),
+        "height": st.floats(100, 200),
+        "weight": st.floats(30, 150),
+        "bmi": st.one_of(st.sampled_from(NUMBERS), st.floats(15, 45)),
+        "hba1c": st.sampled_from(NUMBERS),
     }
     for code, values in numbers.items():
         if data.draw(st.booleans()):
@@ -197,8 +252,10 @@ flag_rules = st.recursive(
 
 
 @settings(max_examples=600, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from([INCLUSION, EXCLUSION]), flag_rules), max_size=4),
-       st.fixed_dictionaries({}, optional={code: st.booleans() for code in FLAGS}))
+@given(
+    st.lists(st.tuples(st.sampled_from([INCLUSION, EXCLUSION]), flag_rules), max_size=4),
+    st.fixed_dictionaries({}, optional={code: st.booleans() for code in FLAGS}),
+)
 def test_it_combines_unknowns_like_the_engine(criteria, answers):
     specs = tuple(CriterionSpec(str(i), kind, "", rule) for i, (kind, rule) in enumerate(criteria))
     trials = [TrialRules("NCT00000001", "Logic", specs)]
@@ -291,9 +348,14 @@ def test_it_compiles_an_empty_catalogue():
 def seed_catalogue():
     return {
         row["code"]: QuestionSpec(
-            code=row["code"], label=row["label"], type=row["type"], unit=row["unit"],
-            min_value=row["min_value"], max_value=row["max_value"],
-            choices=tuple(tuple(c) for c in row["choices"]), short_label=row["short_label"],
+            code=row["code"],
+            label=row["label"],
+            type=row["type"],
+            unit=row["unit"],
+            min_value=row["min_value"],
+            max_value=row["max_value"],
+            choices=tuple(tuple(c) for c in row["choices"]),
+            short_label=row["short_label"],
         )
         for row in json.loads((SEED / "questions.json").read_text())
     }
@@ -301,28 +363,50 @@ def seed_catalogue():
 
 def seed_trial(nct_id):
     data = json.loads((SEED / f"{nct_id}.json").read_text())
-    criteria = tuple(
-        CriterionSpec(str(i), c["kind"], c["text"], c.get("rule")) for i, c in enumerate(data["criteria"])
-    )
+    criteria = tuple(CriterionSpec(str(i), c["kind"], c["text"], c.get("rule")) for i, c in enumerate(data["criteria"]))
     return TrialRules(data["nct_id"], data["brief_title"], criteria)
 
 
 SEED_TRIALS = [seed_trial("NCT01219465"), seed_trial("NCT03835312")]  # stem cells 3-35 y; children <= 18 y
 SEED_CATALOGUE = seed_catalogue()
 AS_OF = date(2024, 6, 1)
-NO_EXCLUSIONS = {code: False for code in (
-    "diabetic_ketoacidosis", "diabetic_retinopathy", "severe_organ_damage", "hiv", "hepatitis_b", "hepatitis_c",
-    "active_infection", "severe_psychiatric_disorder", "malignancy", "mental_disorder", "other_fatal_disease",
-    "effective_treatment_available",
-)}
+NO_EXCLUSIONS = {
+    code: False
+    for code in (
+        "diabetic_ketoacidosis",
+        "diabetic_retinopathy",
+        "severe_organ_damage",
+        "hiv",
+        "hepatitis_b",
+        "hepatitis_c",
+        "active_infection",
+        "severe_psychiatric_disorder",
+        "malignancy",
+        "mental_disorder",
+        "other_fatal_disease",
+        "effective_treatment_available",
+    )
+}
 NEW_ADULT = {
-    "date_of_birth": date(2000, 3, 15), "t1d_diagnosis": True, "t1d_diagnosis_date": date(2024, 5, 1),
-    "consent_possible": True, "height": 175, "weight": 70, **NO_EXCLUSIONS,
+    "date_of_birth": date(2000, 3, 15),
+    "t1d_diagnosis": True,
+    "t1d_diagnosis_date": date(2024, 5, 1),
+    "consent_possible": True,
+    "height": 175,
+    "weight": 70,
+    **NO_EXCLUSIONS,
 }
 CHILD_WITH_GENE = {
-    "age": 10, "t1d_diagnosis": True, "t1d_diagnosis_date": date(2022, 1, 10), "immune_gene_mutation": True,
-    "inflammatory_bowel_disease": True, "organ_damage_recurred": True, "consent_possible": True,
-    "height": 140, "weight": 35, **NO_EXCLUSIONS,
+    "age": 10,
+    "t1d_diagnosis": True,
+    "t1d_diagnosis_date": date(2022, 1, 10),
+    "immune_gene_mutation": True,
+    "inflammatory_bowel_disease": True,
+    "organ_damage_recurred": True,
+    "consent_possible": True,
+    "height": 140,
+    "weight": 35,
+    **NO_EXCLUSIONS,
 }
 
 VIGNETTES = [

@@ -12,11 +12,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import shared_data
-from tests.factories import ELIGIBILITY, TWO_STUDIES, database_state, seed_catalogue, study
 from ctgov.archives import ReadError, read_studies, study_files
 from ctgov.importer import import_paths
 from ctgov.studies import StudyError, trial_record
+from tests.conftest import shared_data
+from tests.factories import ELIGIBILITY, TWO_STUDIES, database_state, seed_catalogue, study
 from trials.models import Criterion, Trial
 
 CATALOGUE = seed_catalogue()
@@ -42,11 +42,14 @@ def run_import(*paths):
 # --- Reading files (pure) ---
 
 
-@pytest.mark.parametrize("data", [
-    study(),
-    [study(), study("NCT09000002")],
-    {"studies": [study(), study("NCT09000002")]},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        study(),
+        [study(), study("NCT09000002")],
+        {"studies": [study(), study("NCT09000002")]},
+    ],
+)
 def test_it_reads_a_study_a_list_or_a_studies_object(tmp_path, data):
     studies = read_studies(write(tmp_path, data))
     assert [trial_record(s, CATALOGUE).nct_id for s in studies][:1] == ["NCT09000001"]
@@ -63,17 +66,20 @@ def test_it_finds_json_files_in_folders(tmp_path):
     assert [p.name for p in study_files([tmp_path])] == ["a.json", "b.json.gz"]
 
 
-@pytest.mark.parametrize("content, problem", [
-    (b"{not json", "not valid JSON"),
-    (b"\x1f\x8b\x08\x00broken", "not a valid gzip file"),
-    (b'"just text"', "expected a study object, a list of studies"),
-    (b'{"studies": {"nctId": "NCT09000001"}}', "'studies' must be a list"),
-    (b'[{"protocolSection": {}}, 3]', "item 2 of the list is not an API v2 study"),
-    (b'{"hello": "world"}', "the object is not an API v2 study"),
-    (b"\xff\xfe\x00", "not UTF-8"),
-    (b"[" * 100_000, "not valid JSON: nested too deeply to be a study record"),
-    (b'{"studies": [' + b"9" * 5000 + b"]}", "not valid JSON: it holds a number too long to read"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        (b"{not json", "not valid JSON"),
+        (b"\x1f\x8b\x08\x00broken", "not a valid gzip file"),
+        (b'"just text"', "expected a study object, a list of studies"),
+        (b'{"studies": {"nctId": "NCT09000001"}}', "'studies' must be a list"),
+        (b'[{"protocolSection": {}}, 3]', "item 2 of the list is not an API v2 study"),
+        (b'{"hello": "world"}', "the object is not an API v2 study"),
+        (b"\xff\xfe\x00", "not UTF-8"),
+        (b"[" * 100_000, "not valid JSON: nested too deeply to be a study record"),
+        (b'{"studies": [' + b"9" * 5000 + b"]}", "not valid JSON: it holds a number too long to read"),
+    ],
+)
 def test_it_names_the_problem_with_a_malformed_file(tmp_path, content, problem):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
@@ -81,10 +87,13 @@ def test_it_names_the_problem_with_a_malformed_file(tmp_path, content, problem):
         read_studies(path)
 
 
-@pytest.mark.parametrize("nct_id, problem", [
-    (None, "study 2 has no NCT id"),
-    ("NCT123", "'NCT123' is not an NCT id"),
-])
+@pytest.mark.parametrize(
+    "nct_id, problem",
+    [
+        (None, "study 2 has no NCT id"),
+        ("NCT123", "'NCT123' is not an NCT id"),
+    ],
+)
 def test_it_rejects_a_study_without_a_valid_nct_id(nct_id, problem):
     bad = study()
     bad["protocolSection"]["identificationModule"]["nctId"] = nct_id
@@ -117,8 +126,12 @@ def test_it_maps_the_registry_fields():
 def test_it_turns_registry_limits_into_rules():
     rows = trial_record(study(sex="FEMALE", healthyVolunteers=True, maximumAge="N/A"), CATALOGUE).criteria
     assert [(r.text, r.source, r.rule, r.rule_status) for r in rows[:3]] == [
-        ("Ages Eligible for Study: 18 Years and older", "registry",
-         {"q": "age", "op": "age_between", "value": {"min": "18 years"}}, "approved"),
+        (
+            "Ages Eligible for Study: 18 Years and older",
+            "registry",
+            {"q": "age", "op": "age_between", "value": {"min": "18 years"}},
+            "approved",
+        ),
         ("Sexes Eligible for Study: Female", "registry", {"q": "sex", "op": "=", "value": "female"}, "approved"),
         ("Accepts Healthy Volunteers: Yes", "registry", {"all": []}, "approved"),
     ]
@@ -136,7 +149,8 @@ def test_it_leaves_no_healthy_volunteers_and_odd_ages_for_review():
 def test_it_makes_no_age_criterion_without_limits():
     rows = trial_record(study(minimumAge=None, maximumAge=None), CATALOGUE).criteria
     assert [r.text for r in rows if r.source == "registry"] == [
-        "Sexes Eligible for Study: All", "Accepts Healthy Volunteers: No",
+        "Sexes Eligible for Study: All",
+        "Accepts Healthy Volunteers: No",
     ]
 
 
@@ -170,7 +184,12 @@ class TestImporter:
         assert (summary.criteria, summary.drafts_made, summary.needs_review, summary.awaiting_approval) == (7, 2, 3, 2)
         trial = Trial.objects.get(nct_id="NCT09000001")
         assert trial.open_for_screening is False  # a site opts in
-        assert (trial.phase, trial.sex, trial.minimum_age, trial.eligibility_text) == ("Phase 2/Phase 3", "ALL", "18 Years", ELIGIBILITY)
+        assert (trial.phase, trial.sex, trial.minimum_age, trial.eligibility_text) == (
+            "Phase 2/Phase 3",
+            "ALL",
+            "18 Years",
+            ELIGIBILITY,
+        )
         assert list(trial.criteria.values_list("order", "source", "kind", "text", "rule_status")) == [
             (1, "registry", "inclusion", "Ages Eligible for Study: 18 Years to 65 Years", "approved"),
             (2, "registry", "inclusion", "Sexes Eligible for Study: All", "approved"),
@@ -209,9 +228,11 @@ class TestImporter:
         approved.save()
         version = Trial.objects.get(pk=trial.pk).criteria_version
 
-        changed = ELIGIBILITY.replace("* Current smokers", "* Current smokers or vapers").replace(
-            "* BMI \\> 30 kg/m2\n", "* BMI \\> 30 kg/m2\n* Asthma for at least 1 year\n"
-        ).replace("* Adults with asthma\n", "")
+        changed = (
+            ELIGIBILITY.replace("* Current smokers", "* Current smokers or vapers")
+            .replace("* BMI \\> 30 kg/m2\n", "* BMI \\> 30 kg/m2\n* Asthma for at least 1 year\n")
+            .replace("* Adults with asthma\n", "")
+        )
         changed = "Inclusion Criteria:\n\n* Adults with asthma\n" + changed.split("Inclusion Criteria:\n\n", 1)[1]
         summary = import_studies(tmp_path, study(criteria=changed, title="Asthma study, v2"))
 
@@ -227,7 +248,11 @@ class TestImporter:
         assert rows["Current smokers or vapers"].rule is None  # changed: needs review
         assert "Current smokers" not in rows  # removed
         assert [c.text for c in trial.criteria.order_by("order")][3:] == [
-            "Adults with asthma", "BMI \\> 30 kg/m2", "Asthma for at least 1 year", "Pregnancy", "Current smokers or vapers",
+            "Adults with asthma",
+            "BMI \\> 30 kg/m2",
+            "Asthma for at least 1 year",
+            "Pregnancy",
+            "Current smokers or vapers",
         ]
         history = Criterion.history.filter(trial_id=trial.pk, history_type="-")
         assert list(history.values_list("text", flat=True)) == ["Current smokers"]
@@ -238,7 +263,9 @@ class TestImporter:
         bmi = Criterion.objects.get(text="BMI > 30 kg/m2")
         bmi.rule, bmi.rule_status = {"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"}, "approved"
         bmi.save()
-        summary = import_studies(tmp_path, study(criteria="Inclusion Criteria:\n* BMI \\> 30 kg/m2\n* Adults with asthma"))
+        summary = import_studies(
+            tmp_path, study(criteria="Inclusion Criteria:\n* BMI \\> 30 kg/m2\n* Adults with asthma")
+        )
         assert (summary.updated, summary.drafts_made) == (1, 0)
         bmi.refresh_from_db()
         assert bmi.text == "BMI \\> 30 kg/m2"  # the registry's current text
@@ -246,13 +273,16 @@ class TestImporter:
         assert Criterion.objects.filter(text="Adults with asthma").exists()
         assert bmi.history.first().history_change_reason == "Imported from ClinicalTrials.gov"
 
-    @pytest.mark.parametrize("a, b, same", [
-        ("BMI \\> 30", "BMI > 30", True),
-        ("8\\. Pregnancy", "8. Pregnancy", True),
-        ("Adults\n  with asthma", "Adults with asthma", True),
-        ("HbA1c \\<= 9%", "HbA1c <= 9 %", False),
-        ("C:\\path", "C:\\path", True),
-    ])
+    @pytest.mark.parametrize(
+        "a, b, same",
+        [
+            ("BMI \\> 30", "BMI > 30", True),
+            ("8\\. Pregnancy", "8. Pregnancy", True),
+            ("Adults\n  with asthma", "Adults with asthma", True),
+            ("HbA1c \\<= 9%", "HbA1c <= 9 %", False),
+            ("C:\\path", "C:\\path", True),
+        ],
+    )
     def test_it_matches_words_not_escapes_or_spacing(self, a, b, same):
         from ctgov.importer import same_words
 
@@ -273,7 +303,9 @@ class TestImporter:
         bad = study("NCT09000002")
         bad["protocolSection"]["identificationModule"].pop("nctId")
         summary = import_studies(tmp_path, study(title="changed"), bad, study("NCT09000003"), name="mixed.json")
-        assert summary.errors == [f"{tmp_path / 'mixed.json'}: study 2 has no NCT id (protocolSection.identificationModule.nctId)"]
+        assert summary.errors == [
+            f"{tmp_path / 'mixed.json'}: study 2 has no NCT id (protocolSection.identificationModule.nctId)"
+        ]
         assert (summary.created, summary.updated) == (0, 0)
         assert database_state() == before
 
@@ -301,7 +333,9 @@ class TestImporter:
     def test_the_same_nct_id_twice_in_a_file_ends_as_the_last_copy(self, questions, tmp_path, existing):
         if existing:
             import_studies(tmp_path, study())
-        summary = import_studies(tmp_path, study(title="v2"), study(title="v3", criteria="Inclusion Criteria:\n* Adults"))
+        summary = import_studies(
+            tmp_path, study(title="v2"), study(title="v3", criteria="Inclusion Criteria:\n* Adults")
+        )
         assert (summary.created, summary.updated, summary.errors) == (0 if existing else 1, 2 if existing else 1, [])
         trial = Trial.objects.get(nct_id="NCT09000001")
         assert trial.brief_title == "v3"
@@ -312,7 +346,11 @@ class TestImporter:
         assert (summary.created, summary.errors) == (2, [])
         trial = Trial.objects.get(nct_id="NCT02587988")
         assert (trial.sex, trial.minimum_age, trial.maximum_age, trial.phase) == ("MALE", "19 Years", "", "Phase 3")
-        assert trial.criteria.filter(source="registry").get(text__startswith="Sexes").rule == {"q": "sex", "op": "=", "value": "male"}
+        assert trial.criteria.filter(source="registry").get(text__startswith="Sexes").rule == {
+            "q": "sex",
+            "op": "=",
+            "value": "male",
+        }
         drafts = dict(trial.criteria.filter(rule_status="draft").values_list("text", "rule"))
         assert drafts == {
             "≥19 age": {"q": "age", "op": "age_between", "value": {"min": "19 years"}},

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from ctgov.drafts import draft_rule, score_drafts
 from eligibility.rules import validate_rule
 from tests.factories import seed_catalogue
-from ctgov.drafts import draft_rule, score_drafts
 
 LABELS = json.loads((Path(__file__).parent / "data" / "ctgov_labels.json").read_text())["criteria"]
 CATALOGUE = seed_catalogue()  # trials/seed/questions.json, with the pregnant / breastfeeding questions
@@ -50,16 +50,38 @@ DRAFTED = [
     # BMI, HbA1c and fasting glucose, converted to the catalogue's unit.
     ("BMI \\> 35 kg/m2", EXC, {"q": "bmi", "op": ">", "value": 35, "unit": "kg/m²"}),
     ("body mass index ≥ 40", EXC, {"q": "bmi", "op": ">=", "value": 40, "unit": "kg/m²"}),
-    ("Body mass index higher or equal to 18,5 and lower or equal than 29,9 kg/m2.", INC,
-     {"q": "bmi", "op": "between", "value": [18.5, 29.9], "unit": "kg/m²"}),
-    ("Body mass index \\> 19 and \\< 28.5 Kg/m2", INC,
-     {"all": [{"q": "bmi", "op": ">", "value": 19, "unit": "kg/m²"}, {"q": "bmi", "op": "<", "value": 28.5, "unit": "kg/m²"}]}),
-    ("Patients with BMI \\> 40 Kg/m2 or BMI \\< 18.5 Kg/m2.", EXC,
-     {"any": [{"q": "bmi", "op": ">", "value": 40, "unit": "kg/m²"}, {"q": "bmi", "op": "<", "value": 18.5, "unit": "kg/m²"}]}),
+    (
+        "Body mass index higher or equal to 18,5 and lower or equal than 29,9 kg/m2.",
+        INC,
+        {"q": "bmi", "op": "between", "value": [18.5, 29.9], "unit": "kg/m²"},
+    ),
+    (
+        "Body mass index \\> 19 and \\< 28.5 Kg/m2",
+        INC,
+        {
+            "all": [
+                {"q": "bmi", "op": ">", "value": 19, "unit": "kg/m²"},
+                {"q": "bmi", "op": "<", "value": 28.5, "unit": "kg/m²"},
+            ]
+        },
+    ),
+    (
+        "Patients with BMI \\> 40 Kg/m2 or BMI \\< 18.5 Kg/m2.",
+        EXC,
+        {
+            "any": [
+                {"q": "bmi", "op": ">", "value": 40, "unit": "kg/m²"},
+                {"q": "bmi", "op": "<", "value": 18.5, "unit": "kg/m²"},
+            ]
+        },
+    ),
     ("Uncontrolled diabetes mellitus (HbA1C \\>12%)", EXC, {"q": "hba1c", "op": ">", "value": 12, "unit": "%"}),
     ("HbA1c ≥ 58 mmol/mol", INC, {"q": "hba1c", "op": ">=", "value": 7.5, "unit": "%"}),
-    ("HbA1c 7.0-10.0 percent (53-86 millimoles per mole \\[mmol/mol\\]) (both inclusive) at screening", INC,
-     {"q": "hba1c", "op": "between", "value": [7, 10], "unit": "%"}),
+    (
+        "HbA1c 7.0-10.0 percent (53-86 millimoles per mole \\[mmol/mol\\]) (both inclusive) at screening",
+        INC,
+        {"q": "hba1c", "op": "between", "value": [7, 10], "unit": "%"},
+    ),
     ("Fasting plasma glucose ≥ 7.0 mmol/L", INC, {"q": "fasting_glucose", "op": ">=", "value": 126, "unit": "mg/dL"}),
     # HIV and hepatitis exclusions.
     ("HIV, HBV and HCV were positive.", EXC, {"any": [yes("hiv"), yes("hepatitis_b"), yes("hepatitis_c")]}),
@@ -73,10 +95,16 @@ DRAFTED = [
     ("Active malignancy", EXC, yes("malignancy")),
     ("No active cancer", INC, yes("malignancy", False)),
     # Time since a type 1 diabetes diagnosis.
-    ("Diagnosed with type 1 diabetes less than 9 weeks ago", INC,
-     {"all": [yes("t1d_diagnosis"), {"q": "t1d_diagnosis_date", "op": "within", "value": "9 weeks"}]}),
-    ("Type 1 diabetes for at least 1 year", INC,
-     {"all": [yes("t1d_diagnosis"), {"q": "t1d_diagnosis_date", "op": "before", "value": "1 year"}]}),
+    (
+        "Diagnosed with type 1 diabetes less than 9 weeks ago",
+        INC,
+        {"all": [yes("t1d_diagnosis"), {"q": "t1d_diagnosis_date", "op": "within", "value": "9 weeks"}]},
+    ),
+    (
+        "Type 1 diabetes for at least 1 year",
+        INC,
+        {"all": [yes("t1d_diagnosis"), {"q": "t1d_diagnosis_date", "op": "before", "value": "1 year"}]},
+    ),
 ]
 
 

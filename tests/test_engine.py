@@ -10,9 +10,9 @@ from datetime import date, timedelta
 import pytest
 
 from eligibility.engine import (
+    DERIVED_FROM,
     EXCLUSION,
     INCLUSION,
-    DERIVED_FROM,
     CriterionSpec,
     Outcome,
     TrialRules,
@@ -94,7 +94,12 @@ OPERATOR_CASES = [
     (q("prior_treatment", "in", ["teplizumab"]), {"prior_treatment": ("insulin",)}, NOT_MET, "not_in_set"),
     (q("prior_treatment", "in", ["teplizumab"]), {"prior_treatment": ()}, NOT_MET, "not_in_set"),
     (q("prior_treatment", "not_in", ["teplizumab", "metformin"]), {"prior_treatment": ("insulin",)}, MET, "not_in_set"),
-    (q("prior_treatment", "not_in", ["teplizumab", "metformin"]), {"prior_treatment": ("metformin",)}, NOT_MET, "in_set"),
+    (
+        q("prior_treatment", "not_in", ["teplizumab", "metformin"]),
+        {"prior_treatment": ("metformin",)},
+        NOT_MET,
+        "in_set",
+    ),
     # answered / not_answered never give unknown; "no" and "none" are answers
     (q("hiv", "answered"), {"hiv": False}, MET, "answered"),
     (q("hiv", "answered"), {}, NOT_MET, "not_answered"),
@@ -104,10 +109,20 @@ OPERATOR_CASES = [
     (q("c_peptide", "answered"), {"c_peptide": 0}, MET, "answered"),
     # within / before on dates (boundaries in detail further down)
     (q("t1d_diagnosis_date", "within", "9 weeks"), {"t1d_diagnosis_date": date(2026, 10, 24)}, MET, "within_window"),
-    (q("t1d_diagnosis_date", "within", "9 weeks"), {"t1d_diagnosis_date": date(2025, 10, 24)}, NOT_MET, "outside_window"),
+    (
+        q("t1d_diagnosis_date", "within", "9 weeks"),
+        {"t1d_diagnosis_date": date(2025, 10, 24)},
+        NOT_MET,
+        "outside_window",
+    ),
     (q("t1d_diagnosis_date", "within", "9 weeks"), {}, UNKNOWN, "missing"),
     (q("t1d_diagnosis_date", "before", "6 months"), {"t1d_diagnosis_date": date(2025, 10, 24)}, MET, "outside_window"),
-    (q("t1d_diagnosis_date", "before", "6 months"), {"t1d_diagnosis_date": date(2026, 10, 24)}, NOT_MET, "within_window"),
+    (
+        q("t1d_diagnosis_date", "before", "6 months"),
+        {"t1d_diagnosis_date": date(2026, 10, 24)},
+        NOT_MET,
+        "within_window",
+    ),
     (q("t1d_diagnosis_date", "before", "6 months"), {}, UNKNOWN, "missing"),
     # age_between (boundaries in detail further down)
     (q("age", "age_between", {"min": "3 years", "max": "35 years"}), {"age": 20}, MET, "age_in_range"),
@@ -122,7 +137,9 @@ def test_it_evaluates_each_operator(rule, answers, expected, code):
     assert outcome(rule, answers) == (expected, code)
 
 
-@pytest.mark.parametrize("rule", [case[0] for case in OPERATOR_CASES if case[0]["op"] not in ("answered", "not_answered")])
+@pytest.mark.parametrize(
+    "rule", [case[0] for case in OPERATOR_CASES if case[0]["op"] not in ("answered", "not_answered")]
+)
 def test_it_names_the_missing_question_when_a_comparison_is_unknown(rule):
     result = check(rule, {})
     assert result.outcome == UNKNOWN
@@ -145,20 +162,38 @@ def children(*outcomes):
 
 
 ALL_TABLE = [
-    (T, T, T), (T, F, F), (T, U, U),
-    (F, T, F), (F, F, F), (F, U, F),
-    (U, T, U), (U, F, F), (U, U, U),
+    (T, T, T),
+    (T, F, F),
+    (T, U, U),
+    (F, T, F),
+    (F, F, F),
+    (F, U, F),
+    (U, T, U),
+    (U, F, F),
+    (U, U, U),
 ]
 ANY_TABLE = [
-    (T, T, T), (T, F, T), (T, U, T),
-    (F, T, T), (F, F, F), (F, U, U),
-    (U, T, T), (U, F, U), (U, U, U),
+    (T, T, T),
+    (T, F, T),
+    (T, U, T),
+    (F, T, T),
+    (F, F, F),
+    (F, U, U),
+    (U, T, T),
+    (U, F, U),
+    (U, U, U),
 ]
 NOT_TABLE = [(T, F), (F, T), (U, U)]
 AT_LEAST_2_OF_3_TABLE = [
-    (T, T, T, T), (T, T, F, T), (T, T, U, T),
-    (T, F, F, F), (T, F, U, U), (T, U, U, U),
-    (F, F, F, F), (F, F, U, F), (F, U, U, U),
+    (T, T, T, T),
+    (T, T, F, T),
+    (T, T, U, T),
+    (T, F, F, F),
+    (T, F, U, U),
+    (T, U, U, U),
+    (F, F, F, F),
+    (F, F, U, F),
+    (F, U, U, U),
     (U, U, U, U),
 ]
 
@@ -207,10 +242,18 @@ LOGIC_CODE_CASES = [
     ({"any": [q("a", "=", True), q("b", "=", True)]}, {"a": False, "b": True}, MET, "equal"),
     ({"any": [q("a", "=", True), q("b", "=", True)]}, {"a": True, "b": True}, MET, "any_met"),
     ({"any": [q("a", "=", True), q("b", "=", True)]}, {"a": False}, UNKNOWN, "missing"),
-    ({"at_least": 2, "of": [q("a", "=", True), q("b", "=", True), q("c", "=", True)]},
-     {"a": True, "b": False, "c": False}, NOT_MET, "at_least_not_met"),
-    ({"at_least": 2, "of": [q("a", "=", True), q("b", "=", True), q("c", "=", True)]},
-     {"a": True, "b": True}, MET, "at_least_met"),
+    (
+        {"at_least": 2, "of": [q("a", "=", True), q("b", "=", True), q("c", "=", True)]},
+        {"a": True, "b": False, "c": False},
+        NOT_MET,
+        "at_least_not_met",
+    ),
+    (
+        {"at_least": 2, "of": [q("a", "=", True), q("b", "=", True), q("c", "=", True)]},
+        {"a": True, "b": True},
+        MET,
+        "at_least_met",
+    ),
     ({"not": q("a", "=", True)}, {"a": True}, NOT_MET, "equal"),
     ({"not": q("a", "=", True)}, {}, UNKNOWN, "missing"),
     ({"all": []}, {}, MET, "no_conditions"),
@@ -270,9 +313,27 @@ AGE_FROM_BIRTH_CASES = [
     (q("age", "age_between", {"min": "6 weeks"}), AS_OF - timedelta(days=41), AS_OF, NOT_MET, "age_below_min"),
     (q("age", "age_between", {"max": "8 weeks"}), AS_OF - timedelta(days=62), AS_OF, MET, "age_in_range"),  # 8 w 6 d
     (q("age", "age_between", {"max": "8 weeks"}), AS_OF - timedelta(days=63), AS_OF, NOT_MET, "age_above_max"),
-    (q("age", "age_between", {"min": "28 days", "max": "90 days"}), AS_OF - timedelta(days=28), AS_OF, MET, "age_in_range"),
-    (q("age", "age_between", {"min": "28 days", "max": "90 days"}), AS_OF - timedelta(days=27), AS_OF, NOT_MET, "age_below_min"),
-    (q("age", "age_between", {"min": "28 days", "max": "90 days"}), AS_OF - timedelta(days=91), AS_OF, NOT_MET, "age_above_max"),
+    (
+        q("age", "age_between", {"min": "28 days", "max": "90 days"}),
+        AS_OF - timedelta(days=28),
+        AS_OF,
+        MET,
+        "age_in_range",
+    ),
+    (
+        q("age", "age_between", {"min": "28 days", "max": "90 days"}),
+        AS_OF - timedelta(days=27),
+        AS_OF,
+        NOT_MET,
+        "age_below_min",
+    ),
+    (
+        q("age", "age_between", {"min": "28 days", "max": "90 days"}),
+        AS_OF - timedelta(days=91),
+        AS_OF,
+        NOT_MET,
+        "age_above_max",
+    ),
     # Leap-day birthdays: in common years the birthday falls on 28 February (calendar arithmetic
     # clamps to the month end, the same rule the date windows use).
     (q("age", "age_between", {"min": "18 years"}), date(2008, 2, 29), date(2026, 2, 27), NOT_MET, "age_below_min"),
@@ -452,13 +513,37 @@ def test_it_gives_no_end_date_to_rules_that_do_not_lapse():
 MET_UNTIL_GROUP_CASES = [
     # Diagnosed 2026-10-24: "within 9 weeks" holds until 2026-12-25.
     # Born 2026-10-22: "within 40 days" holds until 2026-11-30.
-    ({"all": [q("t1d_diagnosis_date", "within", "9 weeks"), q("date_of_birth", "within", "40 days")]}, date(2026, 11, 30)),
-    ({"any": [q("t1d_diagnosis_date", "within", "9 weeks"), q("date_of_birth", "within", "40 days")]}, date(2026, 12, 25)),
+    (
+        {"all": [q("t1d_diagnosis_date", "within", "9 weeks"), q("date_of_birth", "within", "40 days")]},
+        date(2026, 11, 30),
+    ),
+    (
+        {"any": [q("t1d_diagnosis_date", "within", "9 weeks"), q("date_of_birth", "within", "40 days")]},
+        date(2026, 12, 25),
+    ),
     ({"any": [q("t1d_diagnosis_date", "within", "9 weeks"), q("hiv", "=", False)]}, None),
-    ({"at_least": 2, "of": [q("t1d_diagnosis_date", "within", "9 weeks"), q("date_of_birth", "within", "40 days"),
-                            q("hiv", "=", False)]}, date(2026, 12, 25)),
-    ({"at_least": 3, "of": [q("t1d_diagnosis_date", "within", "9 weeks"), q("date_of_birth", "within", "40 days"),
-                            q("hiv", "=", False)]}, date(2026, 11, 30)),
+    (
+        {
+            "at_least": 2,
+            "of": [
+                q("t1d_diagnosis_date", "within", "9 weeks"),
+                q("date_of_birth", "within", "40 days"),
+                q("hiv", "=", False),
+            ],
+        },
+        date(2026, 12, 25),
+    ),
+    (
+        {
+            "at_least": 3,
+            "of": [
+                q("t1d_diagnosis_date", "within", "9 weeks"),
+                q("date_of_birth", "within", "40 days"),
+                q("hiv", "=", False),
+            ],
+        },
+        date(2026, 11, 30),
+    ),
 ]
 
 
@@ -528,7 +613,9 @@ CONSENT = q("consent_possible", "=", True)  # as an inclusion
 
 def trial(*criteria):
     return TrialRules(
-        "NCT00000001", "Trial", tuple(CriterionSpec(str(i), kind, f"criterion {i}", rule) for i, (kind, rule) in enumerate(criteria)),
+        "NCT00000001",
+        "Trial",
+        tuple(CriterionSpec(str(i), kind, f"criterion {i}", rule) for i, (kind, rule) in enumerate(criteria)),
     )
 
 
@@ -560,7 +647,12 @@ def test_it_reaches_a_verdict(criteria, answers, verdict):
 
 
 def test_it_treats_a_met_exclusion_as_against_and_a_not_met_one_as_in_favour():
-    result = evaluate(trial((EXCLUSION, HIV), (EXCLUSION, q("malignancy", "=", True))), {"hiv": True, "malignancy": False}, AS_OF, CATALOGUE)
+    result = evaluate(
+        trial((EXCLUSION, HIV), (EXCLUSION, q("malignancy", "=", True))),
+        {"hiv": True, "malignancy": False},
+        AS_OF,
+        CATALOGUE,
+    )
     hiv, malignancy = result.criteria
     assert (hiv.outcome, hiv.against, hiv.satisfied) == (MET, True, False)
     assert (malignancy.outcome, malignancy.against, malignancy.satisfied) == (NOT_MET, False, True)
@@ -576,8 +668,13 @@ def test_it_marks_a_criterion_without_a_rule_for_review():
 
 
 def test_it_counts_satisfied_against_and_open_criteria():
-    criteria = [(INCLUSION, CONSENT), (EXCLUSION, HIV), (EXCLUSION, q("malignancy", "=", True)), (INCLUSION, None),
-                (INCLUSION, q("t1d_diagnosis", "=", True))]
+    criteria = [
+        (INCLUSION, CONSENT),
+        (EXCLUSION, HIV),
+        (EXCLUSION, q("malignancy", "=", True)),
+        (INCLUSION, None),
+        (INCLUSION, q("t1d_diagnosis", "=", True)),
+    ]
     result = evaluate(trial(*criteria), {"consent_possible": True, "hiv": True, "malignancy": False}, AS_OF, CATALOGUE)
     assert result.counts == {"satisfied": 2, "against": 1, "open": 2}
     assert result.verdict == Verdict.INELIGIBLE
@@ -648,7 +745,10 @@ def test_it_screens_without_a_catalogue():
 
 REFERENCED_CASES = [
     (HIV, {"hiv"}),
-    ({"all": [HIV, {"not": q("sex", "=", "female")}, {"at_least": 1, "of": [CONSENT]}]}, {"hiv", "sex", "consent_possible"}),
+    (
+        {"all": [HIV, {"not": q("sex", "=", "female")}, {"at_least": 1, "of": [CONSENT]}]},
+        {"hiv", "sex", "consent_possible"},
+    ),
     (THREE_TO_35, {"age", "date_of_birth"}),
     # Age and BMI are read from the answers they are calculated from when not entered directly.
     (q("age", ">=", 18), {"age", "date_of_birth"}),
@@ -680,10 +780,17 @@ def test_it_changes_a_rule_on_age_once_the_date_of_birth_is_given():
 def test_it_screens_a_broken_rule_as_needs_review_instead_of_failing():
     from eligibility.engine import CriterionSpec, Outcome, TrialRules, Verdict, evaluate
 
-    trial = TrialRules("NCT00000001", "t", (
-        CriterionSpec("1", "exclusion", "broken", {"q": "bmi", "op": "~~", "value": 1}),
-        CriterionSpec("2", "inclusion", "fine", {"q": "hiv", "op": "=", "value": False}),
-    ))
+    trial = TrialRules(
+        "NCT00000001",
+        "t",
+        (
+            CriterionSpec("1", "exclusion", "broken", {"q": "bmi", "op": "~~", "value": 1}),
+            CriterionSpec("2", "inclusion", "fine", {"q": "hiv", "op": "=", "value": False}),
+        ),
+    )
     result = evaluate(trial, {"bmi": 25, "hiv": False}, date(2026, 11, 21), CATALOGUE)
-    assert [(c.outcome, c.code) for c in result.criteria] == [(Outcome.NEEDS_REVIEW, "invalid_rule"), (Outcome.MET, "equal")]
+    assert [(c.outcome, c.code) for c in result.criteria] == [
+        (Outcome.NEEDS_REVIEW, "invalid_rule"),
+        (Outcome.MET, "equal"),
+    ]
     assert result.verdict == Verdict.UNDETERMINED

@@ -28,8 +28,16 @@ from eligibility.rules import COMPARISONS, OPERATORS, describe, validate_rule
 from tests.factories import seed_catalogue
 
 CODES = (
-    "age", "date_of_birth", "height", "weight", "bmi", "hba1c",
-    "sex", "hiv", "t1d_diagnosis", "t1d_diagnosis_date",
+    "age",
+    "date_of_birth",
+    "height",
+    "weight",
+    "bmi",
+    "hba1c",
+    "sex",
+    "hiv",
+    "t1d_diagnosis",
+    "t1d_diagnosis_date",
 )
 CATALOGUE = {code: spec for code, spec in seed_catalogue().items() if code in CODES}
 UNITS = ("days", "weeks", "months", "years")
@@ -55,7 +63,9 @@ def leaf_rules(code, presence, age_comparisons=True, date_ops=("within", "before
     spec = CATALOGUE[code]
     options = []
     if spec.type == "boolean":
-        options.append(st.builds(lambda op, v: {"q": code, "op": op, "value": v}, st.sampled_from(("=", "!=")), st.booleans()))
+        options.append(
+            st.builds(lambda op, v: {"q": code, "op": op, "value": v}, st.sampled_from(("=", "!=")), st.booleans())
+        )
     elif spec.type == "number" and (age_comparisons or code != "age"):
         values = number_values(code)
         options.append(st.builds(lambda op, v: {"q": code, "op": op, "value": v}, st.sampled_from(COMPARISONS), values))
@@ -64,11 +74,18 @@ def leaf_rules(code, presence, age_comparisons=True, date_ops=("within", "before
         options.append(st.builds(lambda op, d: {"q": code, "op": op, "value": d}, st.sampled_from(date_ops), durations))
     elif spec.type == "choice":
         keys = [k for k, _ in spec.choices]
-        options.append(st.builds(lambda op, v: {"q": code, "op": op, "value": v}, st.sampled_from(("=", "!=")), st.sampled_from(keys)))
-        options.append(st.builds(
-            lambda op, vs: {"q": code, "op": op, "value": vs},
-            st.sampled_from(("in", "not_in")), st.lists(st.sampled_from(keys), min_size=1, unique=True),
-        ))
+        options.append(
+            st.builds(
+                lambda op, v: {"q": code, "op": op, "value": v}, st.sampled_from(("=", "!=")), st.sampled_from(keys)
+            )
+        )
+        options.append(
+            st.builds(
+                lambda op, vs: {"q": code, "op": op, "value": vs},
+                st.sampled_from(("in", "not_in")),
+                st.lists(st.sampled_from(keys), min_size=1, unique=True),
+            )
+        )
     if code == "age":
         limits = st.fixed_dictionaries({}, optional={"min": durations, "max": durations}).filter(bool)
         options.append(limits.map(lambda value: {"q": "age", "op": "age_between", "value": value}))
@@ -98,9 +115,11 @@ def rules(presence=True, negation=True, age_comparisons=True, codes=CODES, date_
 def trials(presence=True):
     criterion = st.tuples(st.sampled_from((INCLUSION, EXCLUSION)), rules(presence) | st.none())
     return st.lists(criterion, min_size=1, max_size=4).map(
-        lambda rows: TrialRules("NCT0", "Random trial", tuple(
-            CriterionSpec(str(i), kind, f"criterion {i}", rule) for i, (kind, rule) in enumerate(rows)
-        ))
+        lambda rows: TrialRules(
+            "NCT0",
+            "Random trial",
+            tuple(CriterionSpec(str(i), kind, f"criterion {i}", rule) for i, (kind, rule) in enumerate(rows)),
+        )
     )
 
 
@@ -121,7 +140,9 @@ def answer_values(code, as_of):
         return st.sampled_from([k for k, _ in spec.choices])
     if code == "date_of_birth":
         # Young children half the time: that is where limits in months, weeks and days matter.
-        return st.dates(as_of - timedelta(days=5 * 366), as_of) | st.dates(date(max(1900, as_of.year - 110), 1, 1), as_of)
+        return st.dates(as_of - timedelta(days=5 * 366), as_of) | st.dates(
+            date(max(1900, as_of.year - 110), 1, 1), as_of
+        )
     return st.dates(as_of - timedelta(days=3 * 366), as_of)
 
 
@@ -179,6 +200,7 @@ DECIDED = (Outcome.MET, Outcome.NOT_MET)
 # --------------------------------------------------------------------------------------------
 # Properties
 
+
 @SETTINGS
 @given(rules())
 def test_it_generates_only_valid_rules(rule):
@@ -201,12 +223,18 @@ def test_it_never_changes_a_decided_outcome_when_more_is_answered(data, as_of, t
 
 
 @SETTINGS
-@given(reference_dates, st.integers(0, 8 * 366), st.fixed_dictionaries({}, optional={"min": durations, "max": durations}).filter(bool))
+@given(
+    reference_dates,
+    st.integers(0, 8 * 366),
+    st.fixed_dictionaries({}, optional={"min": durations, "max": durations}).filter(bool),
+)
 def test_it_never_lets_an_entered_age_contradict_the_date_of_birth(as_of, days_old, limits):
     # The focused case of the property above: an entered age is whole years, so it can only decide
     # what the date of birth would decide the same way.
     born = as_of - timedelta(days=days_old)
-    trial = TrialRules("NCT0", "t", (CriterionSpec("1", INCLUSION, "c", {"q": "age", "op": "age_between", "value": limits}),))
+    trial = TrialRules(
+        "NCT0", "t", (CriterionSpec("1", INCLUSION, "c", {"q": "age", "op": "age_between", "value": limits}),)
+    )
     entered = evaluate(trial, {"age": completed_years(born, as_of)}, as_of, CATALOGUE).criteria[0]
     exact = evaluate(trial, {"date_of_birth": born}, as_of, CATALOGUE).criteria[0]
     assert exact.outcome in DECIDED
@@ -275,13 +303,20 @@ def test_it_derives_the_verdict_from_the_criterion_outcomes(data, as_of, trial):
 
 # Anything JSON can carry, including the awkward numbers.
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(10**300, 10**400), st.floats(),
-    st.text(max_size=10), st.sampled_from(["yes", "female", "2026-01-01", "3 years", "9 weeks", "", "nan"]),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(10**300, 10**400),
+    st.floats(),
+    st.text(max_size=10),
+    st.sampled_from(["yes", "female", "2026-01-01", "3 years", "9 weeks", "", "nan"]),
     st.builds(lambda n, unit: f"{n} {unit}", st.integers(0, 10**7), st.sampled_from(UNITS)),
 )
 json_values = st.recursive(
     json_scalars,
-    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.sampled_from(["min", "max", "q", "x"]), kids, max_size=2),
+    lambda kids: (
+        st.lists(kids, max_size=3) | st.dictionaries(st.sampled_from(["min", "max", "q", "x"]), kids, max_size=2)
+    ),
     max_leaves=5,
 )
 junk_leaves = st.fixed_dictionaries(
@@ -318,6 +353,7 @@ def test_it_never_crashes_on_answers_and_rules_that_pass_validation(data, as_of,
 # --------------------------------------------------------------------------------------------
 # Dates
 
+
 @SETTINGS
 @given(st.dates(date(1900, 1, 1), date(2100, 12, 31)), st.integers(0, 3000), st.sampled_from(UNITS))
 def test_it_counts_completed_units_as_the_most_that_fit(start, days, unit):
@@ -332,7 +368,9 @@ def test_it_splits_the_past_between_within_and_before(as_of, days_ago, duration)
     when = as_of - timedelta(days=days_ago)
     outcomes = []
     for op in ("within", "before"):
-        trial = TrialRules("NCT0", "t", (CriterionSpec("1", INCLUSION, "c", {"q": "t1d_diagnosis_date", "op": op, "value": duration}),))
+        trial = TrialRules(
+            "NCT0", "t", (CriterionSpec("1", INCLUSION, "c", {"q": "t1d_diagnosis_date", "op": op, "value": duration}),)
+        )
         outcomes.append(evaluate(trial, {"t1d_diagnosis_date": when}, as_of, CATALOGUE).criteria[0])
     if days_ago < 0:
         assert [c.code for c in outcomes] == ["in_future", "in_future"]

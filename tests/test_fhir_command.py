@@ -102,10 +102,13 @@ def test_it_rejects_a_bad_bundle_with_one_line_and_status_2(seeded, write, conte
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("args, message", [
-    ([], "give --answers FILE, --fhir FILE or both"),
-    (["--fhir", "/nonexistent/b.json"], "FHIR file /nonexistent/b.json does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "give --answers FILE, --fhir FILE or both"),
+        (["--fhir", "/nonexistent/b.json"], "FHIR file /nonexistent/b.json does not exist"),
+    ],
+)
 def test_it_needs_an_input_that_exists(seeded, args, message):
     err = StringIO()
     with pytest.raises(SystemExit) as exit_info:
@@ -118,8 +121,9 @@ def test_it_needs_an_input_that_exists(seeded, args, message):
 def test_a_bad_answers_file_still_fails_when_the_bundle_is_good(seeded, write):
     err = StringIO()
     with pytest.raises(SystemExit):
-        call_command("screen", "--fhir", write("b.json", NEW_ONSET), "--answers", write("a.json", {"shoe_size": 44}),
-                     stderr=err)
+        call_command(
+            "screen", "--fhir", write("b.json", NEW_ONSET), "--answers", write("a.json", {"shoe_size": 44}), stderr=err
+        )
     assert "shoe_size: unknown question code" in err.getvalue()
 
 
@@ -127,8 +131,18 @@ def test_a_bad_answers_file_still_fails_when_the_bundle_is_good(seeded, write):
 def test_an_answers_file_that_contradicts_the_record_fails_with_one_line(seeded, write):
     err = StringIO()
     with pytest.raises(SystemExit) as exit_info:
-        call_command("screen", "--fhir", write("b.json", NEW_ONSET), "--answers", write("a.json", {"age": 40}),
-                     "--as-of", AS_OF, stderr=err)
+        call_command(
+            "screen",
+            "--fhir",
+            write("b.json", NEW_ONSET),
+            "--answers",
+            write("a.json", {"age": 40}),
+            "--as-of",
+            AS_OF,
+            stderr=err,
+        )
     assert exit_info.value.code == 2
-    assert err.getvalue().strip() == ("screen: error: age: age 40 years does not match the date of birth 2012-03-04 "
-                                      "(14 years on 2026-11-21): correct one of them, or leave the age empty")
+    assert err.getvalue().strip() == (
+        "screen: error: age: age 40 years does not match the date of birth 2012-03-04 "
+        "(14 years on 2026-11-21): correct one of them, or leave the age empty"
+    )

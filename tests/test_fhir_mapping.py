@@ -11,7 +11,16 @@ from django.core.exceptions import ValidationError
 
 from eligibility.engine import QuestionSpec, derive
 from eligibility.fhir import (
-    ICD10CM, LOINC, SNOMED, CodeRule, FhirError, answers_from_bundle, load_bundle, overlay, rules_from_rows, seed_rules,
+    ICD10CM,
+    LOINC,
+    SNOMED,
+    CodeRule,
+    FhirError,
+    answers_from_bundle,
+    load_bundle,
+    overlay,
+    rules_from_rows,
+    seed_rules,
 )
 from tests.conftest import shared_data
 from tests.factories import bundle, condition, observation, patient
@@ -53,7 +62,9 @@ def test_it_reads_date_of_birth_and_sex_with_provenance():
 def test_it_maps_gender_to_sex_and_leaves_other_and_unknown_unanswered(gender, sex):
     result = answers_from_bundle(
         {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": patient(gender=gender)}]},
-        RULES, AS_OF, CATALOGUE,
+        RULES,
+        AS_OF,
+        CATALOGUE,
     )
     assert result.answers.get("sex") == sex
 
@@ -61,7 +72,9 @@ def test_it_maps_gender_to_sex_and_leaves_other_and_unknown_unanswered(gender, s
 def test_it_leaves_a_partial_birth_date_unanswered_with_a_note():
     result = answers_from_bundle(
         {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": patient(birth="2012-03")}]},
-        RULES, AS_OF, CATALOGUE,
+        RULES,
+        AS_OF,
+        CATALOGUE,
     )
     assert "date_of_birth" not in result.answers
     assert [n.code for n in result.notes] == ["partial_date"]
@@ -122,8 +135,11 @@ def test_an_absent_code_never_answers_no():
 
 
 def test_it_never_answers_no_for_any_seed_mapping():
-    resources = [condition(r.code + ("9" if r.is_prefix else ""), system=r.system, clinical="resolved")
-                 for r in RULES if r.resource_type == "Condition"]
+    resources = [
+        condition(r.code + ("9" if r.is_prefix else ""), system=r.system, clinical="resolved")
+        for r in RULES
+        if r.resource_type == "Condition"
+    ]
     assert False not in read(*resources).answers.values()
 
 
@@ -219,7 +235,11 @@ def test_it_matches_any_coding_of_a_condition_and_gives_provenance():
     result = read(resource)
     source = result.provenance["t1d_diagnosis"]
     assert (source.resource_type, source.system, source.code, source.date) == (
-        "Condition", ICD10CM, "E10.9", date(2026, 10, 24))
+        "Condition",
+        ICD10CM,
+        "E10.9",
+        date(2026, 10, 24),
+    )
     assert source.describe() == "Condition ICD-10-CM E10.9 (display E10.9), 2026-10-24"
 
 
@@ -346,10 +366,18 @@ def test_a_value_after_the_reference_date_is_ignored():
     assert read(observation("39156-5", 33.0, "kg/m2", when="2026-11-22")).answers.get("bmi") is None
 
 
-@pytest.mark.parametrize("status, counts", [
-    ("final", True), ("amended", True), ("corrected", True),
-    ("preliminary", False), ("registered", False), ("cancelled", False), ("entered-in-error", False),
-])
+@pytest.mark.parametrize(
+    "status, counts",
+    [
+        ("final", True),
+        ("amended", True),
+        ("corrected", True),
+        ("preliminary", False),
+        ("registered", False),
+        ("cancelled", False),
+        ("entered-in-error", False),
+    ],
+)
 def test_only_final_amended_or_corrected_values_count(status, counts):
     result = read(observation("4548-4", 7.0, "%", status=status))
     assert ("hba1c" in result.answers) == counts
@@ -371,7 +399,9 @@ def test_bmi_is_derived_from_weight_and_height_when_none_is_recorded():
 
 
 def test_a_recorded_bmi_is_not_replaced_by_a_derived_one():
-    got = answers(observation("29463-7", 81, "kg"), observation("8302-2", 180, "cm"), observation("39156-5", 26.1, "kg/m2"))
+    got = answers(
+        observation("29463-7", 81, "kg"), observation("8302-2", 180, "cm"), observation("39156-5", 26.1, "kg/m2")
+    )
     full, derived = derive(got, AS_OF)
     assert full["bmi"] == 26.1 and "bmi" not in derived
 
@@ -447,8 +477,17 @@ def test_rows_for_questions_the_catalogue_lacks_answer_nothing():
 
 
 def test_the_table_can_be_passed_as_plain_dicts():
-    rows = [{"resource_type": "Condition", "system": ICD10CM, "code": "E10", "is_prefix": True,
-             "question": "t1d_diagnosis", "kind": "presence", "id": 7}]
+    rows = [
+        {
+            "resource_type": "Condition",
+            "system": ICD10CM,
+            "code": "E10",
+            "is_prefix": True,
+            "question": "t1d_diagnosis",
+            "kind": "presence",
+            "id": 7,
+        }
+    ]
     assert rules_from_rows(rows) == [CodeRule("Condition", ICD10CM, "E10", "t1d_diagnosis", "presence", True)]
     assert answers(condition("E10.9", system=ICD10CM), rules=rows)["t1d_diagnosis"] is True
 
@@ -469,11 +508,57 @@ def test_given_answers_override_the_prefilled_ones(prefilled, raw, typed, merged
 
 def test_the_seed_table_maps_every_code_the_issue_names():
     keys = {(r.system, r.code, r.is_prefix) for r in RULES}
-    snomed = ["46635009", "420422005", "420270002", "4855003", "86406008", "66071002", "61977001", "50711007",
-              "128302006", "363346000", "24526004", "34000006", "64766004"]
-    icd = ["E10", "E10.1", "E11.1", "E13.1", "E10.3", "E11.3", "B20", "Z21", "B16", "B18.0", "B18.1", "B19.1", "B17.1",
-           "B18.2", "B19.2", "K50", "K51", "K75.4", "H20", "E27.1", "E27.2", "E27.4", "E23.6", "M05", "M06", "M30", "M31",
-           "M32", "N18"] + [f"C{n:02d}" for n in range(97)] + [f"D8{n}" for n in range(5)] + [f"F{n}" for n in range(20, 32)]
+    snomed = [
+        "46635009",
+        "420422005",
+        "420270002",
+        "4855003",
+        "86406008",
+        "66071002",
+        "61977001",
+        "50711007",
+        "128302006",
+        "363346000",
+        "24526004",
+        "34000006",
+        "64766004",
+    ]
+    icd = (
+        [
+            "E10",
+            "E10.1",
+            "E11.1",
+            "E13.1",
+            "E10.3",
+            "E11.3",
+            "B20",
+            "Z21",
+            "B16",
+            "B18.0",
+            "B18.1",
+            "B19.1",
+            "B17.1",
+            "B18.2",
+            "B19.2",
+            "K50",
+            "K51",
+            "K75.4",
+            "H20",
+            "E27.1",
+            "E27.2",
+            "E27.4",
+            "E23.6",
+            "M05",
+            "M06",
+            "M30",
+            "M31",
+            "M32",
+            "N18",
+        ]
+        + [f"C{n:02d}" for n in range(97)]
+        + [f"D8{n}" for n in range(5)]
+        + [f"F{n}" for n in range(20, 32)]
+    )
     loinc = ["39156-5", "29463-7", "8302-2", "4548-4", "17856-6", "59261-8", "1986-9", "1558-6"]
     assert {(SNOMED, c, False) for c in snomed} <= keys
     assert {(ICD10CM, c, True) for c in icd} <= keys
@@ -530,7 +615,8 @@ def test_spot_check_estrella_retinopathy_and_hba1c():
     assert result.answers["hba1c"] == 6.12
     assert result.provenance["hba1c"].date == date(2020, 6, 20)
     assert "t1d_diagnosis" not in result.answers and "diabetic_retinopathy" not in (
-        answers_from_bundle(synthetic("Estrella_Daugherty"), RULES, date(2011, 6, 3), CATALOGUE).answers)
+        answers_from_bundle(synthetic("Estrella_Daugherty"), RULES, date(2011, 6, 3), CATALOGUE).answers
+    )
 
 
 def test_spot_check_nikki_values_as_of_two_dates():
@@ -547,7 +633,7 @@ def test_spot_check_luigi_bmi_is_derived_from_the_latest_weight_and_height():
     assert "bmi" not in got
     assert got["weight"] == 6.6 and got["height"] == 66.12 and got["sex"] == "male"
     full, derived = derive(got, date(2021, 4, 1))
-    assert full["bmi"] == round(6.6 / 0.6612 ** 2, 1) and "bmi" in derived
+    assert full["bmi"] == round(6.6 / 0.6612**2, 1) and "bmi" in derived
     assert full["age"] == 0
 
 
@@ -569,18 +655,32 @@ class TestCodeMappingModel:
         from trials.fhir_seed import load_fhir_mappings
         from trials.models import CodeMapping, Question
 
-        CodeMapping.objects.create(resource_type="Condition", system=SNOMED, code="44054006",
-                                   question=Question.objects.get(code="other_fatal_disease"), kind="presence")
+        CodeMapping.objects.create(
+            resource_type="Condition",
+            system=SNOMED,
+            code="44054006",
+            question=Question.objects.get(code="other_fatal_disease"),
+            kind="presence",
+        )
         CodeMapping.objects.filter(code="39156-5").update(default_unit="")
         assert load_fhir_mappings() == {"created": 0, "updated": 1, "unchanged": len(RULES) - 1}
         assert CodeMapping.objects.count() == len(RULES) + 1
 
-    @pytest.mark.parametrize("values, field", [
-        ({"question": "bmi", "kind": "presence", "resource_type": "Condition"}, "kind"),
-        ({"question": "bmi", "kind": "value", "resource_type": "Condition"}, "resource_type"),
-        ({"question": "hiv", "kind": "presence", "resource_type": "Condition", "default_unit": "kg"}, "default_unit"),
-        ({"question": "bmi", "kind": "value", "resource_type": "Observation", "default_unit": "mmol/L"}, "default_unit"),
-    ])
+    @pytest.mark.parametrize(
+        "values, field",
+        [
+            ({"question": "bmi", "kind": "presence", "resource_type": "Condition"}, "kind"),
+            ({"question": "bmi", "kind": "value", "resource_type": "Condition"}, "resource_type"),
+            (
+                {"question": "hiv", "kind": "presence", "resource_type": "Condition", "default_unit": "kg"},
+                "default_unit",
+            ),
+            (
+                {"question": "bmi", "kind": "value", "resource_type": "Observation", "default_unit": "mmol/L"},
+                "default_unit",
+            ),
+        ],
+    )
     def test_it_rejects_rows_that_cannot_answer_their_question(self, seeded, values, field):
         from trials.models import CodeMapping, Question
 
@@ -593,8 +693,14 @@ class TestCodeMappingModel:
     def test_it_accepts_a_good_row(self, seeded):
         from trials.models import CodeMapping, Question
 
-        row = CodeMapping(system=LOINC, code="3141-9", question=Question.objects.get(code="weight"), kind="value",
-                          resource_type="Observation", default_unit="[lb_av]")
+        row = CodeMapping(
+            system=LOINC,
+            code="3141-9",
+            question=Question.objects.get(code="weight"),
+            kind="value",
+            resource_type="Observation",
+            default_unit="[lb_av]",
+        )
         row.full_clean()
 
     def test_admins_can_list_and_add_rows_in_the_admin(self, seeded, client, admin_user, django_assert_max_num_queries):
@@ -604,9 +710,17 @@ class TestCodeMappingModel:
         with django_assert_max_num_queries(15):
             page = client.get("/admin/trials/codemapping/")
         assert page.status_code == 200 and "E27.1" in page.content.decode()
-        response = client.post("/admin/trials/codemapping/add/", {
-            "question": Question.objects.get(code="weight").pk, "kind": "value", "resource_type": "Observation",
-            "system": LOINC, "code": "3141-9", "default_unit": "[lb_av]", "display": "Body weight Measured",
-        })
+        response = client.post(
+            "/admin/trials/codemapping/add/",
+            {
+                "question": Question.objects.get(code="weight").pk,
+                "kind": "value",
+                "resource_type": "Observation",
+                "system": LOINC,
+                "code": "3141-9",
+                "default_unit": "[lb_av]",
+                "display": "Body weight Measured",
+            },
+        )
         assert response.status_code == 302
         assert CodeMapping.objects.get(code="3141-9").rule().default_unit == "[lb_av]"

@@ -14,10 +14,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import TWO_LEGACY_RECORDS, TWO_STUDIES, database_state, study, zip_of
 from ctgov import importer
 from ctgov.admin import ImportCtgovForm
 from ctgov.models import ImportJob
+from tests.factories import TWO_LEGACY_RECORDS, TWO_STUDIES, database_state, study, zip_of
 from trials.models import Trial
 
 URL = "/admin/trials/trial/import/"
@@ -55,7 +55,7 @@ class TestTheImportPage:
         assert (job.summary["created"], job.summary["studies"], job.summary["errors"]) == (2, 2, [])
 
         page = client.get(job_url(job)).content.decode()
-        assert 'id="import-summary"' in page and "<th scope=\"row\">Trials created</th><td>2</td>" in page
+        assert 'id="import-summary"' in page and '<th scope="row">Trials created</th><td>2</td>' in page
         assert "hx-get" not in page  # a finished job is not polled
         trial = Trial.objects.get(nct_id="NCT02560883")
         assert trial.history.first().history_user == admin_user
@@ -84,8 +84,10 @@ class TestTheImportPage:
         client.force_login(admin_user)
         response = client.post(URL, {"file": SimpleUploadedFile("trials.csv", b"a,b")})
         assert response.status_code == 200
-        assert ("Upload ClinicalTrials.gov records: .json, .json.gz, .xml, .xml.gz, .zip, .tar.xz, .tar.gz, .tgz."
-                in response.content.decode())
+        assert (
+            "Upload ClinicalTrials.gov records: .json, .json.gz, .xml, .xml.gz, .zip, .tar.xz, .tar.gz, .tgz."
+            in response.content.decode()
+        )
         assert not ImportJob.objects.exists()
 
     def test_it_imports_an_archive_of_legacy_xml_records(self, client, admin_user, questions):
@@ -94,7 +96,7 @@ class TestTheImportPage:
         job = ImportJob.objects.get()
         assert job.status == ImportJob.Status.DONE, job.summary
         assert job.summary["created"] == 2
-        assert "<th scope=\"row\">Trials created</th><td>2</td>" in client.get(job_url(job)).content.decode()
+        assert '<th scope="row">Trials created</th><td>2</td>' in client.get(job_url(job)).content.decode()
 
     def test_it_refuses_a_file_too_large_to_hold_in_memory(self, client, admin_user, monkeypatch):
         monkeypatch.setattr(ImportCtgovForm, "MAX_SIZE", 2 * 2**20)
@@ -137,8 +139,9 @@ def test_admins_can_look_through_every_import_but_not_change_one(client, admin_u
 class TestAJobsPageWhileItRuns:
     @pytest.fixture
     def job(self, admin_user):
-        return ImportJob.objects.create(file_name="broad.json.gz", size=3_400_000, started_by=admin_user,
-                                        status=ImportJob.Status.RUNNING)
+        return ImportJob.objects.create(
+            file_name="broad.json.gz", size=3_400_000, started_by=admin_user, status=ImportJob.Status.RUNNING
+        )
 
     def test_it_shows_how_many_studies_are_done(self, client, admin_user, job):
         job.report_progress(412, 1099)
@@ -195,8 +198,10 @@ def test_an_unexpected_error_fails_the_job_with_a_message_and_saves_nothing(admi
     importer.run_job(job.pk, TWO_STUDIES.read_bytes())
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
-    assert job.summary["errors"] == ["two.json: the import stopped on an unexpected error, which was logged for "
-                                     "the maintainers; nothing from this file was imported."]
+    assert job.summary["errors"] == [
+        "two.json: the import stopped on an unexpected error, which was logged for "
+        "the maintainers; nothing from this file was imported."
+    ]
     assert database_state() == before
 
 
@@ -224,4 +229,6 @@ def test_an_upload_is_imported_by_a_background_thread(client, settings, curator)
     job = wait_until_finished(job.pk)
     assert job.status == ImportJob.Status.DONE and job.summary["created"] == 2
     assert set(Trial.objects.filter(nct_id__in=["NCT02560883", "NCT02587988"]).values_list("nct_id", flat=True)) == {
-        "NCT02560883", "NCT02587988"}
+        "NCT02560883",
+        "NCT02587988",
+    }

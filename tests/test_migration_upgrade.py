@@ -29,11 +29,14 @@ def test_it_keeps_the_rows_and_permissions_of_the_models_that_leave_trials():
     adam = User.objects.create(username="adam")
     trial = Trial.objects.create(nct_id="NCT09000001", brief_title="A trial from before the move")
     job = old.get_model("trials", "ImportJob").objects.create(
-        file_name="old.json", size=12, started_by=adam, status="done", summary={"created": 1})
+        file_name="old.json", size=12, started_by=adam, status="done", summary={"created": 1}
+    )
     version = old.get_model("trials", "CriteriaVersion").objects.create(
-        trial=trial, version=3, changed_by=adam, criteria=[{"id": 1, "text": "Adults"}])
+        trial=trial, version=3, changed_by=adam, criteria=[{"id": 1, "text": "Adults"}]
+    )
     example = old.get_model("trials", "ExamplePatient").objects.create(
-        trial=trial, name="Ann", answers={"bmi": 31.5}, expected_verdict="ineligible", as_of=date(2026, 1, 5))
+        trial=trial, name="Ann", answers={"bmi": 31.5}, expected_verdict="ineligible", as_of=date(2026, 1, 5)
+    )
     admins, _ = Group.objects.get_or_create(name="Admin")
     admins.permissions.add(Permission.objects.get(content_type__app_label="trials", codename="view_importjob"))
 
@@ -47,19 +50,38 @@ def test_it_keeps_the_rows_and_permissions_of_the_models_that_leave_trials():
 
     ContentType.objects.clear_cache()
     moved_job = ImportJob.objects.get(pk=job.pk)
-    assert (moved_job.file_name, moved_job.size, moved_job.started_by.username, moved_job.status,
-            moved_job.summary) == ("old.json", 12, "adam", ImportJob.Status.DONE, {"created": 1})
+    assert (
+        moved_job.file_name,
+        moved_job.size,
+        moved_job.started_by.username,
+        moved_job.status,
+        moved_job.summary,
+    ) == ("old.json", 12, "adam", ImportJob.Status.DONE, {"created": 1})
     moved_version = CriteriaVersion.objects.get(pk=version.pk)
-    assert (moved_version.trial.nct_id, moved_version.version, moved_version.changed_by.username,
-            moved_version.criteria) == ("NCT09000001", 3, "adam", [{"id": 1, "text": "Adults"}])
+    assert (
+        moved_version.trial.nct_id,
+        moved_version.version,
+        moved_version.changed_by.username,
+        moved_version.criteria,
+    ) == ("NCT09000001", 3, "adam", [{"id": 1, "text": "Adults"}])
     moved_example = ExamplePatient.objects.get(pk=example.pk)
-    assert (moved_example.trial_id, moved_example.name, moved_example.answers, moved_example.expected_verdict,
-            moved_example.as_of) == (trial.pk, "Ann", {"bmi": 31.5}, "ineligible", date(2026, 1, 5))
+    assert (
+        moved_example.trial_id,
+        moved_example.name,
+        moved_example.answers,
+        moved_example.expected_verdict,
+        moved_example.as_of,
+    ) == (trial.pk, "Ann", {"bmi": 31.5}, "ineligible", date(2026, 1, 5))
     assert list(moved_example.trial.criteria_versions.all()) == [moved_version]
 
     # The content types moved with the models, so what was granted on them still holds.
-    assert not ContentType.objects.filter(app_label="trials", model__in=["importjob", "criteriaversion", "examplepatient"])
+    assert not ContentType.objects.filter(
+        app_label="trials", model__in=["importjob", "criteriaversion", "examplepatient"]
+    )
     assert ContentType.objects.get_for_model(ImportJob).app_label == "ctgov"
     assert ContentType.objects.get_for_model(ExamplePatient).app_label == "curation"
-    assert CurrentGroup.objects.get(name="Admin").permissions.filter(
-        content_type__app_label="ctgov", codename="view_importjob").exists()
+    assert (
+        CurrentGroup.objects.get(name="Admin")
+        .permissions.filter(content_type__app_label="ctgov", codename="view_importjob")
+        .exists()
+    )

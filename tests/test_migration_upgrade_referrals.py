@@ -35,30 +35,66 @@ def test_it_keeps_the_rows_made_before_the_move():
     trial = old.get_model("trials", "Trial").objects.create(nct_id="NCT01219465", brief_title="Teplizumab")
     criterion = old.get_model("trials", "Criterion").objects.create(trial=trial, kind="exclusion", text="Retinopathy.")
     screening = old.get_model("screening", "Screening").objects.create(patient_ref="JD-2014", clinician=alice)
-    snapshot = old.get_model("screening", "Snapshot").objects.create(screening=screening, saved_by=alice, as_of=timezone.localdate())
+    snapshot = old.get_model("screening", "Snapshot").objects.create(
+        screening=screening, saved_by=alice, as_of=timezone.localdate()
+    )
     result = old.get_model("screening", "SnapshotResult").objects.create(
-        snapshot=snapshot, trial=trial, verdict="undetermined", criteria_version=1, result={"criteria": []},
+        snapshot=snapshot,
+        trial=trial,
+        verdict="undetermined",
+        criteria_version=1,
+        result={"criteria": []},
     )
     referral = old.get_model("screening", "Referral").objects.create(
-        screening=screening, trial=trial, snapshot_result=result, referred_by=alice, note="please review",
-        status="under_review", version=2,
+        screening=screening,
+        trial=trial,
+        snapshot_result=result,
+        referred_by=alice,
+        note="please review",
+        status="under_review",
+        version=2,
     )
     old.get_model("screening", "HistoricalReferral").objects.create(
-        id=referral.pk, screening=screening, trial=trial, snapshot_result=result, referred_by=alice,
-        status="under_review", version=2, created_at=referral.created_at, updated_at=referral.updated_at,
-        history_date=timezone.now(), history_type="~", history_user=carol, history_change_reason="looks good",
+        id=referral.pk,
+        screening=screening,
+        trial=trial,
+        snapshot_result=result,
+        referred_by=alice,
+        status="under_review",
+        version=2,
+        created_at=referral.created_at,
+        updated_at=referral.updated_at,
+        history_date=timezone.now(),
+        history_type="~",
+        history_user=carol,
+        history_change_reason="looks good",
     )
     verification = old.get_model("screening", "Verification").objects.create(
-        referral=referral, criterion=criterion, status="verified_not_met", note="chart checked", verified_by=carol,
+        referral=referral,
+        criterion=criterion,
+        status="verified_not_met",
+        note="chart checked",
+        verified_by=carol,
     )
     old.get_model("screening", "HistoricalVerification").objects.create(
-        id=verification.pk, referral=referral, criterion=criterion, status="verified_not_met", verified_by=carol,
-        verified_at=verification.verified_at, history_date=timezone.now(), history_type="+", history_user=carol,
+        id=verification.pk,
+        referral=referral,
+        criterion=criterion,
+        status="verified_not_met",
+        verified_by=carol,
+        verified_at=verification.verified_at,
+        history_date=timezone.now(),
+        history_type="+",
+        history_user=carol,
     )
     old.get_model("screening", "ReferralView").objects.create(referral=referral, user=carol)
-    content_type, _ = old.get_model("contenttypes", "ContentType").objects.get_or_create(app_label="screening", model="referral")
+    content_type, _ = old.get_model("contenttypes", "ContentType").objects.get_or_create(
+        app_label="screening", model="referral"
+    )
     permission, _ = old.get_model("auth", "Permission").objects.get_or_create(
-        content_type=content_type, codename="view_referral", defaults={"name": "Can view referral"},
+        content_type=content_type,
+        codename="view_referral",
+        defaults={"name": "Can view referral"},
     )
     old.get_model("auth", "Group").objects.get_or_create(name="Coordinator")[0].permissions.add(permission)
 
@@ -68,12 +104,22 @@ def test_it_keeps_the_rows_made_before_the_move():
 
     moved = Referral.objects.select_related("screening", "trial", "referred_by").get()
     assert (moved.pk, moved.screening.patient_ref, moved.trial.nct_id) == (referral.pk, "JD-2014", "NCT01219465")
-    assert (moved.status, moved.version, moved.note, moved.referred_by.username) == ("under_review", 2, "please review", "alice")
+    assert (moved.status, moved.version, moved.note, moved.referred_by.username) == (
+        "under_review",
+        2,
+        "please review",
+        "alice",
+    )
     assert moved.snapshot_result_id == result.pk
-    assert [(h.history_user.username, h.history_change_reason) for h in moved.history.all()] == [("carol", "looks good")]
+    assert [(h.history_user.username, h.history_change_reason) for h in moved.history.all()] == [
+        ("carol", "looks good")
+    ]
     checked = Verification.objects.get()
     assert (checked.referral_id, checked.criterion_id, checked.status, checked.note) == (
-        referral.pk, criterion.pk, "verified_not_met", "chart checked",
+        referral.pk,
+        criterion.pk,
+        "verified_not_met",
+        "chart checked",
     )
     assert checked.version == 1  # the lock's starting point for rows made before it existed
     assert Verification.history.get().history_user.username == "carol"

@@ -48,7 +48,10 @@ def test_it_explains_only_the_trials_asked_for(seeded):
 def test_it_reports_problems_with_codes_and_screens_nothing(seeded):
     result = screen(as_of=AS_OF, answers={"shoe_size": 44}, bundle={"resourceType": "Patient"}, trials=["NCT99999999"])
     assert [(p.source, p.code) for p in result.problems] == [
-        ("trials", "unknown_trial"), ("fhir", "not_bundle"), ("answers", "answer")]
+        ("trials", "unknown_trial"),
+        ("fhir", "not_bundle"),
+        ("answers", "answer"),
+    ]
     assert result.verdicts == () and not result.ok
 
 

@@ -156,14 +156,16 @@ def test_it_reports_each_problem_with_its_path(rule, expected):
 
 
 def test_it_reports_every_problem_at_once():
-    rule = {"all": [
-        q("bmi", ">", 300, unit="kg"),
-        {"any": [q("nope", "=", True), q("sex", "in", ["female", "robot"])]},
-        {"not": q("t1d_diagnosis_date", "within", "9 weekz")},
-        {"at_least": 3, "of": [q("hiv", "=", True), q("hiv", ">", 1)]},
-        7,
-        q("age", "age_between", {"min": "3 yrs", "max": "35 years"}),
-    ]}
+    rule = {
+        "all": [
+            q("bmi", ">", 300, unit="kg"),
+            {"any": [q("nope", "=", True), q("sex", "in", ["female", "robot"])]},
+            {"not": q("t1d_diagnosis_date", "within", "9 weekz")},
+            {"at_least": 3, "of": [q("hiv", "=", True), q("hiv", ">", 1)]},
+            7,
+            q("age", "age_between", {"min": "3 yrs", "max": "35 years"}),
+        ]
+    }
     assert problems(rule) == [
         ("wrong_unit", "rule.all[0]"),
         ("out_of_range", "rule.all[0]"),

@@ -43,14 +43,21 @@ class TestScreenCommand:
         bmi = next(c for c in first["criteria"] if c["text"] == "Body Mass Index >30.")
         assert bmi.pop("id").isdigit()
         assert bmi == {
-            "kind": "exclusion", "text": "Body Mass Index >30.", "outcome": "met", "code": "above_max",
-            "explanation": "BMI 32.4 kg/m² is above 30", "missing": [], "met_until": None,
+            "kind": "exclusion",
+            "text": "Body Mass Index >30.",
+            "outcome": "met",
+            "code": "above_max",
+            "explanation": "BMI 32.4 kg/m² is above 30",
+            "missing": [],
+            "met_until": None,
         }
         assert by_id["NCT03835312"]["verdict"] == "eligible"
 
     def test_it_filters_trials_and_lists_missing_answers(self, seeded, answers_file):
         path = answers_file({"age": 10, "t1d_diagnosis": True})
-        data = json.loads(run_screen("--answers", path, "--trial", "NCT03835312", "--as-of", "2026-11-21", "--format", "json"))
+        data = json.loads(
+            run_screen("--answers", path, "--trial", "NCT03835312", "--as-of", "2026-11-21", "--format", "json")
+        )
         [trial] = data["trials"]
         assert trial["verdict"] == "undetermined"
         assert "immune_gene_mutation" in trial["missing"]
@@ -116,7 +123,10 @@ def test_it_exits_2_without_traceback_as_a_real_process(tmp_path):
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     proc = subprocess.run(
         [sys.executable, "manage.py", "screen", "--answers", str(tmp_path / "nope.json")],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("screen: error:")

@@ -98,14 +98,27 @@ class TestQuestionnaire:
         assert "= 81.65 kg" in html
         assert "BMI 31.9 kg/m²" in html
 
-    @pytest.mark.parametrize("field, value, message", [
-        ({"age_0": "250"}, None, "not a plausible Age"),
-        ({"height_0": "", "weight_0": "", "bmi_0": "3"}, None, "not a plausible BMI"),
-        ({"t1d_diagnosis_date": "2099-01-01"}, None, "is in the future"),
-        ({"age_0": "40", "date_of_birth": "2000-01-01"}, None, "Age 40 years does not match the date of birth 2000-01-01"),
-        ({"date_of_birth": "2000-01-01", "t1d_diagnosis_date": "1999-01-01"}, None, "1999-01-01 is before the date of birth"),
-    ])
-    def test_implausible_values_are_field_errors_that_never_reach_the_engine(self, client, screening, clinician, field, value, message):
+    @pytest.mark.parametrize(
+        "field, value, message",
+        [
+            ({"age_0": "250"}, None, "not a plausible Age"),
+            ({"height_0": "", "weight_0": "", "bmi_0": "3"}, None, "not a plausible BMI"),
+            ({"t1d_diagnosis_date": "2099-01-01"}, None, "is in the future"),
+            (
+                {"age_0": "40", "date_of_birth": "2000-01-01"},
+                None,
+                "Age 40 years does not match the date of birth 2000-01-01",
+            ),
+            (
+                {"date_of_birth": "2000-01-01", "t1d_diagnosis_date": "1999-01-01"},
+                None,
+                "1999-01-01 is before the date of birth",
+            ),
+        ],
+    )
+    def test_implausible_values_are_field_errors_that_never_reach_the_engine(
+        self, client, screening, clinician, field, value, message
+    ):
         client.force_login(clinician)
         html = client.post(detail(screening), {**BASE, **field}, HTTP_HX_REQUEST="true").content.decode()
         assert message in html
@@ -137,7 +150,9 @@ class TestQuestionnaire:
         client.force_login(clinician)
         diagnosed = timezone.localdate() - timedelta(weeks=8)
         html = client.post(
-            detail(screening), {**BASE, "t1d_diagnosis_date": diagnosed.isoformat()}, HTTP_HX_REQUEST="true",
+            detail(screening),
+            {**BASE, "t1d_diagnosis_date": diagnosed.isoformat()},
+            HTTP_HX_REQUEST="true",
         ).content.decode()
         last = diagnosed + timedelta(weeks=9) - timedelta(days=1)
         assert f"met until {last.isoformat()}" in html
@@ -156,7 +171,9 @@ class TestQuestionnaire:
         # Three years old on 1 January next year: not met until the day before.
         assert f"not met until {today.year}-12-31" in html
 
-    def test_the_questionnaire_page_has_a_bounded_number_of_queries(self, client, screening, clinician, django_assert_max_num_queries):
+    def test_the_questionnaire_page_has_a_bounded_number_of_queries(
+        self, client, screening, clinician, django_assert_max_num_queries
+    ):
         client.force_login(clinician)
         client.get(detail(screening))  # warm the rules cache
         with django_assert_max_num_queries(14):
@@ -203,7 +220,9 @@ class TestSaveAndHistory:
         page = client.get(detail(screening)).content.decode()
         assert "under older criteria" in page
 
-    def test_my_screenings_lists_only_mine_with_bounded_queries(self, client, screening, clinician, clinician_b, django_assert_max_num_queries):
+    def test_my_screenings_lists_only_mine_with_bounded_queries(
+        self, client, screening, clinician, clinician_b, django_assert_max_num_queries
+    ):
         other = Screening.objects.create(patient_ref="OTHER-1", clinician=clinician_b)
         other.trials.set(Trial.objects.all())
         client.force_login(clinician)
@@ -285,16 +304,24 @@ class TestPrefillFromFhir:
         screening.refresh_from_db()
         assert screening.answers == {}
         # The live panel keeps showing the source while the value is unchanged.
-        live = client.post(detail(screening), {"date_of_birth": "2012-03-04", "weight_0": "49.9", "weight_1": "kg"},
-                           HTTP_HX_REQUEST="true").content.decode()
+        live = client.post(
+            detail(screening),
+            {"date_of_birth": "2012-03-04", "weight_0": "49.9", "weight_1": "kg"},
+            HTTP_HX_REQUEST="true",
+        ).content.decode()
         assert "From the record: Patient.birthDate" in live
 
-    @pytest.mark.parametrize("content, message", [
-        (b"not json", "not valid JSON"),
-        (b'{"resourceType": "Patient"}', "Bundle"),
-        (b'{"resourceType": "Bundle", "type": "collection", "entry": []}', "Patient"),
-    ])
-    def test_a_bad_bundle_gets_a_clear_message_and_changes_nothing(self, client, screening, clinician, content, message):
+    @pytest.mark.parametrize(
+        "content, message",
+        [
+            (b"not json", "not valid JSON"),
+            (b'{"resourceType": "Patient"}', "Bundle"),
+            (b'{"resourceType": "Bundle", "type": "collection", "entry": []}', "Patient"),
+        ],
+    )
+    def test_a_bad_bundle_gets_a_clear_message_and_changes_nothing(
+        self, client, screening, clinician, content, message
+    ):
         client.force_login(clinician)
         response = self.upload(client, screening, content, name="record.json")
         assert response.status_code == 302

@@ -46,7 +46,7 @@ class TestSeedLoading:
             trial = Trial.objects.get(nct_id=nct_id)
             protocol = trial.criteria.filter(source=Criterion.Source.PROTOCOL)
             assert protocol.count() == bullets
-            source = (SEED_DIR.parent.parent.parent / "shared" / "seeds" / f"{nct_id}.txt")
+            source = SEED_DIR.parent.parent.parent / "shared" / "seeds" / f"{nct_id}.txt"
             published = source.read_text() if source.exists() else trial.eligibility_text
             for criterion in protocol:
                 assert criterion.text in published
@@ -127,7 +127,12 @@ NCT03835312_CASES = [
     ("1.Type 1 diabetes mellitus children", {"immune_gene_mutation": False}, Outcome.NOT_MET, "not_equal"),
     ("1.Type 1 diabetes mellitus children", {"immune_gene_mutation": None}, Outcome.UNKNOWN, "missing"),
     ("Meet the diagnostic criteria", {"t1d_diagnosis": False}, Outcome.NOT_MET, "not_equal"),
-    ("Existence of extrapancreatic organ damage", {"inflammatory_bowel_disease": False}, Outcome.NOT_MET, "at_least_not_met"),
+    (
+        "Existence of extrapancreatic organ damage",
+        {"inflammatory_bowel_disease": False},
+        Outcome.NOT_MET,
+        "at_least_not_met",
+    ),
     ("Existence of extrapancreatic organ damage", {"inflammatory_bowel_disease": None}, Outcome.UNKNOWN, "missing"),
     ("Existence of extrapancreatic organ damage", {"organ_damage_recurred": False}, Outcome.NOT_MET, "not_equal"),
     ("Gene mutation was found", {"immune_gene_mutation": False}, Outcome.NOT_MET, "not_equal"),
@@ -137,7 +142,12 @@ NCT03835312_CASES = [
     ("A the active period of infection", {"active_infection": True}, Outcome.MET, "equal"),
     ("At the active stage of malignant tumors", {"malignancy": True}, Outcome.MET, "equal"),
     ("Combination of other fatal diseases", {"other_fatal_disease": True}, Outcome.MET, "equal"),
-    ("Existence of mental and psychological diseases", {"severe_psychiatric_disorder": True, "mental_disorder": None}, Outcome.MET, "equal"),
+    (
+        "Existence of mental and psychological diseases",
+        {"severe_psychiatric_disorder": True, "mental_disorder": None},
+        Outcome.MET,
+        "equal",
+    ),
     ("Existence of mental and psychological diseases", {"mental_disorder": None}, Outcome.UNKNOWN, "missing"),
 ]
 

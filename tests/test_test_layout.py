@@ -39,24 +39,31 @@ def imports_of_test_modules(source: str) -> list[str]:
     return sorted({name for name in imported_names(source) if is_test_module(name)})
 
 
-@pytest.mark.parametrize("source, forbidden", [
-    ("from tests.test_engine import CATALOGUE", ["tests.test_engine", "tests.test_engine.CATALOGUE"]),
-    ("import tests.test_api", ["tests.test_api"]),
-    ("from tests import test_api", ["tests.test_api"]),
-    ("from tests.browser.test_clinician import verdict", ["tests.browser.test_clinician",
-                                                          "tests.browser.test_clinician.verdict"]),
-    ("from .test_engine import q", [".test_engine", ".test_engine.q"]),
-    ("from . import test_engine", [".test_engine"]),
-    ("from ..test_engine import q", ["..test_engine", "..test_engine.q"]),
-    ("def f():\n    from tests.test_ctgov_legacy import zip_of", ["tests.test_ctgov_legacy",
-                                                                 "tests.test_ctgov_legacy.zip_of"]),
-    ("from tests.factories import BASE, refer", []),
-    ("from tests.conftest import make_user", []),
-    ("from tests.browser import log_in, screenshot", []),
-    ("from . import factories", []),
-    ("import test_engine", ["test_engine"]),
-    ("from django.test import TestCase\nimport unittest", []),
-])
+@pytest.mark.parametrize(
+    "source, forbidden",
+    [
+        ("from tests.test_engine import CATALOGUE", ["tests.test_engine", "tests.test_engine.CATALOGUE"]),
+        ("import tests.test_api", ["tests.test_api"]),
+        ("from tests import test_api", ["tests.test_api"]),
+        (
+            "from tests.browser.test_clinician import verdict",
+            ["tests.browser.test_clinician", "tests.browser.test_clinician.verdict"],
+        ),
+        ("from .test_engine import q", [".test_engine", ".test_engine.q"]),
+        ("from . import test_engine", [".test_engine"]),
+        ("from ..test_engine import q", ["..test_engine", "..test_engine.q"]),
+        (
+            "def f():\n    from tests.test_ctgov_legacy import zip_of",
+            ["tests.test_ctgov_legacy", "tests.test_ctgov_legacy.zip_of"],
+        ),
+        ("from tests.factories import BASE, refer", []),
+        ("from tests.conftest import make_user", []),
+        ("from tests.browser import log_in, screenshot", []),
+        ("from . import factories", []),
+        ("import test_engine", ["test_engine"]),
+        ("from django.test import TestCase\nimport unittest", []),
+    ],
+)
 def test_it_spots_imports_of_test_modules(source, forbidden):
     assert imports_of_test_modules(source) == forbidden
 

@@ -33,8 +33,17 @@ def test_clinician_screens_saves_and_refers(live_server, page, demo):
     page.check("input[name=consent_possible][value=yes]")
     page.fill("#id_height_0", "160")
     page.fill("#id_weight_0", "70")
-    for code in ("diabetic_ketoacidosis", "diabetic_retinopathy", "severe_organ_damage", "hiv", "hepatitis_b",
-                 "hepatitis_c", "active_infection", "severe_psychiatric_disorder", "malignancy"):
+    for code in (
+        "diabetic_ketoacidosis",
+        "diabetic_retinopathy",
+        "severe_organ_damage",
+        "hiv",
+        "hepatitis_b",
+        "hepatitis_c",
+        "active_infection",
+        "severe_psychiatric_disorder",
+        "malignancy",
+    ):
         page.check(f"input[name={code}][value=no]")
     expect(verdict(page, "NCT01219465")).to_have_text("Likely eligible")
     expect(page.locator("#note-bmi")).to_contain_text("27.3 kg/m²")

@@ -75,7 +75,8 @@ def test_the_builder_works_without_javascript(live_server, browser, curator):
         expect(page.locator(".errornote")).to_have_count(0)
         page.click("input[name=_save]:not(.rb-default-submit)")
         expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
-        assert criterion(*BMI).rule == {"any": [{"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"},
-                                                {"q": "hiv", "op": "=", "value": True}]}
+        assert criterion(*BMI).rule == {
+            "any": [{"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"}, {"q": "hiv", "op": "=", "value": True}]
+        }
     finally:
         context.close()

@@ -30,10 +30,13 @@ def test_an_admin_watches_an_import_progress_in_a_browser(live_server, page, set
     page.click("input[type=submit][value=Import]")
     page.wait_for_url(f"{live_server.url}{URL}*/")
     # The bar fills as the thread goes, without a reload: catch it part-way.
-    page.wait_for_function("""() => {
+    page.wait_for_function(
+        """() => {
         const bar = document.querySelector("progress.import-progress[value]");
         return bar && +bar.value > 0 && +bar.value < +bar.max;
-    }""", timeout=60_000)
+    }""",
+        timeout=60_000,
+    )
     expect(page.locator("#import-status")).to_contain_text("of 1,500 studies imported")
     screenshot(page, "admin-import-progress")
     expect(page.locator("#import-summary")).to_contain_text("Imported 1,500 studies", timeout=120_000)
