@@ -4,6 +4,10 @@ Not a test. Compiles the catalogue once (eligibility.compiled), then times the v
 few patients and prints p50/p95/max, times the full explanations (engine.evaluate) for the 20
 trials a results page shows, and checks once that the verdicts equal the interpretive engine's.
 
+Baselines, measured in the same run: the interpretive engine on every trial (once), and a maintained JsonLogic
+library (datalogic-py) evaluating the same rules translated to JsonLogic (scripts/jsonlogic_rules.py), each
+trial compiled once, for every patient; its verdicts are checked against the compiled engine's.
+
     .venv/bin/python scripts/bench_engine.py [--trials 10000] [--runs 200] [--varied]
 
 Target: verdicts for all trials at p50 <= 10 ms on the 2-core development machine.
@@ -20,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import jsonlogic_rules  # noqa: E402
+from datalogic_py import DataHandle, Engine  # noqa: E402
 
 from eligibility import engine, pipeline  # noqa: E402
 from eligibility.answers import to_json  # noqa: E402
@@ -254,14 +261,41 @@ def main() -> None:
         f"({leaves} comparisons in {len(compiled._groups)} question/operator groups, "
         f"{len(compiled._levels)} logic levels)"
     )
+
+    # The JsonLogic baseline: every trial as one expression, compiled once by the library.
+    start = time.perf_counter()
+    jl_engine = Engine()
+    jl_rules = [jl_engine.compile(jsonlogic_rules.trial(t, catalogue)) for t in trials]
+    print(
+        f"JsonLogic (datalogic-py): translated and compiled {len(jl_rules):,} trials in {time.perf_counter() - start:.2f} s"
+    )
+    jl_runs = max(3, args.runs // 50)
+    verdict_of = jsonlogic_rules.VERDICTS
+
+    def jsonlogic_verdicts(answers):
+        # The variables (dates as numbers, age ranges) are computed per patient: part of the timed path.
+        data = DataHandle(jsonlogic_rules.data(answers, AS_OF))
+        with jl_engine.session() as session:
+            return [verdict_of[session.evaluate_float(rule, data)] for rule in jl_rules]
+
     print()
 
+    ratios = []
     for name, answers in PATIENTS.items():
         samples, verdicts = timed(lambda answers=answers: compiled.verdicts(answers, AS_OF), args.runs)
         counts = {v.value: verdicts.count(v) for v in Verdict}
         print(f"patient: {name}")
         print(f"  verdicts, all {len(trials):,} trials ({args.runs} runs):  {percentiles(samples)}")
         print(f"  -> {counts}")
+
+        jl_samples, jl_verdicts = timed(lambda answers=answers: jsonlogic_verdicts(answers), jl_runs)
+        agree = sum(a == b for a, b in zip(jl_verdicts, verdicts))
+        ratio = statistics.median(jl_samples) / statistics.median(samples)
+        ratios.append(ratio)
+        print(
+            f"  JsonLogic verdicts, all trials ({jl_runs} runs):   {percentiles(jl_samples)}   ({ratio:,.0f}x slower)"
+        )
+        print(f"  -> verdicts agree on {agree:,} of {len(trials):,} trials")
 
         # The page shows eligible trials first, then undetermined ones; only those are explained.
         order = sorted(
@@ -304,6 +338,17 @@ def main() -> None:
         f"pipeline: parse + all {len(trials):,} verdicts + {SHOWN} explanations: {percentiles(samples)}; "
         f"{elapsed * 1000 / p50:,.0f}x faster than the interpretive engine on every trial"
     )
+
+    compiled_p50, _ = timed(lambda: compiled.verdicts(answers, AS_OF), args.runs)
+    compiled_ms = statistics.median(compiled_p50) / 1e6
+    print()
+    print("ratios (p50):")
+    print(
+        f"  compiled verdicts vs JsonLogic (datalogic-py): {min(ratios):,.0f}x to {max(ratios):,.0f}x faster "
+        f"over the {len(ratios)} patients"
+    )
+    print(f"  compiled verdicts vs interpretive engine:      {elapsed * 1000 / compiled_ms:,.0f}x faster ('{name}')")
+    print(f"  pipeline vs interpretive engine:               {elapsed * 1000 / p50:,.0f}x faster ('{name}')")
 
 
 if __name__ == "__main__":
