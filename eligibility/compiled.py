@@ -15,13 +15,16 @@ Outcomes are int8 codes ordered so that Kleene logic is arithmetic: 0 = not met,
 2 = met; all = min, any = max, not = 2 - x, at_least by counting. Verdicts use the same order:
 0 = ineligible, 1 = undetermined, 2 = eligible.
 
-Only verdicts come out. Build explanations with `engine.evaluate` (or `CompiledCatalogue.explain`)
-for the trials actually shown. Verdicts always equal `engine.evaluate(...).verdict`: whatever the
+Only verdicts come out, by design: the outcome of each criterion, the missing questions and met_until
+need the interpretive walk, which is cheap for the few trials a page shows. `CompiledCatalogue.explain`
+hands those trials to `engine.evaluate`, so everything the panel reads agrees with the engine by
+construction, and its verdicts with `verdicts` (tests/test_compiled.py, tests/test_engine_properties.py). Verdicts always equal `engine.evaluate(...).verdict`: whatever the
 fast path cannot decide exactly (a rule the engine would reject, an answer of an unexpected type)
 is handed to the engine itself, which then also raises the engine's errors.
 
 Compile once per set of criteria versions and cache the result: compiling 150,000 criteria takes
-under a second, a verdict pass about a millisecond (scripts/bench_engine.py). A compiled catalogue
+under a second, a verdict pass about a millisecond (scripts/bench_engine.py). A `Compiler` kept
+between compilations recompiles only the trials that changed: tens of milliseconds for one edit. A compiled catalogue
 is read-only, so threads can share it.
 """
 
@@ -126,7 +129,7 @@ class CompiledCatalogue:
         return _VERDICT_ARRAY[self.verdict_codes(answers, as_of)].tolist()
 
     def explain(self, indices: Sequence[int], answers: Mapping[str, Any], as_of: date) -> list[TrialResult]:
-        """Full engine results (criteria, reasons, missing questions) for the trials shown."""
+        """engine.evaluate's results (criteria, reasons, missing questions, met_until) for the trials shown."""
         return [engine.evaluate(self.trials[i], answers, as_of, self.catalogue) for i in indices]
 
 

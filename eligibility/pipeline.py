@@ -20,7 +20,7 @@ from typing import Any
 
 from .answers import AnswerError, consistency_errors, parse_answers
 from .compiled import CompiledCatalogue, Compiler
-from .engine import QuestionSpec, TrialResult, TrialRules, Verdict, evaluate
+from .engine import QuestionSpec, TrialResult, TrialRules, Verdict
 from .fhir import CodeRule, FhirError, FhirResult, answers_from_bundle, overlay
 
 # Where a problem was found: the parts of the input, as the API names its fields.
@@ -118,12 +118,15 @@ def screen(
     explained: dict[str, TrialResult] = {}
     if not problems or screen_with_problems:
         trials = tuple(trials)
-        found = compiled(trials, catalogue).verdicts(typed, as_of) if trials else []
-        verdicts = tuple(TrialVerdict(t.nct_id, t.title, t.version, v) for t, v in zip(trials, found))
-        wanted = None if explain == EVERY else set(explain)
-        explained = {
-            t.nct_id: evaluate(t, typed, as_of, catalogue) for t in trials if wanted is None or t.nct_id in wanted
-        }
+        if trials:
+            # Verdicts for every trial from the arrays; the trials shown are explained by the interpretive engine
+            # (the compiled catalogue's explain), whose verdicts are the same (tests/test_engine_properties.py).
+            ordered = compiled(trials, catalogue)
+            found = ordered.verdicts(typed, as_of)
+            verdicts = tuple(TrialVerdict(t.nct_id, t.title, t.version, v) for t, v in zip(trials, found))
+            wanted = None if explain == EVERY else set(explain)
+            shown = [i for i, t in enumerate(trials) if wanted is None or t.nct_id in wanted]
+            explained = {trials[i].nct_id: r for i, r in zip(shown, ordered.explain(shown, typed, as_of))}
     return Screened(as_of, typed, record, tuple(problems), verdicts, explained)
 
 
@@ -187,6 +190,10 @@ class _Ordered:
     def verdicts(self, answers: Mapping[str, Any], as_of: date) -> list[Verdict]:
         every = self.catalogue.verdicts(answers, as_of)
         return [every[i] for i in self.order]
+
+    def explain(self, positions: Sequence[int], answers: Mapping[str, Any], as_of: date) -> list[TrialResult]:
+        """engine.evaluate's full results for the trials at these positions of the caller's order."""
+        return self.catalogue.explain([self.order[i] for i in positions], answers, as_of)
 
 
 def _fingerprint(catalogue: Mapping[str, QuestionSpec]) -> int:
