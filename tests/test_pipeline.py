@@ -141,3 +141,10 @@ def test_a_recompile_lays_out_no_more_nodes_than_a_fresh_compile(compiles):
         screened_verdicts(trials, {})
     incremental = pipeline.compiled(trials, BOOLEAN_CATALOGUE).catalogue
     assert incremental._size == compile_catalogue(trials, BOOLEAN_CATALOGUE)._size
+
+
+def test_it_recompiles_rules_built_by_hand_that_change_without_a_new_version(compiles):
+    screened_verdicts([flag_trial(1)], {"hiv": False, "smoker": False, "pregnant": False})
+    changed = [flag_trial(1, value=True)]  # still version 0
+    assert screened_verdicts(changed, {"hiv": False, "smoker": False, "pregnant": False}) == [Verdict.INELIGIBLE]
+    assert compiles == ["NCT00000001", "NCT00000001"]
