@@ -15,18 +15,22 @@ Outcomes are int8 codes ordered so that Kleene logic is arithmetic: 0 = not met,
 2 = met; all = min, any = max, not = 2 - x, at_least by counting. Verdicts use the same order:
 0 = ineligible, 1 = undetermined, 2 = eligible.
 
-Only verdicts come out. Build explanations with `engine.evaluate` (or `CompiledCatalogue.explain`)
-for the trials actually shown. Verdicts always equal `engine.evaluate(...).verdict`: whatever the
+Only verdicts come out, by design: the outcome of each criterion, the missing questions and met_until
+need the interpretive walk, which is cheap for the few trials a page shows. `CompiledCatalogue.explain`
+hands those trials to `engine.evaluate`, so everything the panel reads agrees with the engine by
+construction, and its verdicts with `verdicts` (tests/test_compiled.py, tests/test_engine_properties.py). Verdicts always equal `engine.evaluate(...).verdict`: whatever the
 fast path cannot decide exactly (a rule the engine would reject, an answer of an unexpected type)
 is handed to the engine itself, which then also raises the engine's errors.
 
 Compile once per set of criteria versions and cache the result: compiling 150,000 criteria takes
-under a second, a verdict pass about a millisecond (scripts/bench_engine.py). A compiled catalogue
+under a second, a verdict pass about a millisecond (scripts/bench_engine.py). A `Compiler` kept
+between compilations recompiles only the trials that changed: tens of milliseconds for one edit. A compiled catalogue
 is read-only, so threads can share it.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -125,7 +129,7 @@ class CompiledCatalogue:
         return _VERDICT_ARRAY[self.verdict_codes(answers, as_of)].tolist()
 
     def explain(self, indices: Sequence[int], answers: Mapping[str, Any], as_of: date) -> list[TrialResult]:
-        """Full engine results (criteria, reasons, missing questions) for the trials shown."""
+        """engine.evaluate's results (criteria, reasons, missing questions, met_until) for the trials shown."""
         return [engine.evaluate(self.trials[i], answers, as_of, self.catalogue) for i in indices]
 
 
@@ -134,12 +138,60 @@ def compile_catalogue(
 ) -> CompiledCatalogue:
     """Compile every criterion of `trials` once, against the question catalogue they are screened with.
 
-    The rules are read now: compile again when any criteria version changes.
+    The rules are read now: compile again when any criteria version changes (a `Compiler` kept between
+    compilations then recompiles only the trials that changed).
     """
-    trials, catalogue = tuple(trials), catalogue or {}
-    builder = _Builder(catalogue)
-    per_trial = []
-    for trial in trials:
+    return Compiler(catalogue).compile(trials)
+
+
+class Compiler:
+    """Compiles sets of trials against one question catalogue, remembering each trial's compiled criteria.
+
+    Every criterion becomes a node of one shared graph. Compiling a set that differs from an earlier one by
+    a few edited, added or removed trials walks only those trials' rules, then lays the live part of the
+    graph out as arrays again; that layout is cheap, the graph holding thousands of distinct nodes where
+    the trials hold 150,000 criteria. The result is the same as a fresh compile_catalogue.
+
+    Not thread-safe: callers that share one compile under a lock. Compiled catalogues it returned stay
+    valid and shareable, as they copy what they need.
+    """
+
+    def __init__(self, catalogue: Mapping[str, QuestionSpec] | None = None):
+        self.catalogue = catalogue or {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self._builder = _Builder(self.catalogue)
+        self._known: dict[str, tuple[TrialRules, list[int]]] = {}  # nct_id -> (trial, node per criterion)
+        self._known_criteria = 0
+        self._replaced = 0  # criteria compiled again since the reset: their old nodes may be garbage
+
+    def compile(self, trials: Sequence[TrialRules]) -> CompiledCatalogue:
+        trials = tuple(trials)
+        if self._replaced > max(self._known_criteria, 10_000):
+            # Edited rules leave unreachable nodes behind (skipped by the layout, but kept in memory):
+            # after about a catalogue's worth of edits, start over with one full compile.
+            self._reset()
+        per_trial = []
+        for trial in trials:
+            known = self._known.get(trial.nct_id)
+            # Version first, as it is cheap; rules built by hand may all say version 0, so the rules are
+            # compared too (free for the database's loaders, which hand out the same objects each time).
+            if known is not None and known[0].version == trial.version and (known[0] is trial or known[0] == trial):
+                per_trial.append(known[1])
+                continue
+            nodes = self._trial(trial)
+            if known is not None:
+                self._replaced += len(known[1])
+                self._known_criteria -= len(known[1])
+            self._known[trial.nct_id] = (trial, nodes)
+            self._known_criteria += len(nodes)
+            per_trial.append(nodes)
+        return self._builder.finish(trials, self.catalogue, per_trial)
+
+    def _trial(self, trial: TrialRules) -> list[int]:
+        """The node of each criterion of one trial, seen from the patient's side."""
+        builder = self._builder
         nodes = []
         for criterion in trial.criteria:
             if criterion.rule is None:
@@ -149,8 +201,7 @@ def compile_catalogue(
             # Any kind other than exclusion counts as inclusion, as in CriterionResult.against.
             nodes.append(builder.negate(node) if criterion.kind == EXCLUSION else node)
         # No criteria at all is eligible (verdict_of: all() of nothing); a constant keeps reduceat simple.
-        per_trial.append(nodes or [MET])
-    return builder.finish(trials, catalogue, per_trial)
+        return nodes or [MET]
 
 
 def _engine_code(rule: Rule, ctx: Context) -> int:
@@ -458,8 +509,22 @@ class _Builder:
 
     def finish(self, trials: tuple, catalogue: Mapping, per_trial: list[list[int]]) -> CompiledCatalogue:
         nodes = self.nodes
+        criteria = np.fromiter(itertools.chain.from_iterable(per_trial), dtype=np.intp)
+        # Only the nodes these trials reach are laid out: a Compiler's graph also holds the nodes of
+        # trials since edited or left out of this set.
+        live = np.zeros(len(nodes), dtype=bool)
+        live[:3] = True
+        live[criteria] = True
+        for i in range(len(nodes) - 1, 2, -1):  # parents always come after their children
+            if live[i]:
+                node = nodes[i]
+                if node[0] in ("all", "any", "count"):
+                    live[list(node[2])] = True
+                elif node[0] == "not":
+                    live[node[1]] = True
+
         level = [0] * len(nodes)
-        for i, node in enumerate(nodes):  # children always come before their parents
+        for i, node in enumerate(nodes):
             if node[0] in ("all", "any", "count"):
                 level[i] = 1 + max(level[c] for c in node[2])
             elif node[0] == "not":
@@ -468,7 +533,8 @@ class _Builder:
         leaf_ids: dict[tuple, list[int]] = {}
         opaque = []
         inner = []
-        for i, node in enumerate(nodes):
+        for i in np.flatnonzero(live).tolist():
+            node = nodes[i]
             if node[0] == "leaf":
                 leaf_ids.setdefault(node[1], []).append(i)
             elif node[0] == "opaque":
@@ -504,12 +570,11 @@ class _Builder:
             )
             at += len(members)
 
-        criteria = np.array([c for nodes_ in per_trial for c in nodes_], dtype=np.intp)
         starts = np.cumsum([0] + [len(nodes_) for nodes_ in per_trial[:-1]], dtype=np.intp)
         return CompiledCatalogue(
             trials=trials,
             catalogue=catalogue,
-            _size=len(nodes),
+            _size=len(order),
             _groups=tuple(groups),
             _opaque=opaque_rules,
             _levels=tuple(levels),

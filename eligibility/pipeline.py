@@ -19,8 +19,8 @@ from datetime import date
 from typing import Any
 
 from .answers import AnswerError, consistency_errors, parse_answers
-from .compiled import CompiledCatalogue, compile_catalogue
-from .engine import QuestionSpec, TrialResult, TrialRules, Verdict, evaluate
+from .compiled import CompiledCatalogue, Compiler
+from .engine import QuestionSpec, TrialResult, TrialRules, Verdict
 from .fhir import CodeRule, FhirError, FhirResult, answers_from_bundle, overlay
 
 # Where a problem was found: the parts of the input, as the API names its fields.
@@ -118,12 +118,15 @@ def screen(
     explained: dict[str, TrialResult] = {}
     if not problems or screen_with_problems:
         trials = tuple(trials)
-        found = compiled(trials, catalogue).verdicts(typed, as_of) if trials else []
-        verdicts = tuple(TrialVerdict(t.nct_id, t.title, t.version, v) for t, v in zip(trials, found))
-        wanted = None if explain == EVERY else set(explain)
-        explained = {
-            t.nct_id: evaluate(t, typed, as_of, catalogue) for t in trials if wanted is None or t.nct_id in wanted
-        }
+        if trials:
+            # Verdicts for every trial from the arrays; the trials shown are explained by the interpretive engine
+            # (the compiled catalogue's explain), whose verdicts are the same (tests/test_engine_properties.py).
+            ordered = compiled(trials, catalogue)
+            found = ordered.verdicts(typed, as_of)
+            verdicts = tuple(TrialVerdict(t.nct_id, t.title, t.version, v) for t, v in zip(trials, found))
+            wanted = None if explain == EVERY else set(explain)
+            shown = [i for i, t in enumerate(trials) if wanted is None or t.nct_id in wanted]
+            explained = {trials[i].nct_id: r for i, r in zip(shown, ordered.explain(shown, typed, as_of))}
     return Screened(as_of, typed, record, tuple(problems), verdicts, explained)
 
 
@@ -137,6 +140,11 @@ def _answer_problem(source: str, error: AnswerError, code: str = "answer") -> Pr
 _CACHE_SIZE = 16  # distinct trial sets (a screening's trials, all open trials, ...) kept compiled
 _compiled: OrderedDict[tuple, tuple[CompiledCatalogue, dict[str, int]]] = OrderedDict()
 _compiled_lock = threading.Lock()
+# One incremental compiler per question catalogue: a trial set that differs from an earlier one by an edited,
+# added or removed trial recompiles only that trial's rules. Compiles take turns, as a compiler is not thread-safe.
+_COMPILERS = 4
+_compilers: OrderedDict[int, Compiler] = OrderedDict()
+_compile_lock = threading.Lock()
 
 
 def compiled(trials: Sequence[TrialRules], catalogue: Mapping[str, QuestionSpec]) -> _Ordered:
@@ -145,8 +153,10 @@ def compiled(trials: Sequence[TrialRules], catalogue: Mapping[str, QuestionSpec]
     The question catalogue is part of the key too: a question's type or range changes how a rule compiles.
     Rules built by hand (tests, scripts) may all say version 0, so a hit is also checked to hold the same rules:
     the database's loaders hand out the same objects each time, which compare by identity, at no cost.
+    A miss recompiles only the trials the catalogue's compiler has not seen in this version (see Compiler).
     """
-    key = (frozenset((t.nct_id, t.version) for t in trials), _fingerprint(catalogue))
+    fingerprint = _fingerprint(catalogue)
+    key = (frozenset((t.nct_id, t.version) for t in trials), fingerprint)
     with _compiled_lock:
         hit = _compiled.get(key)
         if hit is not None:
@@ -155,7 +165,14 @@ def compiled(trials: Sequence[TrialRules], catalogue: Mapping[str, QuestionSpec]
         hit = None
     if hit is None:
         ordered = sorted(trials, key=lambda t: t.nct_id)
-        hit = (compile_catalogue(ordered, catalogue), {t.nct_id: i for i, t in enumerate(ordered)})
+        with _compile_lock:
+            compiler = _compilers.get(fingerprint)
+            if compiler is None:
+                compiler = _compilers[fingerprint] = Compiler(catalogue)
+                while len(_compilers) > _COMPILERS:
+                    _compilers.popitem(last=False)
+            _compilers.move_to_end(fingerprint)
+            hit = (compiler.compile(ordered), {t.nct_id: i for i, t in enumerate(ordered)})
         with _compiled_lock:
             _compiled[key] = hit
             while len(_compiled) > _CACHE_SIZE:
@@ -174,6 +191,10 @@ class _Ordered:
         every = self.catalogue.verdicts(answers, as_of)
         return [every[i] for i in self.order]
 
+    def explain(self, positions: Sequence[int], answers: Mapping[str, Any], as_of: date) -> list[TrialResult]:
+        """engine.evaluate's full results for the trials at these positions of the caller's order."""
+        return self.catalogue.explain([self.order[i] for i in positions], answers, as_of)
+
 
 def _fingerprint(catalogue: Mapping[str, QuestionSpec]) -> int:
     # QuestionSpec is frozen and hashable: a few hundred questions hash in microseconds.
@@ -183,3 +204,5 @@ def _fingerprint(catalogue: Mapping[str, QuestionSpec]) -> int:
 def clear_cache() -> None:
     with _compiled_lock:
         _compiled.clear()
+    with _compile_lock:
+        _compilers.clear()

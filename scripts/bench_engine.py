@@ -19,6 +19,7 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from datalogic_py import DataHandle, Engine  # noqa: E402
 
 from eligibility import engine, pipeline  # noqa: E402
 from eligibility.answers import to_json  # noqa: E402
-from eligibility.compiled import compile_catalogue  # noqa: E402
+from eligibility.compiled import Compiler  # noqa: E402
 from eligibility.engine import EXCLUSION, INCLUSION, CriterionSpec, QuestionSpec, TrialRules, Verdict  # noqa: E402
 
 AS_OF = date(2024, 6, 1)
@@ -254,13 +255,21 @@ def main() -> None:
     )
 
     start = time.perf_counter()
-    compiled = compile_catalogue(trials, catalogue)
+    compiler = Compiler(catalogue)
+    compiled = compiler.compile(trials)
     leaves = sum(g.stop - g.start for g in compiled._groups)
     print(
         f"compiled once in {time.perf_counter() - start:.2f} s: {compiled._size:,} distinct nodes "
         f"({leaves} comparisons in {len(compiled._groups)} question/operator groups, "
         f"{len(compiled._levels)} logic levels)"
     )
+    # One trial edited (its criteria reordered, its version bumped): the compiler recompiles that trial only.
+    edited = list(trials)
+    one = edited[len(edited) // 2]
+    edited[len(edited) // 2] = replace(one, criteria=one.criteria[::-1], version=one.version + 1)
+    start = time.perf_counter()
+    compiler.compile(edited)
+    print(f"recompiled after one trial's edit in {(time.perf_counter() - start) * 1000:.1f} ms")
 
     # The JsonLogic baseline: every trial as one expression, compiled once by the library.
     start = time.perf_counter()

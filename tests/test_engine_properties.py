@@ -4,11 +4,13 @@ The rules are generated valid (each is checked with validate_rule) over a small 
 the seed questions: yes/no, number, date and choice questions, including the calculated age and BMI.
 """
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from eligibility import pipeline
 from eligibility.answers import consistency_errors, parse_answers, to_json
 from eligibility.engine import (
     EXCLUSION,
@@ -299,6 +301,32 @@ def test_it_derives_the_verdict_from_the_criterion_outcomes(data, as_of, trial):
         assert result.missing or reviewing
     else:
         assert result.missing == ()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), reference_dates, st.lists(trials(), min_size=1, max_size=4), trials())
+def test_the_pipeline_agrees_with_the_engine_on_everything_the_panel_reads(data, as_of, drawn, edit):
+    """Compiled verdicts and explanations (verdict, each criterion's outcome, missing questions, met_until)
+    equal engine.evaluate's, before and after one trial is edited (a new version, recompiled on its own)."""
+    catalogue_trials = [replace(t, nct_id=f"NCT{n:08d}") for n, t in enumerate(drawn)]
+    pipeline.clear_cache()
+    for _ in range(2):
+        raw = to_json(data.draw(any_answers(as_of)))
+        screened = pipeline.screen(
+            catalogue=CATALOGUE, trials=catalogue_trials, as_of=as_of, answers=raw, screen_with_problems=True
+        )
+        assert len(screened.verdicts) == len(catalogue_trials)
+        for trial, verdict in zip(catalogue_trials, screened.verdicts, strict=True):
+            expected = evaluate(trial, screened.answers, as_of, CATALOGUE)
+            result = screened.explained[trial.nct_id]
+            assert verdict.verdict == result.verdict == expected.verdict
+            assert [(c.outcome, c.code, c.missing, c.met_until) for c in result.criteria] == [
+                (c.outcome, c.code, c.missing, c.met_until) for c in expected.criteria
+            ]
+            assert (result.missing, result.met_until) == (expected.missing, expected.met_until)
+        n = data.draw(st.integers(0, len(catalogue_trials) - 1))
+        old = catalogue_trials[n]
+        catalogue_trials[n] = replace(edit, nct_id=old.nct_id, version=old.version + 1)
 
 
 # Anything JSON can carry, including the awkward numbers.
