@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from .answers import AnswerError, consistency_errors, parse_answers
 from .compiled import CompiledCatalogue, Compiler
@@ -44,8 +44,9 @@ class Problem:
         return f"{self.source}: {self.message}" if self.source else self.message
 
 
-@dataclass(frozen=True)
-class TrialVerdict:
+class TrialVerdict(NamedTuple):
+    # A named tuple rather than a frozen dataclass: one is made per trial on every keystroke, for thousands of
+    # trials, and a frozen dataclass costs several times more to make.
     nct_id: str
     title: str
     version: int
@@ -147,7 +148,33 @@ _compilers: OrderedDict[int, Compiler] = OrderedDict()
 _compile_lock = threading.Lock()
 
 
+# The fast path: the same trial objects, in the same order, as a recent call. The database's loaders hand out the
+# same objects until something changes, so a keystroke costs one tuple of ids instead of a key of every (nct_id,
+# version) and a comparison of every trial. Each entry keeps its trials alive, so their ids cannot be reused by other
+# objects while it is cached.
+_by_identity: OrderedDict[tuple, tuple[tuple[TrialRules, ...], _Ordered]] = OrderedDict()
+
+
 def compiled(trials: Sequence[TrialRules], catalogue: Mapping[str, QuestionSpec]) -> _Ordered:
+    """The compiled catalogue for these trials, in their order (see _compiled_by_versions)."""
+    fingerprint = _fingerprint(catalogue)
+    identity = (fingerprint, *map(id, trials))
+    with _compiled_lock:
+        entry = _by_identity.get(identity)
+        if entry is not None:
+            _by_identity.move_to_end(identity)
+            return entry[1]
+    ordered = _compiled_by_versions(trials, catalogue, fingerprint)
+    with _compiled_lock:
+        _by_identity[identity] = (tuple(trials), ordered)
+        while len(_by_identity) > _CACHE_SIZE:
+            _by_identity.popitem(last=False)
+    return ordered
+
+
+def _compiled_by_versions(
+    trials: Sequence[TrialRules], catalogue: Mapping[str, QuestionSpec], fingerprint: int
+) -> _Ordered:
     """The compiled catalogue for these trials, compiled once per set of (nct_id, criteria_version).
 
     The question catalogue is part of the key too: a question's type or range changes how a rule compiles.
@@ -155,13 +182,12 @@ def compiled(trials: Sequence[TrialRules], catalogue: Mapping[str, QuestionSpec]
     the database's loaders hand out the same objects each time, which compare by identity, at no cost.
     A miss recompiles only the trials the catalogue's compiler has not seen in this version (see Compiler).
     """
-    fingerprint = _fingerprint(catalogue)
     key = (frozenset((t.nct_id, t.version) for t in trials), fingerprint)
     with _compiled_lock:
         hit = _compiled.get(key)
         if hit is not None:
             _compiled.move_to_end(key)
-    if hit is not None and any(hit[0].trials[hit[1][t.nct_id]] != t for t in trials):
+    if hit is not None and any((c := hit[0].trials[hit[1][t.nct_id]]) is not t and c != t for t in trials):
         hit = None
     if hit is None:
         ordered = sorted(trials, key=lambda t: t.nct_id)
@@ -204,5 +230,6 @@ def _fingerprint(catalogue: Mapping[str, QuestionSpec]) -> int:
 def clear_cache() -> None:
     with _compiled_lock:
         _compiled.clear()
+        _by_identity.clear()
     with _compile_lock:
         _compilers.clear()
