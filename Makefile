@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock run test test-fast migrate seed bench check lint clean
+.PHONY: install lock run test test-fast migrate seed bench bench-web check lint clean
 
 install: $(STAMP)
 
@@ -46,6 +46,11 @@ check: install
 
 bench: install
 	$(BIN)/python scripts/bench_engine.py $(BENCH_ARGS)
+
+# The web app under gunicorn on PostgreSQL (DATABASE_URL, else a throw-away database on 127.0.0.1:5432),
+# with concurrent logged-in clients; e.g. BENCH_WEB_ARGS="--trials 50 --clients 2 --seconds 3 --referrals 20".
+bench-web: install
+	$(BIN)/python scripts/bench_web.py $(BENCH_WEB_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache screenshots
