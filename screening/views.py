@@ -226,6 +226,7 @@ def _render_questionnaire(request, screening, form, answers, questions, today):
     panel = build_panel(list(explained.values()), answers, specs, today, sources)
     latest, cards = _cards(screening, explained, [n for g in groups for n in g.shown], panel)
     notes = form.notes(panel.derived)
+    tally = Counter(v.verdict for v in verdicts)
     # Pre-filled answers show their source for as long as the clinician keeps the value.
     current = to_json(answers)
     for code, (value, source) in request.session.get(_prefill_key(screening), {}).items():
@@ -237,7 +238,7 @@ def _render_questionnaire(request, screening, form, answers, questions, today):
         "notes": notes,
         "panel": panel,
         "groups": [{"group": g, "rows": [cards[n] for n in g.shown]} for g in groups],
-        "counts": Counter(v.verdict for v in verdicts),
+        "counts": [(v, VERDICT_WORDS[v], tally[v]) for v in GROUP_ORDER],
         "total": len(verdicts),
         "matches": matches,
         "find": params.get("find", ""),
