@@ -137,6 +137,15 @@ class TestShowMore:
         assert response.status_code == 302 and response["Location"] == f"{detail(s)}?show_undetermined=40"
         assert len(cards(client.get(response["Location"]).content.decode(), "undetermined")) == 40
 
+    @pytest.mark.parametrize("value", ["abc", "-5", "0", "99999999999999999999", "1e9", ""])
+    def test_it_never_fails_on_bad_paging(self, client, seeded, clinician, value):
+        client.force_login(clinician)
+        s = screening_of(clinician)
+        assert client.post(detail(s), {**BASE, "show_undetermined": value}).status_code == 200
+        assert client.get(f"{detail(s)}?show_ineligible={value}").status_code == 200
+        url = reverse("screening:more", args=[s.pk, "undetermined"])
+        assert client.post(f"{url}?start={value}", BASE, HTTP_HX_REQUEST="true").status_code == 200
+
     def test_it_refuses_an_unknown_group(self, client, seeded, clinician):
         client.force_login(clinician)
         s = screening_of(clinician)
