@@ -71,3 +71,43 @@ def build_panel(
 
 def _order(questions: Mapping[str, QuestionSpec], code: str) -> int:
     return list(questions).index(code) if code in questions else 10**6
+
+
+# --------------------------------------------------------------------------------------------
+# The panel grouped by verdict, for thousands of trials: verdicts for all, explanations for the cards shown
+
+PAGE = 20  # cards per group and per "Show more"
+GROUP_ORDER = (Verdict.ELIGIBLE, Verdict.UNDETERMINED, Verdict.INELIGIBLE)
+
+
+@dataclass(frozen=True)
+class Group:
+    verdict: Verdict
+    nct_ids: tuple[str, ...]  # every trial of this verdict (that the search matched), in the order shown
+    start: int  # the cards shown are nct_ids[start:stop]
+    stop: int
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        return self.nct_ids[self.start : self.stop]
+
+    @property
+    def left(self) -> int:
+        return max(len(self.nct_ids) - self.stop, 0)
+
+
+def group_verdicts(
+    verdicts: Sequence[tuple[str, Verdict]],
+    missing: Mapping[str, Sequence[str]],
+    windows: Mapping[Verdict, tuple[int, int]] | None = None,
+) -> list[Group]:
+    """The trials (nct_id, verdict) grouped as the panel shows them: likely eligible, needs more information,
+    not eligible. Undetermined trials come fewest missing answers first (`missing`: nct_id → question codes);
+    those no answer can decide (only criteria that need review are open) come last. Others keep their order.
+    `windows` says which cards of a group to show (default the first PAGE)."""
+    windows = windows or {}
+    by_verdict: dict[Verdict, list[str]] = {v: [] for v in GROUP_ORDER}
+    for nct_id, verdict in verdicts:
+        by_verdict[Verdict(verdict)].append(nct_id)
+    by_verdict[Verdict.UNDETERMINED].sort(key=lambda n: len(missing.get(n, ())) or 10**6)  # a stable sort
+    return [Group(v, tuple(by_verdict[v]), *windows.get(v, (0, PAGE))) for v in GROUP_ORDER]

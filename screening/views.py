@@ -1,21 +1,26 @@
+from collections import Counter
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from eligibility import fhir
 from eligibility.answers import to_json
-from eligibility.panel import build_panel
+from eligibility.engine import Verdict
+from eligibility.panel import GROUP_ORDER, PAGE, build_panel, group_verdicts
 from eligibility.report import VERDICT_WORDS
 from prescreen.roles import CLINICIAN, role_required
 from trials.models import catalogue, questions_for, screening_data
 
 from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers
 from .models import Screening, Snapshot
-from .pipeline import screen
+from .pipeline import EVERY, screen
 
 
 @role_required(CLINICIAN)
@@ -126,25 +131,102 @@ def _prefill_key(screening):
     return f"prefill-{screening.pk}"
 
 
-def _screen(screening, answers, today):
+def _screen(screening, answers, today, explain=EVERY, data=None):
     # The form has already parsed and checked the answers (and shows their problems): screen what is valid.
     return screen(
         as_of=today,
         answers=to_json(answers),
-        trials=[t.nct_id for t in screening.trials.all()],
+        trials=list(screening.trials.values_list("nct_id", flat=True)),
+        explain=explain,
         screen_with_problems=True,
+        data=data,
     )
+
+
+def _live_answers(request, screening, questions, today):
+    """The questionnaire's current answers: posted by htmx from the form (unsaved), else the saved ones."""
+    if request.method == "POST":
+        form = QuestionnaireForm(questions, request.POST, as_of=today)
+        return form, form.answers() if form.is_valid() else form.partial_answers()
+    form = QuestionnaireForm(questions, initial=initial_from_answers(screening.answers, questions), as_of=today)
+    return form, screening.typed_answers(catalogue())
+
+
+def _search(screening, params):
+    """The panel's search: text in the title, NCT id or a condition, and a phase. None when not searching."""
+    find, phase = params.get("find", "").strip().lower(), params.get("phase", "")
+    if not find and not phase:
+        return None
+    rows = screening.trials.values_list("nct_id", "brief_title", "conditions", "phase")
+    return {
+        nct_id
+        for nct_id, title, conditions, trial_phase in rows
+        if (not phase or trial_phase == phase)
+        and (not find or find in f"{nct_id} {title} {' '.join(map(str, conditions))}".lower())
+    }
+
+
+def _shown(params):
+    """How many cards of each group a plain (no-JS) "Show more" asked for."""
+    windows = {}
+    for verdict in GROUP_ORDER:
+        try:
+            stop = int(params.get(f"show_{verdict}", PAGE))
+        except ValueError:
+            stop = PAGE
+        windows[verdict] = (0, min(max(stop, PAGE), 10_000))
+    return windows
+
+
+def _panel(request, screening, answers, today, windows):
+    """The results panel: verdicts for every trial (compiled engine), explanations for the undetermined
+    ones (their missing answers rank them and make the next best questions) and for the cards shown."""
+    nct_ids = list(screening.trials.values_list("nct_id", flat=True))
+
+    def run(explain):
+        return screen(
+            as_of=today, answers=to_json(answers), trials=nct_ids, explain=explain, screen_with_problems=True, data=data
+        )
+
+    data = screening_data()
+    verdicts = run(()).verdicts
+    matches = _search(screening, request.POST if request.method == "POST" else request.GET)
+    listed = [(v.nct_id, v.verdict) for v in verdicts if matches is None or v.nct_id in matches]
+    # Eligible and ineligible cards keep the trials' order, so which are shown is known before explaining.
+    unranked = group_verdicts(listed, {}, windows)
+    explain = [v.nct_id for v in verdicts if v.verdict == Verdict.UNDETERMINED]
+    explain += [n for g in unranked if g.verdict != Verdict.UNDETERMINED for n in g.shown]
+    explained = run(explain).explained
+    groups = group_verdicts(listed, {n: r.missing for n, r in explained.items()}, windows)
+    return verdicts, explained, groups, matches
+
+
+def _cards(screening, explained, nct_ids, panel):
+    latest = screening.latest_snapshot()
+    saved = {}
+    if latest:
+        saved = {r.trial.nct_id: r for r in latest.results.filter(trial__nct_id__in=nct_ids).select_related("trial")}
+    referrals = {r.trial.nct_id: r for r in screening.referrals.select_related("trial")}
+    return latest, {
+        n: {
+            "result": explained[n],
+            "saved": saved.get(n),
+            "referral": referrals.get(n),
+            "lapses": panel.lapsing.get(n),
+        }
+        for n in nct_ids
+    }
 
 
 def _render_questionnaire(request, screening, form, answers, questions, today):
     specs = {q.code: q.spec() for q in questions}
-    results = _screen(screening, answers, today).results
+    params = request.POST if request.method == "POST" else request.GET
+    verdicts, explained, groups, matches = _panel(request, screening, answers, today, _shown(params))
     sources = {q.code: q.sources for q in questions if q.sources}
-    panel = build_panel(results, answers, specs, today, sources)
-    latest = screening.latest_snapshot()
-    saved = {r.trial.nct_id: r for r in latest.results.select_related("trial")} if latest else {}
-    referrals = {r.trial.nct_id: r for r in screening.referrals.select_related("trial")}
+    panel = build_panel(list(explained.values()), answers, specs, today, sources)
+    latest, cards = _cards(screening, explained, [n for g in groups for n in g.shown], panel)
     notes = form.notes(panel.derived)
+    tally = Counter(v.verdict for v in verdicts)
     # Pre-filled answers show their source for as long as the clinician keeps the value.
     current = to_json(answers)
     for code, (value, source) in request.session.get(_prefill_key(screening), {}).items():
@@ -155,15 +237,15 @@ def _render_questionnaire(request, screening, form, answers, questions, today):
         "form": form,
         "notes": notes,
         "panel": panel,
-        "rows": [
-            {
-                "result": r,
-                "saved": saved.get(r.nct_id),
-                "referral": referrals.get(r.nct_id),
-                "lapses": panel.lapsing.get(r.nct_id),
-            }
-            for r in results
-        ],
+        "groups": [{"group": g, "rows": [cards[n] for n in g.shown]} for g in groups],
+        "counts": [(v, VERDICT_WORDS[v], tally[v]) for v in GROUP_ORDER],
+        "total": len(verdicts),
+        "matches": matches,
+        "find": params.get("find", ""),
+        "phase": params.get("phase", ""),
+        "phases": sorted({p for p in screening.trials.values_list("phase", flat=True) if p}),
+        "labels": {code: spec.name for code, spec in specs.items()},
+        "page_size": PAGE,
         "latest": latest,
         "verdict_words": VERDICT_WORDS,
         "today": today,
@@ -171,6 +253,65 @@ def _render_questionnaire(request, screening, form, answers, questions, today):
     template = "screening/questionnaire.html"
     if request.htmx:
         template += "#results"
+    return render(request, template, context)
+
+
+@role_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def more_results(request, pk, verdict):
+    """The next cards of one group of the panel ("Show more"), for the answers in the form (htmx POST)."""
+    screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
+    if verdict not in GROUP_ORDER:
+        raise Http404
+    if not request.htmx:
+        # Without JavaScript "Show more" is a submit button of the questionnaire; a link here shows the page.
+        return redirect(f"{reverse('screening:detail', args=[pk])}?show_{verdict}={_start(request) + PAGE}")
+    today = timezone.localdate()
+    questions = questions_for(screening.trials.all().rules())
+    _form, answers = _live_answers(request, screening, questions, today)
+    start = _start(request)
+    windows = {v: (0, 0) for v in GROUP_ORDER} | {Verdict(verdict): (start, start + PAGE)}
+    _verdicts, explained, groups, _matches = _panel(request, screening, answers, today, windows)
+    group = next(g for g in groups if g.verdict == verdict)
+    specs = {q.code: q.spec() for q in questions}
+    panel = build_panel([explained[n] for n in group.shown], answers, specs, today)
+    _latest, cards = _cards(screening, explained, group.shown, panel)
+    context = {
+        "screening": screening,
+        "group": group,
+        "rows": [cards[n] for n in group.shown],
+        "labels": {code: spec.name for code, spec in specs.items()},
+        "page_size": PAGE,
+        "verdict_words": VERDICT_WORDS,
+    }
+    return render(request, "screening/questionnaire.html#group_page", context)
+
+
+def _start(request):
+    try:
+        return max(int(request.GET.get("start", PAGE)), 0)
+    except ValueError:
+        return PAGE
+
+
+@role_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def trial_criteria(request, pk, nct_id):
+    """One trial's criteria, criterion by criterion: loaded when its card is expanded (htmx POST with the
+    form's current answers), or a page of its own for the saved answers (GET, without JavaScript)."""
+    screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
+    trial = get_object_or_404(screening.trials, nct_id=nct_id)
+    today = timezone.localdate()
+    questions = questions_for([trial.rules()])
+    _form, answers = _live_answers(request, screening, questions, today)
+    result = screen(
+        as_of=today, answers=to_json(answers), trials=[nct_id], explain=[nct_id], screen_with_problems=True
+    ).explained[nct_id]
+    template = "screening/trial_criteria.html"
+    if request.htmx:
+        template += "#criteria"
+    context = {"screening": screening, "trial": trial, "r": result, "today": today}
     return render(request, template, context)
 
 

@@ -2,6 +2,7 @@
 and data paths. Builders and sample data live in tests/factories.py; browser fixtures in tests/browser/."""
 
 import os
+import sys
 from pathlib import Path
 
 import hypothesis
@@ -48,6 +49,16 @@ def _imports_inline(settings):
     # that REDIS_URL may point at.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rules_cache():
+    """Trials' rules are cached per process by (primary key, criteria version). A database rolled back or
+    flushed between tests hands a used key to another trial (production never reuses one): forget them."""
+    yield
+    models = sys.modules.get("trials.models")
+    if models is not None:
+        models._rules_cache.clear()
 
 
 @pytest.fixture

@@ -483,3 +483,28 @@ TWO_LEGACY_RECORDS = {
     "NCT0900xxxx/NCT09000001.xml": legacy_record("NCT09000001"),
     "NCT0900xxxx/NCT09000002.xml": legacy_record("NCT09000002"),
 }
+
+
+def open_many_trials(n: int) -> list[str]:
+    """`n` more trials open for screening, each a copy of a seed trial's criteria (load the seed first). Made
+    with bulk_create, cheaply: the panel's tests and browser tests screen against hundreds of trials."""
+    from trials.models import CatalogueVersion, Criterion, Trial
+
+    seeds = list(Trial.objects.prefetch_related("criteria").order_by("nct_id"))
+    trials = Trial.objects.bulk_create(
+        Trial(
+            nct_id=f"NCT9{i:07d}",
+            brief_title=f"{seeds[i % len(seeds)].brief_title} (copy {i})",
+            phase=seeds[i % len(seeds)].phase or "PHASE2",
+            conditions=seeds[i % len(seeds)].conditions,
+            open_for_screening=True,
+        )
+        for i in range(n)
+    )
+    Criterion.objects.bulk_create(
+        Criterion(trial=trial, kind=c.kind, order=c.order, text=c.text, rule=c.rule, rule_status=c.rule_status)
+        for i, trial in enumerate(trials)
+        for c in seeds[i % len(seeds)].criteria.all()
+    )
+    CatalogueVersion.bump()  # bulk_create sends no signals
+    return [t.nct_id for t in trials]

@@ -155,8 +155,14 @@ class TestQuestionnaire:
             HTTP_HX_REQUEST="true",
         ).content.decode()
         last = diagnosed + timedelta(weeks=9) - timedelta(days=1)
-        assert f"met until {last.isoformat()}" in html
-        assert "eligibility lapses after" in html
+        assert f"eligibility lapses after <strong>{last.isoformat()}</strong>" in html
+        # The criterion that lapses says so in the trial's criteria, which load when its card is expanded.
+        criteria = client.post(
+            reverse("screening:criteria", args=[screening.pk, "NCT01219465"]),
+            {**BASE, "t1d_diagnosis_date": diagnosed.isoformat()},
+            HTTP_HX_REQUEST="true",
+        ).content.decode()
+        assert f"met until {last.isoformat()}" in criteria
 
     def test_a_criterion_that_time_will_meet_says_until_when_it_is_not_met(self, client, screening, clinician):
         from datetime import date

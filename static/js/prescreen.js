@@ -1,14 +1,20 @@
 // Prescreen: progressive enhancement only; every page works without this file.
 (function () {
-  // Keep expanded explanations open when htmx swaps the results panel.
-  var open = [];
+  // Keep expanded explanations (and groups the clinician closed) as they were when htmx swaps the results
+  // panel. Reopening a trial's explanation loads its criteria again, for the new answers.
+  var state = {};
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "results") {
-      open = Array.prototype.map.call(event.detail.target.querySelectorAll("details[open]"), function (d) { return d.id; });
+      state = {};
+      event.detail.target.querySelectorAll("details[id]").forEach(function (d) { state[d.id] = d.open; });
     }
   });
-  document.addEventListener("htmx:afterSwap", function () {
-    open.forEach(function (id) { var d = document.getElementById(id); if (d) { d.open = true; } });
+  document.addEventListener("htmx:afterSettle", function () {
+    Object.keys(state).forEach(function (id) {
+      var d = document.getElementById(id);
+      if (d && d.open !== state[id]) { d.open = state[id]; }
+    });
+    state = {};
   });
   // A server-side error shown by a full page load goes away once the clinician edits that field;
   // live evaluation then reports the field's state in its note.
