@@ -48,3 +48,23 @@ def test_a_draft_rule_does_not_count_until_approved(seeded):
     criterion.save()
     spec = next(c for c in rules_of("NCT01219465").criteria if c.text == "Body Mass Index >30.")
     assert spec.rule is None  # screens as "needs review"
+
+
+def test_a_title_edit_is_not_served_stale(seeded):
+    rules_of("NCT01219465")
+    trial = Trial.objects.get(nct_id="NCT01219465")
+    trial.brief_title = "A new title"
+    trial.save()
+    assert rules_of("NCT01219465").title == "A new title"
+
+
+def test_a_new_trial_that_reuses_a_deleted_trial_s_id_gets_its_own_rules(seeded):
+    trial = Trial.objects.get(nct_id="NCT03835312")
+    pk, version = trial.pk, trial.criteria_version
+    rules_of("NCT03835312")
+    trial.delete()
+    again = Trial.objects.create(pk=pk, nct_id="NCT03835312", brief_title="Re-created")
+    Criterion.objects.create(trial=again, kind="inclusion", order=0, text="Only this", rule=None)
+    Trial.objects.filter(pk=pk).update(criteria_version=version)  # the same (id, version) as the deleted trial
+    rules = rules_of("NCT03835312")
+    assert [c.text for c in rules.criteria] == ["Only this"] and rules.title == "Re-created"

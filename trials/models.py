@@ -192,7 +192,7 @@ class TrialQuerySet(models.QuerySet):
     def rules(self) -> list[engine.TrialRules]:
         """Engine input for every trial in this queryset; criteria are only read on a cache miss."""
         trials = list(self)
-        stale = [t for t in trials if (t.pk, t.criteria_version) not in _rules_cache]
+        stale = [t for t in trials if _rules_key(t) not in _rules_cache]
         models.prefetch_related_objects(stale, "criteria")
         return [compiled_rules(t, t.criteria.all() if t in stale else None) for t in trials]
 
@@ -255,16 +255,22 @@ class Trial(models.Model):
         return compiled_rules(self)
 
 
-_rules_cache: dict[tuple[int, int], engine.TrialRules] = {}
+_rules_cache: dict[tuple, engine.TrialRules] = {}
 _rules_lock = threading.Lock()
 
 
+def _rules_key(trial: Trial) -> tuple:
+    # criteria_version changes with the criteria; updated_at with the trial's own fields (the title the results
+    # show) and when a deleted trial's id is reused by a new one (SQLite reuses the highest id).
+    return (trial.pk, trial.criteria_version, trial.updated_at)
+
+
 def compiled_rules(trial: Trial, criteria=None) -> engine.TrialRules:
-    """Engine input for `trial`. Keyed by (pk, criteria_version), so a change is never served stale.
+    """Engine input for `trial`, cached per process until its criteria or its own fields change.
 
     Pass `criteria` (already fetched, e.g. by prefetch_related) to avoid a query on a cache miss.
     """
-    key = (trial.pk, trial.criteria_version)
+    key = _rules_key(trial)
     cached = _rules_cache.get(key)
     if cached is not None:
         return cached
