@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import date
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -45,6 +48,26 @@ class Screening(models.Model):
         # removed from the catalogue) is dropped, which makes its criteria unknown, never met.
         answers, _errors = parse_answers(self.answers, catalogue, None)
         return answers
+
+    def verdicts_today(self, data, today: date) -> dict[str, str]:
+        """Today's verdict per trial (nct_id → verdict) for the saved answers, verdicts only (the compiled engine).
+
+        A list shows these for every screening, so they are kept in the cache and computed at most once per
+        screening, catalogue version (`data.stamp`: any criterion, trial or question change) and day.
+        """
+        from .pipeline import screen
+
+        nct_ids = [t.nct_id for t in self.trials.all()]
+        what = repr((self.pk, self.updated_at.isoformat(), data.stamp, today.isoformat(), nct_ids))
+        key = "screening:verdicts-today:" + hashlib.sha256(what.encode()).hexdigest()
+        verdicts = cache.get(key)
+        if verdicts is None:
+            result = screen(
+                as_of=today, answers=self.answers, trials=nct_ids, explain=(), screen_with_problems=True, data=data
+            )
+            verdicts = {v.nct_id: str(v.verdict) for v in result.verdicts}
+            cache.set(key, verdicts, timeout=24 * 3600)
+        return verdicts
 
     def evaluate(self, answers, catalogue=None, as_of: date | None = None, trials=None):
         """Every result for typed `answers` (the catalogue argument is kept for callers; the pipeline loads it)."""
@@ -107,9 +130,7 @@ class SnapshotResult(models.Model):
 
 
 # --------------------------------------------------------------------------------------------
-# API tokens (issue 6). Imported here, with the model they serve, rather than at the top.
-import hashlib  # noqa: E402
-import secrets  # noqa: E402
+# API tokens
 
 
 class ApiTokenQuerySet(models.QuerySet):

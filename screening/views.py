@@ -37,16 +37,7 @@ def screening_list(request):
     for screening in page:
         latest = screening.all_snapshots[0] if screening.all_snapshots else None
         saved = {r.trial.nct_id: r for r in latest.results.all()} if latest else {}
-        now = {}
-        if latest:
-            result = screen(
-                as_of=today,
-                answers=screening.answers,
-                trials=[t.nct_id for t in screening.trials.all()],
-                screen_with_problems=True,
-                data=data,
-            )
-            now = {r.nct_id: r for r in result.results}
+        now = screening.verdicts_today(data, today) if latest else {}
         rows.append({"screening": screening, "latest": latest, "saved": saved, "now": now})
     return render(request, "screening/screening_list.html", {"page": page, "rows": rows})
 

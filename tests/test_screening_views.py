@@ -226,6 +226,29 @@ class TestSaveAndHistory:
         page = client.get(detail(screening)).content.decode()
         assert "under older criteria" in page
 
+    def test_my_screenings_screens_each_screening_once_per_criteria_version(
+        self, client, screening, clinician, monkeypatch
+    ):
+        import screening.pipeline as pipeline
+
+        calls = []
+        real = pipeline.screen
+        monkeypatch.setattr(pipeline, "screen", lambda **kw: calls.append(kw) or real(**kw))
+        client.force_login(clinician)
+        self.save(client, screening, weight_0="75")  # BMI 29.3
+        calls.clear()
+        first = client.get(reverse("screening:list")).content.decode()
+        assert len(calls) == 1 and calls[0]["explain"] == ()  # verdicts only: a list explains nothing
+        assert "changed" not in first
+        client.get(reverse("screening:list"))
+        assert len(calls) == 1, "a second view reads the stored verdicts"
+
+        bmi = Criterion.objects.get(text="Body Mass Index >30.")
+        bmi.rule = {"q": "bmi", "op": ">", "value": 27, "unit": "kg/m²"}
+        bmi.save()
+        assert "changed" in client.get(reverse("screening:list")).content.decode()
+        assert len(calls) == 2, "a criteria change screens it again"
+
     def test_my_screenings_lists_only_mine_with_bounded_queries(
         self, client, screening, clinician, clinician_b, django_assert_max_num_queries
     ):
