@@ -6,7 +6,7 @@ from django.urls import reverse
 from referrals.models import Referral
 from screening.models import Screening, Snapshot
 from tests.conftest import make_user
-from tests.factories import BASE, PREFILL_BUNDLE
+from tests.factories import BASE, PREFILL_BUNDLE, open_many_trials
 from trials.models import Criterion, Trial
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +37,14 @@ class TestAccess:
         trial = Trial.objects.get(nct_id="NCT03835312")
         client.post(reverse("screening:new"), {"patient_ref": "AB-2010", "trials": [trial.pk]})
         assert list(Screening.objects.get().trials.values_list("nct_id", flat=True)) == ["NCT03835312"]
+
+    def test_it_screens_a_network_s_trials_when_every_one_is_ticked(self, client, seeded, clinician):
+        open_many_trials(1_200)  # more than Django's default limit of 1,000 posted fields
+        client.force_login(clinician)
+        ticked = list(Trial.objects.values_list("pk", flat=True))
+        response = client.post(reverse("screening:new"), {"patient_ref": "AB-2010", "trials": ticked})
+        assert response.status_code == 302
+        assert Screening.objects.get().trials.count() == 1_202
 
     @pytest.mark.parametrize("ref", ["Jane 1234567", "jane@example.org", "+44 7700 900123"])
     def test_it_refuses_identifiers_as_patient_reference(self, client, seeded, clinician, ref):
