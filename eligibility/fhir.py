@@ -189,15 +189,19 @@ class FhirResult:
 
 
 def load_bundle(text: str | bytes) -> dict:
-    """The JSON of an uploaded file; FhirError when it is not JSON."""
+    """The JSON object of an uploaded file; FhirError when it is not JSON or not an object (a file holding `null`
+    must not read as "no file given")."""
     try:
-        return json.loads(text)
+        bundle = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FhirError(f"the file is not valid JSON ({exc})", "not_json") from None
     except ValueError:  # an integer longer than Python converts (4,300 digits)
         raise FhirError("the file holds a number too long to read", "not_json") from None
     except RecursionError:  # the decoder's own limit: no Bundle nests hundreds of levels deep
         raise FhirError("the file's JSON is nested too deeply to be a FHIR Bundle", "not_json") from None
+    if not isinstance(bundle, dict):
+        raise FhirError("not a FHIR Bundle: expected a JSON object", "not_bundle")
+    return bundle
 
 
 def answers_from_bundle(

@@ -19,15 +19,30 @@ from prescreen.roles import CLINICIAN, role_required
 from trials.models import catalogue, questions_for, screening_data
 
 from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers
-from .models import Screening, Snapshot
+from .models import Screening, Snapshot, SnapshotResult
 from .pipeline import EVERY, screen
+
+LIST_EACH_UP_TO = 5  # My screenings lists each trial's verdict up to this many trials, then counts them
 
 
 @role_required(CLINICIAN)
 def screening_list(request):
     screenings = Screening.objects.of(request.user).prefetch_related(
         "trials",
-        Prefetch("snapshots", queryset=Snapshot.objects.prefetch_related("results__trial"), to_attr="all_snapshots"),
+        # Only each result's verdict and trial: a network's screening has a thousand results, each with its
+        # full explanation as JSON, which this list never shows.
+        Prefetch(
+            "snapshots",
+            queryset=Snapshot.objects.prefetch_related(
+                Prefetch(
+                    "results",
+                    queryset=SnapshotResult.objects.select_related("trial").only(
+                        "snapshot", "verdict", "trial__nct_id"
+                    ),
+                )
+            ),
+            to_attr="all_snapshots",
+        ),
         "referrals__trial",
     )
     page = Paginator(screenings, 25).get_page(request.GET.get("page"))
@@ -38,7 +53,19 @@ def screening_list(request):
         latest = screening.all_snapshots[0] if screening.all_snapshots else None
         saved = {r.trial.nct_id: r for r in latest.results.all()} if latest else {}
         now = screening.verdicts_today(data, today) if latest else {}
-        rows.append({"screening": screening, "latest": latest, "saved": saved, "now": now})
+        changed = [(nct_id, now[nct_id]) for nct_id, r in saved.items() if now.get(nct_id, r.verdict) != r.verdict]
+        counts = Counter(r.verdict for r in saved.values())
+        rows.append(
+            {
+                "screening": screening,
+                "latest": latest,
+                "saved": saved,
+                "now": now,
+                "changed": changed,
+                # Many trials: counts per verdict and only what changed, rather than a line per trial.
+                "summary": [(v, counts[v]) for v in GROUP_ORDER if counts[v]] if len(saved) > LIST_EACH_UP_TO else None,
+            }
+        )
     return render(request, "screening/screening_list.html", {"page": page, "rows": rows})
 
 

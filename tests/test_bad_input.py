@@ -281,6 +281,7 @@ bundles = (
             b'{"resourceType": "Patient", "birthDate": "2026-02-30", "gender": "\\u0000"}}]}',
             b'{"resourceType": "Bundle", "type": "collection", "entry": "x"}',
             b'{"resourceType": "Bundle", "entry": [1e999]}',
+            b"null",  # once read as "no Bundle given": a 500 on the pre-fill page
         ]
     )
 )

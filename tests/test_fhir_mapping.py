@@ -447,6 +447,14 @@ def test_it_rejects_text_that_is_not_json():
     assert load_bundle(b'{"resourceType": "Bundle"}') == {"resourceType": "Bundle"}
 
 
+@pytest.mark.parametrize("text", ["null", "[]", '"Bundle"', "42"])
+def test_it_rejects_json_that_is_not_an_object(text):
+    # A file holding `null` once read as "no Bundle given", and the pre-fill page failed on it.
+    with pytest.raises(FhirError) as error:
+        load_bundle(text)
+    assert error.value.code == "not_bundle"
+
+
 def test_it_ignores_and_counts_unknown_resources_and_entries_without_one():
     data = bundle(
         {"resourceType": "Encounter", "id": "e1", "status": "finished"},

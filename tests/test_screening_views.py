@@ -257,6 +257,24 @@ class TestSaveAndHistory:
         assert "changed" in client.get(reverse("screening:list")).content.decode()
         assert len(calls) == 2, "a criteria change screens it again"
 
+    def test_my_screenings_counts_verdicts_for_many_trials_and_names_only_what_changed(
+        self, client, screening, clinician, django_assert_max_num_queries
+    ):
+        open_many_trials(40)
+        screening.trials.set(Trial.objects.all())
+        client.force_login(clinician)
+        self.save(client, screening, weight_0="75")  # BMI 29.3: the BMI exclusion does not apply
+        listing = client.get(reverse("screening:list")).content.decode()
+        assert "all the same" in listing and "NCT90000001" not in listing  # counts, not 42 lines
+
+        bmi = Criterion.objects.get(trial__nct_id="NCT01219465", text="Body Mass Index >30.")
+        bmi.rule = {"q": "bmi", "op": ">", "value": 27, "unit": "kg/m²"}
+        bmi.save()
+        client.get(reverse("screening:list"))  # reads the changed criteria once
+        with django_assert_max_num_queries(10):
+            listing = client.get(reverse("screening:list")).content.decode()
+        assert "changed" in listing and "NCT01219465" in listing and "NCT90000001" not in listing
+
     def test_my_screenings_lists_only_mine_with_bounded_queries(
         self, client, screening, clinician, clinician_b, django_assert_max_num_queries
     ):
