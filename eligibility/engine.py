@@ -53,6 +53,21 @@ class QuestionSpec:
     choices: tuple[tuple[str, str], ...] = ()  # (value, label)
     short_label: str = ""
 
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> QuestionSpec:
+        """A question from a row of the catalogue's JSON (trials/seed/questions.json): what the seed loader stores
+        and Question.spec() gives back, for scripts and tests that read the file without a database."""
+        return cls(
+            code=row["code"],
+            label=row["label"],
+            type=row["type"],
+            unit=row["unit"],
+            min_value=row["min_value"],
+            max_value=row["max_value"],
+            choices=tuple((str(k), str(v)) for k, v in row["choices"]),
+            short_label=row["short_label"],
+        )
+
     @property
     def name(self) -> str:
         return self.short_label or self.label

@@ -71,19 +71,7 @@ ORGAN_DAMAGE = [
 
 def load_catalogue() -> dict[str, QuestionSpec]:
     rows = json.loads((ROOT / "trials" / "seed" / "questions.json").read_text())
-    return {
-        r["code"]: QuestionSpec(
-            code=r["code"],
-            label=r["label"],
-            type=r["type"],
-            unit=r["unit"],
-            min_value=r["min_value"],
-            max_value=r["max_value"],
-            choices=tuple(tuple(c) for c in r["choices"]),
-            short_label=r["short_label"],
-        )
-        for r in rows
-    }
+    return {r["code"]: QuestionSpec.from_row(r) for r in rows}
 
 
 def eq(q, value=True):

@@ -27,19 +27,7 @@ QUESTIONS = ROOT / "trials" / "seed" / "questions.json"
 
 
 def seed_catalogue() -> dict[str, QuestionSpec]:
-    return {
-        row["code"]: QuestionSpec(
-            code=row["code"],
-            label=row["label"],
-            type=row["type"],
-            unit=row["unit"],
-            min_value=row["min_value"],
-            max_value=row["max_value"],
-            choices=tuple((str(k), str(v)) for k, v in row["choices"]),
-            short_label=row["short_label"],
-        )
-        for row in json.loads(QUESTIONS.read_text())
-    }
+    return {row["code"]: QuestionSpec.from_row(row) for row in json.loads(QUESTIONS.read_text())}
 
 
 def main(path: Path = LABELS) -> int:

@@ -25,19 +25,7 @@ QUESTIONS_JSON = SEED / "questions.json"
 
 def seed_catalogue() -> dict[str, QuestionSpec]:
     """The seed question catalogue as engine specs (the same mapping Question.spec() builds)."""
-    return {
-        row["code"]: QuestionSpec(
-            code=row["code"],
-            label=row["label"],
-            type=row["type"],
-            unit=row["unit"],
-            min_value=row["min_value"],
-            max_value=row["max_value"],
-            choices=tuple((str(k), str(v)) for k, v in row["choices"]),
-            short_label=row["short_label"],
-        )
-        for row in json.loads(QUESTIONS_JSON.read_text())
-    }
+    return {row["code"]: QuestionSpec.from_row(row) for row in json.loads(QUESTIONS_JSON.read_text())}
 
 
 # The seed catalogue has no multi-choice question; one is added for the in / not_in cases.

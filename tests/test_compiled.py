@@ -26,6 +26,7 @@ from eligibility.engine import (
     Verdict,
     shift,
 )
+from tests.factories import seed_catalogue
 
 E, I, U = Verdict.ELIGIBLE, Verdict.INELIGIBLE, Verdict.UNDETERMINED  # noqa: E741  (table columns: one letter each)
 SEED = Path(__file__).resolve().parent.parent / "trials" / "seed"
@@ -370,22 +371,6 @@ def test_it_compiles_an_empty_catalogue():
 
 # --------------------------------------------------------------------------------------------
 # The two seed trials, read straight from their JSON
-
-
-def seed_catalogue():
-    return {
-        row["code"]: QuestionSpec(
-            code=row["code"],
-            label=row["label"],
-            type=row["type"],
-            unit=row["unit"],
-            min_value=row["min_value"],
-            max_value=row["max_value"],
-            choices=tuple(tuple(c) for c in row["choices"]),
-            short_label=row["short_label"],
-        )
-        for row in json.loads((SEED / "questions.json").read_text())
-    }
 
 
 def seed_trial(nct_id):

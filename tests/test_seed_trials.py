@@ -193,3 +193,10 @@ def test_an_adult_new_onset_patient_fits_only_the_first_trial():
     second = screen("NCT03835312", adult)
     assert second.verdict == Verdict.INELIGIBLE
     assert [c.code for c in second.deciding] == ["age_above_max"]
+
+
+def test_the_catalogue_file_reads_as_the_database_gives_it(seeded):
+    from tests.factories import seed_catalogue
+    from trials.models import catalogue
+
+    assert seed_catalogue() == catalogue()
