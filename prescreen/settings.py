@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,6 +46,10 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
+    "django_tasks_rq",
     # Apps by bounded context; each imports only those before it (tests/test_architecture.py).
     "trials",
     "ctgov",
@@ -96,23 +101,39 @@ DATABASES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The cache carries one thing that must be seen across requests: the progress of an admin import running in
-# a background thread. In-process memory is right for `make run` and a single web process; with several
-# processes set REDIS_URL (e.g. redis://127.0.0.1:6379/0) so that each of them sees it.
-if os.environ.get("REDIS_URL"):
+# The cache carries what several web processes must agree on (e.g. import progress). In-process memory is
+# right for `make run`; with several processes set REDIS_URL (e.g. redis://127.0.0.1:6379/0).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
+            "LOCATION": REDIS_URL,
             "KEY_PREFIX": "prescreen",
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Admin imports run in a background thread so the page can show a progress bar; the test suite runs most
-# of them inline (its transactions are not visible to another thread's connection).
-IMPORTS_IN_BACKGROUND = True
+# Background work (imports, re-screening) goes through Django's Tasks API (django-tasks, the backport of
+# Django 6's django.tasks). Embedded default: tasks stored in the database and run by `manage.py db_worker`
+# (`make run` starts one). Scale-out: TASKS_BACKEND=rq with REDIS_URL, run by
+# `manage.py rqworker --job-class django_tasks_rq.Job default` on as many machines as needed.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+TASK_QUEUES = ["default"]
+if TASKS_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL (e.g. redis://127.0.0.1:6379/0).")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
+elif TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
+elif TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": TASK_QUEUES}}
+else:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be database, rq or immediate, not {TASKS_BACKEND!r}.")
+# django-rq's queues (used only by the rq backend); the same Redis as the cache.
+IMPORTS_IN_BACKGROUND = True  # until imports are tasks
+RQ_QUEUES = {name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600} for name in TASK_QUEUES}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
