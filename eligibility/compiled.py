@@ -89,15 +89,29 @@ class CompiledCatalogue:
     _levels: tuple[_Level, ...]
     _criteria: np.ndarray  # node per criterion, trial after trial, in the patient's favour
     _starts: np.ndarray  # first criterion of each trial
+    _ruled: np.ndarray  # per criterion: has a rule (one without is "needs review", missing nothing)
 
     def __len__(self) -> int:
         return len(self.trials)
 
     def verdict_codes(self, answers: Mapping[str, Any], as_of: date) -> np.ndarray:
         """One int8 per trial, in order: 0 ineligible, 1 undetermined, 2 eligible."""
-        full, derived = derive(answers, as_of)
         if not self.trials:
             return np.empty(0, dtype=np.int8)
+        values = self._values(answers, as_of)
+        if values is None:
+            # A rule the engine cannot evaluate makes its whole criterion "needs review" there; rather
+            # than track which criteria share the broken node, let the engine decide every trial.
+            # Validation keeps such rules out of the database, so this path is for safety, not speed.
+            return np.array(
+                [CODES_BY_VERDICT[engine.evaluate(t, answers, as_of, self.catalogue).verdict] for t in self.trials],
+                dtype=np.int8,
+            )
+        return np.minimum.reduceat(values[self._criteria], self._starts)
+
+    def _values(self, answers: Mapping[str, Any], as_of: date) -> np.ndarray | None:
+        """The outcome code of every node for this patient, or None when only the engine can tell."""
+        full, derived = derive(answers, as_of)
         ctx = Context(full, as_of, self.catalogue, derived)
         values = np.empty(self._size, dtype=np.int8)
         values[:3] = (NOT_MET, UNKNOWN, MET)
@@ -113,16 +127,40 @@ class CompiledCatalogue:
             for node, rule in self._opaque:
                 values[node] = _engine_code(rule, ctx)
         except Exception:
-            # A rule the engine cannot evaluate makes its whole criterion "needs review" there; rather
-            # than track which criteria share the broken node, let the engine decide every trial.
-            # Validation keeps such rules out of the database, so this path is for safety, not speed.
-            return np.array(
-                [CODES_BY_VERDICT[engine.evaluate(t, answers, as_of, self.catalogue).verdict] for t in self.trials],
-                dtype=np.int8,
-            )
+            return None
         for level in self._levels:
             level.evaluate(values)
-        return np.minimum.reduceat(values[self._criteria], self._starts)
+        return values
+
+    def missing(self, indices: Sequence[int], answers: Mapping[str, Any], as_of: date) -> list[tuple[str, ...]]:
+        """engine.evaluate(...).missing for the trials at `indices`: the questions that could still change an
+        undetermined verdict, in criterion order (empty for a settled one).
+
+        The arrays say which criteria are open; only those are walked by the engine (a page of 1,000 trials
+        has a few open criteria each, of fifteen), on one derivation of the answers for all trials.
+        """
+        values = self._values(answers, as_of) if self.trials else None
+        if values is None:
+            return [engine.evaluate(self.trials[i], answers, as_of, self.catalogue).missing for i in indices]
+        full, derived = derive(answers, as_of)
+        ctx = Context(full, as_of, self.catalogue, derived)
+        verdicts = np.minimum.reduceat(values[self._criteria], self._starts)
+        # Criteria with a rule whose outcome is open; those without a rule are open too but miss no answer.
+        walk = np.flatnonzero((values[self._criteria] == UNKNOWN) & self._ruled)
+        first = np.searchsorted(walk, self._starts)
+        last = np.searchsorted(walk, np.append(self._starts[1:], len(self._criteria)))
+        out: list[tuple[str, ...]] = []
+        for i in indices:
+            if verdicts[i] != UNKNOWN:
+                out.append(())  # settled: ineligible or eligible
+                continue
+            trial, start = self.trials[i], int(self._starts[i])
+            seen: dict[str, None] = {}
+            for at in walk[first[i] : last[i]].tolist():
+                for question in engine.evaluate_criterion(trial.criteria[at - start], ctx).missing:
+                    seen.setdefault(question)
+            out.append(tuple(seen))
+        return out
 
     def verdicts(self, answers: Mapping[str, Any], as_of: date) -> list[Verdict]:
         """The verdict for every trial, in order; equal to engine.evaluate(trial, ...).verdict."""
@@ -580,6 +618,9 @@ class _Builder:
             _levels=tuple(levels),
             _criteria=new[criteria],
             _starts=starts,
+            _ruled=np.array(
+                [c is not None and c.rule is not None for t in trials for c in t.criteria or [None]], dtype=bool
+            ),
         )
 
 

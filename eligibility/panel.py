@@ -35,11 +35,14 @@ def build_panel(
     questions: Mapping[str, QuestionSpec],
     as_of: date,
     sources: Mapping[str, Sequence[str]] | None = None,
+    missing: Mapping[str, Sequence[str]] | None = None,
 ) -> Panel:
     """`sources` maps a derived question to its inputs (bmi → height, weight), which are needed
-    whenever the derived question is."""
-    undetermined = [r for r in results if r.verdict == Verdict.UNDETERMINED]
-    counts = Counter(code for r in undetermined for code in r.missing)
+    whenever the derived question is. `missing` (nct_id → open questions of every undetermined trial, as
+    Screened.missing) makes the next best questions over all trials when `results` are only those shown."""
+    if missing is None:
+        missing = {r.nct_id: r.missing for r in results if r.verdict == Verdict.UNDETERMINED}
+    counts = Counter(code for codes in missing.values() for code in codes)
     full, derived_codes = derive(answers, as_of)
     next_questions = [
         NextQuestion(code, questions[code].label if code in questions else code, n)

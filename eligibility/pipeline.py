@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -63,6 +63,8 @@ class Screened:
     problems: tuple[Problem, ...]
     verdicts: tuple[TrialVerdict, ...]  # every trial, in the order given (empty when there are problems)
     explained: Mapping[str, TrialResult]  # nct_id → full result, only for the trials asked to explain
+    # nct_id → the questions that could still decide it, for every undetermined trial (only when asked: missing=True)
+    missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -90,6 +92,7 @@ def screen(
     mappings: Iterable[CodeRule | Mapping[str, Any]] = (),
     explain: Iterable[str] | str = EVERY,
     screen_with_problems: bool = False,
+    missing: bool = False,
 ) -> Screened:
     """Screen one patient: `answers` (question code → raw JSON value; null clears what the record says) and/or a
     FHIR `bundle` (already decoded JSON) read with the `mappings` table, against `trials` on `as_of`.
@@ -117,6 +120,7 @@ def screen(
 
     verdicts: tuple[TrialVerdict, ...] = ()
     explained: dict[str, TrialResult] = {}
+    open_questions: dict[str, tuple[str, ...]] = {}
     if not problems or screen_with_problems:
         trials = tuple(trials)
         if trials:
@@ -128,7 +132,12 @@ def screen(
             wanted = None if explain == EVERY else set(explain)
             shown = [i for i, t in enumerate(trials) if wanted is None or t.nct_id in wanted]
             explained = {trials[i].nct_id: r for i, r in zip(shown, ordered.explain(shown, typed, as_of))}
-    return Screened(as_of, typed, record, tuple(problems), verdicts, explained)
+            if missing:
+                undetermined = [i for i, v in enumerate(found) if v == Verdict.UNDETERMINED]
+                open_questions = {
+                    trials[i].nct_id: m for i, m in zip(undetermined, ordered.missing(undetermined, typed, as_of))
+                }
+    return Screened(as_of, typed, record, tuple(problems), verdicts, explained, open_questions)
 
 
 def _answer_problem(source: str, error: AnswerError, code: str = "answer") -> Problem:
@@ -220,6 +229,9 @@ class _Ordered:
     def explain(self, positions: Sequence[int], answers: Mapping[str, Any], as_of: date) -> list[TrialResult]:
         """engine.evaluate's full results for the trials at these positions of the caller's order."""
         return self.catalogue.explain([self.order[i] for i in positions], answers, as_of)
+
+    def missing(self, positions: Sequence[int], answers: Mapping[str, Any], as_of: date) -> list[tuple[str, ...]]:
+        return self.catalogue.missing([self.order[i] for i in positions], answers, as_of)
 
 
 def _fingerprint(catalogue: Mapping[str, QuestionSpec]) -> int:

@@ -26,6 +26,7 @@ def screen(
     trials: Iterable[str] | None = None,
     explain: Iterable[str] | str = EVERY,
     screen_with_problems: bool = False,
+    missing: bool = False,
     data: ScreeningData | None = None,
 ) -> Screened:
     """Screen one patient against `trials` (NCT ids; default every trial open for screening).
@@ -46,10 +47,11 @@ def screen(
         mappings=data.mappings,
         explain=explain,
         screen_with_problems=screen_with_problems,
+        missing=missing,
     )
     if not unknown:
         return result
     problem = Problem("trials", "unknown_trial", f"unknown trial {', '.join(unknown)}")
     if screen_with_problems:
         return replace(result, problems=(problem, *result.problems))
-    return replace(result, problems=(problem, *result.problems), verdicts=(), explained={})
+    return replace(result, problems=(problem, *result.problems), verdicts=(), explained={}, missing={})

@@ -16,7 +16,7 @@ from eligibility.engine import Verdict
 from eligibility.panel import GROUP_ORDER, PAGE, build_panel, group_verdicts
 from eligibility.report import VERDICT_WORDS
 from prescreen.roles import CLINICIAN, role_required
-from trials.models import catalogue, questions_for, screening_data
+from trials.models import catalogue, questions_of, screening_data
 
 from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers
 from .models import Screening, Snapshot, SnapshotResult
@@ -86,8 +86,7 @@ def screening_new(request):
 def questionnaire(request, pk):
     screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
     today = timezone.localdate()
-    trials = screening.trials.all()
-    questions = questions_for(trials.rules())
+    questions = questions_of(screening.trials.values_list("nct_id", flat=True))
     all_specs = catalogue()
 
     if request.method == "POST":
@@ -128,7 +127,7 @@ def prefill(request, pk):
         messages.error(request, f"{upload.name}: {exc}. Nothing was changed.")
         return redirect("screening:detail", pk=screening.pk)
     result = read.record
-    questions = questions_for(screening.trials.all().rules())
+    questions = questions_of(screening.trials.values_list("nct_id", flat=True))
     answers = {**screening.typed_answers(all_specs), **result.answers}
     form = QuestionnaireForm(questions, initial=initial_from_answers(to_json(answers), questions), as_of=today)
     used = sum(1 for code in result.answers if code in {q.code for q in questions})
@@ -197,26 +196,29 @@ def _shown(params):
 
 
 def _panel(request, screening, answers, today, windows):
-    """The results panel: verdicts for every trial (compiled engine), explanations for the undetermined
-    ones (their missing answers rank them and make the next best questions) and for the cards shown."""
+    """The results panel: verdicts for every trial and the open questions of the undetermined ones (compiled
+    engine: they rank those trials and make the next best questions), explanations for the cards shown."""
     nct_ids = list(screening.trials.values_list("nct_id", flat=True))
 
-    def run(explain):
+    def run(explain, missing=False):
         return screen(
-            as_of=today, answers=to_json(answers), trials=nct_ids, explain=explain, screen_with_problems=True, data=data
+            as_of=today,
+            answers=to_json(answers),
+            trials=nct_ids,
+            explain=explain,
+            screen_with_problems=True,
+            missing=missing,
+            data=data,
         )
 
     data = screening_data()
-    verdicts = run(()).verdicts
+    first = run((), missing=True)
+    verdicts = first.verdicts
     matches = _search(screening, request.POST if request.method == "POST" else request.GET)
     listed = [(v.nct_id, v.verdict) for v in verdicts if matches is None or v.nct_id in matches]
-    # Eligible and ineligible cards keep the trials' order, so which are shown is known before explaining.
-    unranked = group_verdicts(listed, {}, windows)
-    explain = [v.nct_id for v in verdicts if v.verdict == Verdict.UNDETERMINED]
-    explain += [n for g in unranked if g.verdict != Verdict.UNDETERMINED for n in g.shown]
-    explained = run(explain).explained
-    groups = group_verdicts(listed, {n: r.missing for n, r in explained.items()}, windows)
-    return verdicts, explained, groups, matches
+    groups = group_verdicts(listed, first.missing, windows)
+    explained = run([n for g in groups for n in g.shown]).explained
+    return verdicts, explained, groups, matches, first.missing
 
 
 def _cards(screening, explained, nct_ids, panel):
@@ -239,9 +241,9 @@ def _cards(screening, explained, nct_ids, panel):
 def _render_questionnaire(request, screening, form, answers, questions, today):
     specs = {q.code: q.spec() for q in questions}
     params = request.POST if request.method == "POST" else request.GET
-    verdicts, explained, groups, matches = _panel(request, screening, answers, today, _shown(params))
+    verdicts, explained, groups, matches, missing = _panel(request, screening, answers, today, _shown(params))
     sources = {q.code: q.sources for q in questions if q.sources}
-    panel = build_panel(list(explained.values()), answers, specs, today, sources)
+    panel = build_panel(list(explained.values()), answers, specs, today, sources, missing)
     latest, cards = _cards(screening, explained, [n for g in groups for n in g.shown], panel)
     notes = form.notes(panel.derived)
     tally = Counter(v.verdict for v in verdicts)
@@ -285,14 +287,14 @@ def more_results(request, pk, verdict):
         # Without JavaScript "Show more" is a submit button of the questionnaire; a link here shows the page.
         return redirect(f"{reverse('screening:detail', args=[pk])}?show_{verdict}={_start(request) + PAGE}")
     today = timezone.localdate()
-    questions = questions_for(screening.trials.all().rules())
+    questions = questions_of(screening.trials.values_list("nct_id", flat=True))
     _form, answers = _live_answers(request, screening, questions, today)
     start = _start(request)
     windows = {v: (0, 0) for v in GROUP_ORDER} | {Verdict(verdict): (start, start + PAGE)}
-    _verdicts, explained, groups, _matches = _panel(request, screening, answers, today, windows)
+    _verdicts, explained, groups, _matches, missing = _panel(request, screening, answers, today, windows)
     group = next(g for g in groups if g.verdict == verdict)
     specs = {q.code: q.spec() for q in questions}
-    panel = build_panel([explained[n] for n in group.shown], answers, specs, today)
+    panel = build_panel([explained[n] for n in group.shown], answers, specs, today, missing=missing)
     _latest, cards = _cards(screening, explained, group.shown, panel)
     context = {
         "screening": screening,
@@ -321,7 +323,7 @@ def trial_criteria(request, pk, nct_id):
     screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
     trial = get_object_or_404(screening.trials, nct_id=nct_id)
     today = timezone.localdate()
-    questions = questions_for([trial.rules()])
+    questions = questions_of([trial.nct_id])
     _form, answers = _live_answers(request, screening, questions, today)
     result = screen(
         as_of=today, answers=to_json(answers), trials=[nct_id], explain=[nct_id], screen_with_problems=True

@@ -313,9 +313,17 @@ def test_the_pipeline_agrees_with_the_engine_on_everything_the_panel_reads(data,
     for _ in range(2):
         raw = to_json(data.draw(any_answers(as_of)))
         screened = pipeline.screen(
-            catalogue=CATALOGUE, trials=catalogue_trials, as_of=as_of, answers=raw, screen_with_problems=True
+            catalogue=CATALOGUE,
+            trials=catalogue_trials,
+            as_of=as_of,
+            answers=raw,
+            screen_with_problems=True,
+            missing=True,
         )
         assert len(screened.verdicts) == len(catalogue_trials)
+        # The open questions of every undetermined trial, from the arrays without explaining it, are the engine's.
+        undetermined = [evaluate(t, screened.answers, as_of, CATALOGUE) for t in catalogue_trials]
+        assert screened.missing == {r.nct_id: r.missing for r in undetermined if r.verdict == Verdict.UNDETERMINED}
         for trial, verdict in zip(catalogue_trials, screened.verdicts, strict=True):
             expected = evaluate(trial, screened.answers, as_of, CATALOGUE)
             result = screened.explained[trial.nct_id]
