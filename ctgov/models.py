@@ -89,7 +89,7 @@ class ImportJob(models.Model):
         """Take a job for this worker, or None when there is nothing to do: it is finished (a task delivered or
         retried twice imports nothing twice) or another worker holds it within its lease."""
         with transaction.atomic():
-            job = cls.objects.select_for_update().select_related("started_by").filter(pk=pk).first()
+            job = cls.objects.select_for_update(of=("self",)).select_related("started_by").filter(pk=pk).first()
             if job is None or job.finished or (job.status != cls.Status.QUEUED and not job.stopped):
                 return None
             now = timezone.now()
