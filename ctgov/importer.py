@@ -102,12 +102,14 @@ def import_bytes(
     user=None,
     progress: Callable[[int, int], None] | None = None,
     saving: Callable[[int], None] | None = None,
-    saved: Callable[[ImportSummary], None] | None = None,
+    saved: Callable[[int, int], None] | None = None,
+    finish: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
-    """Import the content of an uploaded file in one transaction; errors name the file. `saving(studies)` is called
-    before the transaction opens, `saved(summary)` inside it, after the last write (see run_job)."""
+    """Import the content of an uploaded file in one transaction; errors name the file. `progress(done, total)` is
+    called as records are read, `saving(studies)` before the transaction opens, `saved(done, total)` as records are
+    written in it, and `finish(summary)` in it after the last write (see run_job)."""
     return _import(
-        name, lambda: archives.parse_studies(raw), user, progress or (lambda done, total: None), saving, saved
+        name, lambda: archives.parse_studies(raw), user, progress or (lambda done, total: None), saving, saved, finish
     )
 
 
@@ -135,7 +137,13 @@ def run_job(job_id: int) -> str:
     else:
         try:
             summary = import_bytes(
-                job.file_name, raw, user=job.started_by, progress=job.beat, saving=job.saving, saved=job.finish
+                job.file_name,
+                raw,
+                user=job.started_by,
+                progress=job.beat,
+                saving=job.saving,
+                saved=job.saved,
+                finish=job.finish,
             )
         except Exception:  # a bug, not bad input: the transaction was rolled back; say so rather than hang
             log.exception("Import job %s (%s) failed", job.pk, job.file_name)
@@ -145,6 +153,8 @@ def run_job(job_id: int) -> str:
                     "logged for the maintainers; nothing from this file was imported."
                 ]
             )
+        finally:
+            job.close()
     if summary.errors:  # rolled back (or never written): the failure is recorded on its own
         job.finish(summary)
     return job.status
@@ -156,12 +166,13 @@ def _import(
     user,
     progress: Callable[[int, int], None],
     saving: Callable[[int], None] | None = None,
-    saved: Callable[[ImportSummary], None] | None = None,
+    saved: Callable[[int, int], None] | None = None,
+    finish: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
     try:
         studies = load()
         # Every record is read (split, drafted, checked) before the transaction: a bad study stops the file before
-        # anything is written, and the transaction, during which nothing can be reported, is as short as it can be.
+        # anything is written, and the transaction, during which a worker on SQLite cannot report, only writes.
         progress(0, len(studies))
         questions = catalogue()
         records = []
@@ -171,10 +182,10 @@ def _import(
         if saving:
             saving(len(records))
         with transaction.atomic():
-            summary = _import_records(records, user)
+            summary = _import_records(records, user, saved or (lambda done, total: None))
             summary.files = 1
-            if saved:
-                saved(summary)
+            if finish:
+                finish(summary)
     except archives.ReadError as exc:
         return ImportSummary(errors=[f"{name}: {exc}"])
     except ValidationError as exc:
@@ -184,9 +195,10 @@ def _import(
     return summary
 
 
-def _import_records(records: list[TrialRecord], user) -> ImportSummary:
+def _import_records(records: list[TrialRecord], user, saved: Callable[[int, int], None]) -> ImportSummary:
     existing: dict[str, Trial] = {}
     summary = ImportSummary(studies=len(records))
+    done = 0
     # In chunks: the trials of a chunk are read in one query.
     for start in range(0, len(records), CHUNK):
         chunk = records[start : start + CHUNK]
@@ -201,6 +213,8 @@ def _import_records(records: list[TrialRecord], user) -> ImportSummary:
             else:
                 _update(trial, record, user, summary)
                 getattr(trial, "_prefetched_objects_cache", {}).pop("criteria", None)  # in case the NCT id comes again
+            done += 1
+            saved(done, len(records))
     return summary
 
 

@@ -4,13 +4,13 @@ from dataclasses import asdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
-# A lease long enough for one transaction's writes: the worker cannot report while it writes (nothing it writes is
-# visible before the end), so before it starts it takes a lease of IMPORT_LEASE plus this much per study. Writing a
-# study takes a few milliseconds on SQLite or PostgreSQL; this allows twenty times that.
-SAVE_SECONDS_PER_STUDY = 0.1
+# While it saves, a worker on SQLite cannot report (one writer at a time, and its transaction is the writer), so
+# before it starts it takes a lease of IMPORT_LEASE plus this much per study. Saving a new study took 10 to 27 ms on
+# the 2-core development machine (idle to busy); this is ten times the slowest.
+SQLITE_SAVE_SECONDS_PER_STUDY = 0.25
 
 
 class ImportJob(models.Model):
@@ -18,7 +18,9 @@ class ImportJob(models.Model):
 
     A task worker imports it (ctgov/importer.py: run_job) and writes its progress and a heartbeat to this row, so
     every web process sees them; a job not heard from within its lease has died with its worker. The job is
-    finished inside the import's transaction: a job that is not finished has imported nothing.
+    finished inside the import's transaction: a job that is not finished has imported nothing. While that
+    transaction is open the worker reports through a second connection of its own (PostgreSQL), or not at all
+    (SQLite, where that transaction holds the only write lock) under a lease taken to cover it.
     """
 
     class Status(models.TextChoices):
@@ -41,6 +43,7 @@ class ImportJob(models.Model):
     summary = models.JSONField(default=dict, blank=True, help_text="ctgov/importer.py: ImportSummary")
     studies_read = models.PositiveIntegerField(default=0)
     studies_total = models.PositiveIntegerField(null=True, blank=True)
+    studies_saved = models.PositiveIntegerField(default=0, help_text="in the open transaction (PostgreSQL only)")
     attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker took the job")
     heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="when its worker last reported")
     lease_until = models.DateTimeField(null=True, blank=True, help_text="taken to have stopped if not heard from by")
@@ -71,9 +74,12 @@ class ImportJob(models.Model):
         return (self.status == self.Status.FAILED or self.stopped) and bool(self.file)
 
     def progress(self) -> tuple[int, int] | None:
-        """(studies read, studies in the file) while the file is read; None before it is opened."""
+        """(studies read, studies in the file) while the file is read, (studies saved, studies) while they are saved
+        where the worker can report it (PostgreSQL); None before the file is opened, or while saving on SQLite."""
         if self.status == self.Status.RUNNING and self.studies_total is not None:
             return self.studies_read, self.studies_total
+        if self.status == self.Status.SAVING and self.studies_saved and self.studies_total:
+            return self.studies_saved, self.studies_total
         return None
 
     @property
@@ -110,22 +116,57 @@ class ImportJob(models.Model):
     def _mine(self):
         return ImportJob.objects.filter(pk=self.pk, attempts=self.attempts)
 
-    def beat(self, done: int, total: int) -> None:
-        """Progress while the file is read, written at most every IMPORT_HEARTBEAT seconds (and at the ends)."""
-        now = timezone.now()
+    def _due(self, now, done: int, total: int) -> bool:
+        """Whether to report now: at the ends, and at most every IMPORT_HEARTBEAT seconds between."""
         clock = now.timestamp()
         if done not in (0, total) and clock - getattr(self, "_beaten", 0.0) < settings.IMPORT_HEARTBEAT:
-            return
+            return False
         self._beaten = clock
-        self.studies_read, self.studies_total = done, total
-        self._mine().update(studies_read=done, studies_total=total, heartbeat_at=now, lease_until=now + self.lease())
+        return True
+
+    def beat(self, done: int, total: int) -> None:
+        """Progress while the file is read (before the import's transaction opens)."""
+        now = timezone.now()
+        if self._due(now, done, total):
+            self.studies_read, self.studies_total = done, total
+            self._mine().update(
+                studies_read=done, studies_total=total, heartbeat_at=now, lease_until=now + self.lease()
+            )
 
     def saving(self, studies: int) -> None:
-        """About to write `studies` in one transaction, unable to report until it ends: a lease that covers it."""
+        """About to write `studies` in one transaction, whose writes nobody else can see until it commits."""
         now = timezone.now()
-        lease = self.lease() + timedelta(seconds=SAVE_SECONDS_PER_STUDY * studies)
+        self._beaten = now.timestamp()
         self.status = self.Status.SAVING
-        self._mine().update(status=self.status, heartbeat_at=now, lease_until=now + lease)
+        if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+            # A connection of its own, in autocommit, reports progress while the import's transaction is open.
+            self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+            lease = self.lease()
+        else:  # SQLite: the transaction holds the only write lock, so no report until the end: a lease to cover it
+            self._side = None
+            lease = self.lease() + timedelta(seconds=SQLITE_SAVE_SECONDS_PER_STUDY * studies)
+        self._mine().update(status=self.status, studies_saved=0, heartbeat_at=now, lease_until=now + lease)
+
+    def saved(self, done: int, total: int) -> None:
+        """`done` of `total` studies written in the open transaction: reported through the second connection."""
+        side = getattr(self, "_side", None)
+        now = timezone.now()
+        if side is None or not self._due(now, done, total):
+            return
+        ops = side.ops
+        with side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ops.quote_name(self._meta.db_table)} SET studies_saved = %s, heartbeat_at = %s, "
+                "lease_until = %s WHERE id = %s AND attempts = %s",
+                [done, now, now + self.lease(), self.pk, self.attempts],
+            )
+
+    def close(self) -> None:
+        """Close the second connection, if saving opened one."""
+        side = getattr(self, "_side", None)
+        if side is not None:
+            side.close()
+            self._side = None
 
     def finish(self, summary) -> None:
         """Record the outcome (an ImportSummary). On success this runs inside the import's transaction, and the
