@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from tests.conftest import IN_CI
+from tests.factories import TWO_STUDIES
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT = 60  # seconds, the bound on every wait here
@@ -139,6 +140,46 @@ def test_an_rq_worker_runs_a_task_another_process_enqueued(redis_url, tmp_path):
         assert worker.poll() is None
 
 
+# An admin upload as the import page makes it (a stored file, the job row, the task enqueued on commit), then the
+# job's row read back until a worker has finished it.
+IMPORT_THROUGH_A_WORKER = """
+import sys, time
+from pathlib import Path
+import django
+django.setup()
+from django.core.files.base import ContentFile
+from django.db import transaction
+from ctgov.models import ImportJob
+from ctgov.tasks import run_import
+from trials.background import enqueue_on_commit
+raw = Path(sys.argv[1]).read_bytes()
+with transaction.atomic():
+    job = ImportJob.objects.create(file_name="two.json", size=len(raw), file=ContentFile(raw, name="two.json"))
+    enqueue_on_commit(run_import, job.pk)
+stored = Path(job.file.path)
+deadline = time.monotonic() + float(sys.argv[2])
+while not job.finished and time.monotonic() < deadline:
+    time.sleep(0.2)
+    job.refresh_from_db()
+print(job.status, job.summary.get("created"), job.summary.get("errors"), stored.exists())
+"""
+
+
+def test_a_database_worker_imports_an_upload_stored_by_another_process(database_url, tmp_path):
+    env = environment(DATABASE_URL=database_url, TASKS_BACKEND="database", MEDIA_ROOT=str(tmp_path / "media"))
+    with started([sys.executable, "manage.py", "worker"], env):
+        done = subprocess.run(
+            [sys.executable, "-c", IMPORT_THROUGH_A_WORKER, str(TWO_STUDIES), str(WAIT)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=WAIT + 30,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "done 2 [] False"  # imported, and the stored file deleted
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -181,3 +222,11 @@ def test_make_run_starts_the_web_server_and_a_worker_and_ctrl_c_stops_both(datab
         run.send_signal(signal.SIGINT)  # what Ctrl-C sends to the foreground process group's leader
         assert run.wait(timeout=WAIT) == 0
         assert not alive(pids["web"]) and not alive(pids["worker"])
+
+
+def test_the_worker_command_says_why_there_is_no_worker_for_the_immediate_backend(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.TASKS_BACKEND = "immediate"
+    with pytest.raises(CommandError, match="runs each task in the process that enqueues it"):
+        call_command("worker")
