@@ -145,6 +145,9 @@ def run_job(job_id: int) -> str:
                 saved=job.saved,
                 finish=job.finish,
             )
+        except ImportJob.Superseded:
+            log.warning("Import job %s: attempt %s was retried by another worker meanwhile", job.pk, job.attempts)
+            return "superseded"
         except Exception:  # a bug, not bad input: the transaction was rolled back; say so rather than hang
             log.exception("Import job %s (%s) failed", job.pk, job.file_name)
             summary = ImportSummary(

@@ -23,6 +23,9 @@ class ImportJob(models.Model):
     (SQLite, where that transaction holds the only write lock) under a lease taken to cover it.
     """
 
+    class Superseded(Exception):
+        """This worker's attempt was given to another worker (its lease ran out and an admin retried it)."""
+
     class Status(models.TextChoices):
         QUEUED = "queued", "Waiting for a worker"
         RUNNING = "running", "Reading the file"
@@ -175,7 +178,10 @@ class ImportJob(models.Model):
         self.status = self.Status.FAILED if data["errors"] else self.Status.DONE
         self.summary = data
         self.finished_at = timezone.now()
-        self._mine().update(status=self.status, summary=data, finished_at=self.finished_at, lease_until=None)
+        updated = self._mine().update(status=self.status, summary=data, finished_at=self.finished_at, lease_until=None)
+        if not updated and self.status == self.Status.DONE:
+            # Inside the import's transaction: roll it back, since the newer attempt imports the file.
+            raise self.Superseded(f"import job {self.pk}: attempt {self.attempts} was superseded")
         if self.status == self.Status.DONE and self.file:
             name = self.file.name
             transaction.on_commit(lambda: self._forget_file(name))

@@ -494,3 +494,21 @@ def test_the_app_starts_no_thread():
         if "threading.Thread" in path.read_text() or "Thread(" in path.read_text()
     ]
     assert found == []
+
+
+@pytest.mark.django_db
+def test_a_worker_whose_job_was_retried_meanwhile_rolls_its_import_back(admin_user, questions, monkeypatch):
+    # Its lease ran out while it saved, an admin retried and another worker took the job: when the first one gets
+    # to the end it may not finish the job, so its transaction is rolled back and only the newer attempt counts.
+    job = queued_job(admin_user)
+    original = ImportJob.saving
+
+    def saving(self, studies):
+        original(self, studies)
+        ImportJob.objects.filter(pk=self.pk).update(attempts=self.attempts + 1)  # another worker's claim
+
+    monkeypatch.setattr(ImportJob, "saving", saving)
+    before = database_state()
+    assert importer.run_job(job.pk) == "superseded"
+    assert database_state() == before
+    assert ImportJob.objects.get().status == ImportJob.Status.SAVING  # the newer attempt's row, untouched
