@@ -28,9 +28,10 @@ seed: migrate
 	@echo "Demo users (development only):"
 	$(BIN)/python manage.py create_demo_users
 
+# The web server and one task worker (`manage.py worker`) together; Ctrl-C stops both (scripts/run.py).
 run: seed
 	@echo "Serving http://127.0.0.1:8000  (log in with a demo user above)"
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python scripts/run.py --port 8000
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

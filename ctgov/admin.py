@@ -6,23 +6,26 @@ them in the admin's URLs. Neither app imports the other.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
+from trials.background import enqueue_on_commit
 from trials.models import Trial
 
 from .archives import STUDY_FILE_SUFFIXES
-from .importer import start_job
 from .models import ImportJob
+from .tasks import run_import
 
 
 class ImportCtgovForm(forms.Form):
-    MAX_SIZE = 64 * 1024 * 1024  # the whole file is held in memory while it imports
+    MAX_SIZE = 64 * 1024 * 1024  # the worker holds the whole file in memory while it imports
 
     file = forms.FileField(
         label="Study records",
@@ -56,9 +59,12 @@ def import_view(request):
     form = ImportCtgovForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        raw = upload.read()
-        job = ImportJob.objects.create(file_name=upload.name, size=len(raw), started_by=request.user)
-        start_job(job, raw)
+        # The file is stored under MEDIA_ROOT and the job row made; a worker takes it once both are committed.
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                file_name=upload.name, size=upload.size, file=upload, started_by=request.user
+            )
+            enqueue_on_commit(run_import, job.pk)
         return HttpResponseRedirect(reverse("admin:trials_trial_import_job", args=[job.pk]))
     context = {
         **admin.site.each_context(request),
@@ -91,6 +97,21 @@ def import_job_view(request, job_id):
     return response
 
 
+@require_POST
+def retry_import_view(request, job_id):
+    """Queue a failed or stopped import again, with the file stored at upload."""
+    _check_import_permission(request)
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        raise Http404("No such import")
+    with transaction.atomic():
+        if job.retry():
+            enqueue_on_commit(run_import, job.pk)
+        else:
+            messages.error(request, "Only a failed or stopped import whose file is still stored can be retried.")
+    return HttpResponseRedirect(reverse("admin:trials_trial_import_job", args=[job.pk]))
+
+
 def _check_import_permission(request):
     # An import adds and changes trials: the trial admin's add and change permissions, as when it lived there.
     if not request.user.has_perms([f"trials.add_{Trial._meta.model_name}", f"trials.change_{Trial._meta.model_name}"]):
@@ -104,15 +125,20 @@ def import_urls() -> list:
         path(
             "trials/trial/import/<int:job_id>/", admin.site.admin_view(import_job_view), name="trials_trial_import_job"
         ),
+        path(
+            "trials/trial/import/<int:job_id>/retry/",
+            admin.site.admin_view(retry_import_view),
+            name="trials_trial_import_retry",
+        ),
     ]
 
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
     """Every upload from the import page, for the record: who imported what, when, and what came of it.
-    Read-only: a job is started from the import page and finishes by itself."""
+    Read-only: a job is started from the import page and finishes by itself (or is retried from its page)."""
 
-    list_display = ("file_name", "started_at", "started_by", "status", "result")
+    list_display = ("file_name", "started_at", "started_by", "status", "attempts", "result")
     list_filter = ("status",)
     search_fields = ("file_name", "started_by__username")
     list_select_related = ("started_by",)
@@ -129,7 +155,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         elif job.summary.get("errors"):
             words = "; ".join(job.summary["errors"])[:200]
         else:
-            words = "stopped before finishing" if job.stopped else job.get_status_display()
+            words = "the worker stopped; nothing was imported" if job.stopped else job.get_status_display()
         return format_html('<a href="{}">{}</a>', url, words)
 
     def has_add_permission(self, request):

@@ -1,7 +1,9 @@
 """Importing ClinicalTrials.gov records: the database half of the ctgov package.
 
 One transaction per file: a file with any problem (not JSON, wrong shape, a study without an NCT id)
-imports nothing and is reported by name; the other files still import.
+imports nothing and is reported by name; the other files still import. Every record of a file is read before
+its transaction opens, so the transaction only writes. An admin upload is an ImportJob run by a task worker
+(ctgov/tasks.py: run_import, which calls run_job here).
 
 Trials are matched by NCT id. On re-import a criterion whose kind, source and text did not change
 keeps its curated rule and status; changed and new criteria arrive with a draft or no rule; removed
@@ -13,15 +15,13 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, transaction
 from simple_history.utils import bulk_create_with_history
 
 from trials.models import Criterion, Trial, catalogue
@@ -32,7 +32,7 @@ from .studies import APPROVED, DRAFT, CriterionRow, TrialRecord, trial_record
 
 CHANGE_REASON = "Imported from ClinicalTrials.gov"
 PROGRESS_EVERY = 100  # the command prints a progress line every this many studies
-CHUNK = 200  # studies read and matched to existing trials at a time
+CHUNK = 200  # records matched to existing trials at a time
 
 log = logging.getLogger(__name__)
 
@@ -96,80 +96,119 @@ def import_file(path: str | Path, user=None, progress: Callable[[Path, int, int]
     )
 
 
-def import_bytes(name: str, raw: bytes, user=None, progress: Callable[[int, int], None] | None = None) -> ImportSummary:
-    """Import the content of an uploaded file in one transaction; errors name the file."""
-    return _import(name, lambda: archives.parse_studies(raw), user, progress or (lambda done, total: None))
+def import_bytes(
+    name: str,
+    raw: bytes,
+    user=None,
+    progress: Callable[[int, int], None] | None = None,
+    saving: Callable[[int], None] | None = None,
+    saved: Callable[[int, int], None] | None = None,
+    finish: Callable[[ImportSummary], None] | None = None,
+) -> ImportSummary:
+    """Import the content of an uploaded file in one transaction; errors name the file. `progress(done, total)` is
+    called as records are read, `saving(studies)` before the transaction opens, `saved(done, total)` as records are
+    written in it, and `finish(summary)` in it after the last write (see run_job)."""
+    return _import(
+        name, lambda: archives.parse_studies(raw), user, progress or (lambda done, total: None), saving, saved, finish
+    )
 
 
-def start_job(job: ImportJob, raw: bytes) -> None:
-    """Import an upload from the admin page in a background thread, once the job's row is committed.
+def run_job(job_id: int) -> str:
+    """Import an admin upload (the body of the task ctgov.tasks.run_import); returns what became of the job.
 
-    The thread takes its own database connection; the page follows the job through its row and the
-    progress it reports to the cache. settings.IMPORTS_IN_BACKGROUND = False runs it here and now.
+    Idempotent: a finished job is left alone, and so is one another worker holds (a duplicate delivery). The job
+    is finished in the import's own transaction, so a job that is not finished has imported nothing: if its worker
+    dies, the transaction is rolled back with it and the page says so once the lease runs out.
     """
-    if not settings.IMPORTS_IN_BACKGROUND:
-        run_job(job.pk, raw)
-        return
-    thread = threading.Thread(target=_run_in_thread, args=(job.pk, raw), name=f"import-job-{job.pk}", daemon=True)
-    transaction.on_commit(thread.start)
-
-
-def _run_in_thread(job_id: int, raw: bytes) -> None:
+    job = ImportJob.claim(job_id)
+    if job is None:
+        return "skipped"
     try:
-        run_job(job_id, raw)
-    finally:
-        connections.close_all()  # this thread's own connections; nothing else would close them
-
-
-def run_job(job_id: int, raw: bytes) -> ImportJob:
-    job = ImportJob.objects.select_related("started_by").get(pk=job_id)
-    job.status = ImportJob.Status.RUNNING
-    job.save(update_fields=["status"])
-    try:
-        summary = import_bytes(job.file_name, raw, user=job.started_by, progress=job.report_progress)
-    except Exception:  # a bug, not bad input: the transaction was rolled back; say so rather than hang
-        log.exception("Import job %s (%s) failed", job.pk, job.file_name)
+        with job.file.open("rb") as upload:
+            raw = upload.read()
+    except (OSError, ValueError) as exc:  # ValueError: no file on the row
+        log.warning("Import job %s: its file %r cannot be read: %s", job.pk, job.file.name, exc)
         summary = ImportSummary(
             errors=[
-                f"{job.file_name}: the import stopped on an unexpected error, which was "
-                "logged for the maintainers; nothing from this file was imported."
+                f"{job.file_name}: the uploaded file could not be read by the worker ({exc.__class__.__name__}). "
+                "With workers on several machines MEDIA_ROOT must be storage they share."
             ]
         )
-    job.finish(asdict(summary))
-    return job
+    else:
+        try:
+            summary = import_bytes(
+                job.file_name,
+                raw,
+                user=job.started_by,
+                progress=job.beat,
+                saving=job.saving,
+                saved=job.saved,
+                finish=job.finish,
+            )
+        except ImportJob.Superseded:
+            log.warning("Import job %s: attempt %s was retried by another worker meanwhile", job.pk, job.attempts)
+            return "superseded"
+        except Exception:  # a bug, not bad input: the transaction was rolled back; say so rather than hang
+            log.exception("Import job %s (%s) failed", job.pk, job.file_name)
+            summary = ImportSummary(
+                errors=[
+                    f"{job.file_name}: the import stopped on an unexpected error, which was "
+                    "logged for the maintainers; nothing from this file was imported."
+                ]
+            )
+        finally:
+            job.close()
+    if summary.errors:  # rolled back (or never written): the failure is recorded on its own
+        job.finish(summary)
+    return job.status
 
 
-def _import(name: str, load: Callable[[], list[dict]], user, progress: Callable[[int, int], None]) -> ImportSummary:
+def _import(
+    name: str,
+    load: Callable[[], list[dict]],
+    user,
+    progress: Callable[[int, int], None],
+    saving: Callable[[int], None] | None = None,
+    saved: Callable[[int, int], None] | None = None,
+    finish: Callable[[ImportSummary], None] | None = None,
+) -> ImportSummary:
     try:
         studies = load()
+        # Every record is read (split, drafted, checked) before the transaction: a bad study stops the file before
+        # anything is written, and the transaction, during which a worker on SQLite cannot report, only writes.
         progress(0, len(studies))
+        questions = catalogue()
+        records = []
+        for index, study in enumerate(studies, start=1):
+            records.append(trial_record(study, questions, index=index))
+            progress(index, len(studies))
+        if saving:
+            saving(len(records))
         with transaction.atomic():
-            summary = _import_studies(studies, user, lambda done: progress(done, len(studies)))
+            summary = _import_records(records, user, saved or (lambda done, total: None))
+            summary.files = 1
+            if finish:
+                finish(summary)
     except archives.ReadError as exc:
         return ImportSummary(errors=[f"{name}: {exc}"])
     except ValidationError as exc:
         return ImportSummary(errors=[f"{name}: {'; '.join(exc.messages)}"])
     except DatabaseError as exc:  # e.g. a value the database refuses; the whole file is rolled back
         return ImportSummary(errors=[f"{name}: the database refused it ({exc})"])
-    summary.files = 1
     return summary
 
 
-def _import_studies(studies: list[dict], user, progress: Callable[[int], None]) -> ImportSummary:
-    questions = catalogue()
+def _import_records(records: list[TrialRecord], user, saved: Callable[[int, int], None]) -> ImportSummary:
     existing: dict[str, Trial] = {}
-    summary = ImportSummary(studies=len(studies))
+    summary = ImportSummary(studies=len(records))
     done = 0
-    # In chunks, so that the progress moves from the first study (reading a record is half the work).
-    for start in range(0, len(studies), CHUNK):
-        records = [
-            trial_record(study, questions, index=i)
-            for i, study in enumerate(studies[start : start + CHUNK], start=start + 1)
-        ]
-        wanted = {r.nct_id for r in records} - existing.keys()
+    # In chunks: the trials of a chunk are read in one query.
+    for start in range(0, len(records), CHUNK):
+        chunk = records[start : start + CHUNK]
+        wanted = {r.nct_id for r in chunk} - existing.keys()
         for trial in Trial.objects.filter(nct_id__in=wanted).prefetch_related("criteria"):
             existing[trial.nct_id] = trial
-        for record in records:
+        for record in chunk:
             trial = existing.get(record.nct_id)
             if trial is None:
                 trial = _create(record, user, summary)
@@ -178,7 +217,7 @@ def _import_studies(studies: list[dict], user, progress: Callable[[int], None]) 
                 _update(trial, record, user, summary)
                 getattr(trial, "_prefetched_objects_cache", {}).pop("criteria", None)  # in case the NCT id comes again
             done += 1
-            progress(done)
+            saved(done, len(records))
     return summary
 
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "curation",
     "screening",
     "referrals",
+    "prescreen",  # the project's own commands (`manage.py worker`) and its health-check task
 ]
 
 MIDDLEWARE = [
@@ -101,8 +102,8 @@ DATABASES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The cache carries what several web processes must agree on (e.g. import progress). In-process memory is
-# right for `make run`; with several processes set REDIS_URL (e.g. redis://127.0.0.1:6379/0).
+# The cache: in-process memory is right for `make run`; with several processes set REDIS_URL (e.g.
+# redis://127.0.0.1:6379/0), which the rq task backend uses too. Nothing the app shows depends on it.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -118,7 +119,7 @@ else:
 # Background work (imports, re-screening) goes through Django's Tasks API (django-tasks, the backport of
 # Django 6's django.tasks). Embedded default: tasks stored in the database and run by `manage.py db_worker`
 # (`make run` starts one). Scale-out: TASKS_BACKEND=rq with REDIS_URL, run by
-# `manage.py rqworker --job-class django_tasks_rq.Job default` on as many machines as needed.
+# `manage.py worker` (which runs the rq worker with django-tasks-rq's job class) on as many machines as needed.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
 TASK_QUEUES = ["default"]
 if TASKS_BACKEND == "rq":
@@ -132,7 +133,6 @@ elif TASKS_BACKEND == "immediate":
 else:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be database, rq or immediate, not {TASKS_BACKEND!r}.")
 # django-rq's queues (used only by the rq backend); the same Redis as the cache.
-IMPORTS_IN_BACKGROUND = True  # until imports are tasks
 RQ_QUEUES = {name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600} for name in TASK_QUEUES}
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -159,6 +159,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded files (an import's file, kept until its import succeeds). With workers on several machines this folder
+# must be storage they all share (NFS, a mounted volume), since a worker on another machine reads the upload.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "media/"  # never served: uploads are read by workers only
+
+# An import job's worker writes a heartbeat to the job's row every IMPORT_HEARTBEAT seconds; a job not heard from
+# for IMPORT_LEASE seconds is taken to have died with its worker (ctgov/models.py: ImportJob).
+IMPORT_HEARTBEAT = float(os.environ.get("IMPORT_HEARTBEAT", "2"))
+IMPORT_LEASE = float(os.environ.get("IMPORT_LEASE", "60"))
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

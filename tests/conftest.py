@@ -38,17 +38,32 @@ def make_user(username, *roles):
     return user
 
 
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+DUMMY_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": ["default"]}}
+
+
 @pytest.fixture(autouse=True)
-def _imports_inline(settings):
-    """Admin imports run inline in tests: a background thread's own connection cannot see a test's open
-    transaction. The tests of the thread itself turn it back on (with a transactional database)."""
+def _tasks_run_at_once(settings, tmp_path):
+    """Tasks run in the process that enqueues them (the immediate backend): a worker's own connection could not
+    see a test's open transaction. Enqueueing waits for the commit (trials/background.py), which a test wrapped in
+    a transaction never reaches: tests that enqueue use django_capture_on_commit_callbacks(execute=True). Tests of
+    what is enqueued use the `enqueued` fixture; tests/test_workers.py runs real workers."""
     from django.core.cache import cache
 
-    settings.IMPORTS_IN_BACKGROUND = False
-    # Import progress lives in the cache, keyed by job id: a fresh in-process cache per test, never a Redis
-    # that REDIS_URL may point at.
+    settings.TASKS = IMMEDIATE_TASKS
+    settings.MEDIA_ROOT = tmp_path / "media"  # uploads kept for workers, never the project's media/ folder
+    # A fresh in-process cache per test, never a Redis that REDIS_URL may point at.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
     cache.clear()
+
+
+@pytest.fixture
+def enqueued(settings):
+    """The dummy task backend: tasks are recorded, not run; the fixture is the list of what was enqueued."""
+    from django_tasks import default_task_backend
+
+    settings.TASKS = DUMMY_TASKS
+    return default_task_backend.results
 
 
 @pytest.fixture(autouse=True)

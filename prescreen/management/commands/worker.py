@@ -1,0 +1,35 @@
+"""`manage.py worker`: one task worker for whichever backend TASKS_BACKEND chose, so docs and deployments use
+one command. database: django-tasks-db's `db_worker`; rq: django-rq's `rqworker` with django-tasks-rq's job class.
+Run as many as needed, on any machine that reaches the database (and Redis, for rq)."""
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Run a task worker for the configured TASKS_BACKEND (database: db_worker; rq: an RQ worker)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reload",
+            action="store_true",
+            help="Restart when the code changes (database backend only; `make run` uses it in development).",
+        )
+        parser.add_argument(
+            "--burst", action="store_true", help="Run the tasks waiting now, then exit (e.g. from cron or a test)."
+        )
+
+    def handle(self, *args, reload=False, burst=False, **options):
+        backend = settings.TASKS_BACKEND
+        queues = list(settings.TASK_QUEUES)
+        if backend == "database":
+            args = ["--queue-name", ",".join(queues), "--reload" if reload else "--no-reload"]
+            call_command("db_worker", *args, *(["--batch"] if burst else []))
+        elif backend == "rq":
+            # django-tasks-rq's job class runs a task as Django's Tasks API would (status, result, errors).
+            call_command("rqworker", "--job-class", "django_tasks_rq.Job", *(["--burst"] if burst else []), *queues)
+        else:
+            raise CommandError(
+                f"TASKS_BACKEND={backend} runs each task in the process that enqueues it: there is no worker to run."
+            )
