@@ -78,6 +78,12 @@ class Referral(Versioned):
         related_name="referrals",
         help_text="The saved result the referral was made on.",
     )
+    verdict_at_referral = models.CharField(
+        max_length=12,
+        choices=[(v.value, v.value) for v in Verdict],
+        default="",
+        help_text="The saved verdict it was made on.",
+    )
     referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
     note = models.TextField(blank=True)
     justification = models.TextField(blank=True, help_text="Why refer although the verdict was 'not eligible'.")
@@ -172,6 +178,7 @@ class Referral(Versioned):
                     screening=screening,
                     trial=trial,
                     snapshot_result=saved,
+                    verdict_at_referral=saved.verdict,
                     referred_by=by,
                     note=note.strip(),
                     justification=justification.strip(),
