@@ -5,15 +5,15 @@ import secrets
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from eligibility import report
-from eligibility.current import Current, summarise
 from eligibility.answers import parse_answers
+from eligibility.current import Current, summarise
 from eligibility.engine import Verdict
-from trials.models import Trial
+from trials.models import Criterion, Trial
 
 
 class ScreeningQuerySet(models.QuerySet):
@@ -49,26 +49,6 @@ class Screening(models.Model):
         # removed from the catalogue) is dropped, which makes its criteria unknown, never met.
         answers, _errors = parse_answers(self.answers, catalogue, None)
         return answers
-
-    def verdicts_today(self, data, today: date) -> dict[str, str]:
-        """Today's verdict per trial (nct_id → verdict) for the saved answers, verdicts only (the compiled engine).
-
-        A list shows these for every screening, so they are kept in the cache and computed at most once per
-        screening, catalogue version (`data.stamp`: any criterion, trial or question change) and day.
-        """
-        from .pipeline import screen
-
-        nct_ids = [t.nct_id for t in self.trials.all()]
-        what = repr((self.pk, self.updated_at.isoformat(), data.stamp, today.isoformat(), nct_ids))
-        key = "screening:verdicts-today:" + hashlib.sha256(what.encode()).hexdigest()
-        verdicts = cache.get(key)
-        if verdicts is None:
-            result = screen(
-                as_of=today, answers=self.answers, trials=nct_ids, explain=(), screen_with_problems=True, data=data
-            )
-            verdicts = {v.nct_id: str(v.verdict) for v in result.verdicts}
-            cache.set(key, verdicts, timeout=24 * 3600)
-        return verdicts
 
     def evaluate(self, answers, catalogue=None, as_of: date | None = None, trials=None):
         """Every result for typed `answers` (the catalogue argument is kept for callers; the pipeline loads it)."""
@@ -197,14 +177,45 @@ class ApiToken(models.Model):
 # Current results: what lists read
 
 
+LAPSE_NOTICE_DAYS = 14  # a likely eligible verdict that lapses within this many days is flagged (as the panel does)
+
+
+def with_reasons(results):
+    """Set `reason` on each current result: the protocol's words of the first criterion that decides it (one
+    query for the lot). Returns the results as a list."""
+    results = list(results)
+    keys = {int(r.deciding[0]) for r in results if r.deciding and str(r.deciding[0]).isdigit()}
+    texts = dict(Criterion.objects.filter(pk__in=keys).values_list("pk", "text")) if keys else {}
+    for r in results:
+        first = r.deciding[0] if r.deciding else None
+        r.reason = texts.get(int(first)) if first is not None and str(first).isdigit() else None
+    return results
+
+
 class CurrentResultQuerySet(models.QuerySet):
     def changed(self):
         """Results whose verdict is no longer the one last saved."""
         return self.filter(changed=True)
 
-    def lapsing(self, today: date, days: int = 14):
-        """Likely eligible results whose eligibility lapses within `days` (time alone will change them)."""
-        return self.filter(verdict=Verdict.ELIGIBLE, met_until__gte=today, met_until__lte=today + timedelta(days))
+    def notices_for(self, user, today: date):
+        """What a clinician is told about their saved screenings: results whose verdict changed since they saved
+        them (criteria changed, or eligibility lapsed), and likely eligible ones about to lapse; newest first."""
+        soon = Q(verdict=Verdict.ELIGIBLE, met_until__gte=today, met_until__lte=today + timedelta(LAPSE_NOTICE_DAYS))
+        return (
+            self.filter(screening__clinician=user)
+            .filter(Q(changed=True) | soon)
+            .select_related("trial", "screening")
+            .only(
+                *self.model.FIELDS,
+                "lapsed_on",
+                "saved_verdict",
+                "changed",
+                "computed_at",
+                "screening__patient_ref",
+                "trial__nct_id",
+            )
+            .order_by("-changed", "-computed_at", "-pk")
+        )
 
     def due(self, today: date):
         """Results that time may have changed since they were computed (a date they hold until has passed)."""

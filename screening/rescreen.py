@@ -58,9 +58,9 @@ def plan(run: RescreenRun) -> list[tuple[int, int]]:
 def _rows(run: RescreenRun, first: int | None, last: int | None):
     if run.scope == RescreenRun.Scope.TRIAL:
         rows = CurrentResult.objects.filter(trial_id=run.trial_id)
-        return rows if first is None else rows.filter(screening_id__range=(first, last))
+        return rows if first is None else rows.filter(screening_id__gte=first, screening_id__lte=last)
     rows = CurrentResult.objects.due(run.as_of) if run.scope == RescreenRun.Scope.DUE else CurrentResult.objects.all()
-    return rows if first is None else rows.filter(pk__range=(first, last))
+    return rows if first is None else rows.filter(pk__gte=first, pk__lte=last)
 
 
 def run_chunk(run_id: int, first: int, last: int) -> int:
