@@ -22,7 +22,7 @@ from trials.models import Trial, screening_data
 from .models import CurrentResult, RescreenRun
 
 CHUNK = 2000  # current results per chunk: a few seconds of work, so several workers share a large re-screen
-WRITE_BATCH = 250  # rows per UPDATE: bulk_update's CASE grows with the square of the batch on PostgreSQL
+WRITE_BATCH = 1000  # rows per INSERT
 
 
 def start(trigger: str, *, trial: Trial | None = None, due: bool = False, as_of: date | None = None) -> RescreenRun:
@@ -92,42 +92,53 @@ def rescreen_rows(rows, as_of: date) -> tuple[int, int]:
     """Re-screen the current results in `rows` (a queryset) on `as_of`; write those that changed.
 
     Returns (rows checked, rows written). One query reads the rows with their screening's saved answers; the
-    changed ones are written in batches. A row replaced meanwhile by a new save is left alone (its update finds
-    no row), since the save wrote a fresher result.
+    changed ones are written in three queries. A row replaced meanwhile by a new save is left alone, since the
+    save wrote a fresher result.
     """
     data = screening_data()
-    rows = list(rows.select_related("screening", "trial").only(*_READ))
+    # Plain dicts, not model instances: most rows do not change, and making 2,000 instances costs more than
+    # screening them. A row becomes a model instance only to be written.
+    rows = list(rows.values(*_FIELDS, "screening__answers", "trial__nct_id"))
     by_trial = defaultdict(list)
     for row in rows:
-        by_trial[row.trial.nct_id].append(row)
+        by_trial[row["trial__nct_id"]].append(row)
     now = timezone.now()
     changed = []
     for nct_id, trial_rows in by_trial.items():
         rules = data.trials.get(nct_id)
         if rules is None:
             continue
-        answers = [_typed(row.screening.answers, data.questions) for row in trial_rows]
+        answers = [_typed(row["screening__answers"], data.questions) for row in trial_rows]
         for row, result in zip(trial_rows, current.rescreen(rules, answers, as_of, data.questions)):
-            if not row.same_as(result):
-                row.apply(result, rules.version, as_of, now)
-                changed.append(row)
+            if not _same(row, result):
+                instance = CurrentResult(**{name: row[name] for name in _FIELDS})
+                instance.apply(result, rules.version, as_of, now)
+                changed.append(instance)
     if changed:
+        # Replaced in place (delete, then insert with the same ids) rather than bulk_update, whose CASE per field
+        # and row costs seconds per thousand rows. Only rows still there are replaced: a row a save replaced
+        # meanwhile holds a fresher result.
         with transaction.atomic():
-            CurrentResult.objects.bulk_update(changed, _WRITTEN, batch_size=WRITE_BATCH)
+            there = set(
+                CurrentResult.objects.select_for_update()
+                .filter(pk__in=[r.pk for r in changed])
+                .values_list("pk", flat=True)
+            )
+            changed = [r for r in changed if r.pk in there]
+            CurrentResult.objects.filter(pk__in=there).delete()
+            CurrentResult.objects.bulk_create(changed, batch_size=WRITE_BATCH)
     return len(rows), len(changed)
 
 
-_READ = (
-    *CurrentResult.FIELDS,
-    "screening_id",
-    "trial_id",
-    "lapsed_on",
-    "saved_verdict",
-    "changed",
-    "screening__answers",
-    "trial__nct_id",
-)
-_WRITTEN = (*CurrentResult.FIELDS, "lapsed_on", "criteria_version", "as_of", "computed_at", "changed")
+# Every field of the row (changed rows are inserted again whole).
+_FIELDS = tuple(f.attname for f in CurrentResult._meta.concrete_fields)
+
+
+def _same(row: dict, result: current.Current) -> bool:
+    """True when `result` would change nothing a reader sees in `row` (CurrentResult.same_as, on a dict)."""
+    return all(
+        row[name] == (list(v) if isinstance(v := getattr(result, name), tuple) else v) for name in CurrentResult.FIELDS
+    )
 
 
 def _typed(answers: dict, questions) -> dict:

@@ -118,6 +118,37 @@ def test_it_summarises_a_result_with_what_decides_it(criteria, verdict, deciding
     assert summary.met + summary.not_met + summary.unknown == len(criteria)
 
 
+def test_rescreening_many_patients_gives_what_the_engine_gives_each(seeded):
+    """rescreen() shares criterion evaluations between patients who answered alike: it must change nothing."""
+    import random
+    from datetime import timedelta
+
+    from eligibility import engine
+    from eligibility.answers import parse_answers
+    from eligibility.current import rescreen as rescreen_many
+    from trials.models import screening_data
+
+    rng = random.Random(5)
+    data = screening_data()
+    patients = []
+    for _ in range(300):
+        answers = {
+            **ELIGIBLE_FOR_BOTH,
+            "date_of_birth": (SAVED_ON - timedelta(days=rng.randint(365, 40 * 365))).isoformat(),
+            "t1d_diagnosis_date": (SAVED_ON - timedelta(days=rng.randint(1, 200))).isoformat(),
+            "weight": rng.choice([30, 45, 60, 80]),
+            "hiv": rng.random() < 0.3,
+            "sex": rng.choice(["female", "male"]),
+        }
+        for code in rng.sample(sorted(answers), 3):
+            answers.pop(code)  # some answers missing
+        patients.append(parse_answers(answers, data.questions, None)[0])
+    for nct_id, rules in data.trials.items():
+        for as_of in (SAVED_ON, SAVED_ON + timedelta(days=400)):
+            expected = [summarise(engine.evaluate(rules, p, as_of, data.questions)) for p in patients]
+            assert rescreen_many(rules, patients, as_of, data.questions) == expected, nct_id
+
+
 # --------------------------------------------------------------------------------------------
 # Saving writes current results
 
@@ -359,3 +390,43 @@ def test_lists_read_current_results_in_as_many_queries_for_2_and_500_trials(seed
     network(28)  # saved under "BMI > 25", the medium patient is back in
     assert CurrentResult.objects.filter(changed=True).count() == 1
     assert _list_queries(client, clinician, coordinator) == two
+
+
+# --------------------------------------------------------------------------------------------
+# Every path that changes criteria asks for a re-screen: a draft approved, a re-import
+
+
+def _requested(dummy):
+    return {(r.task.name, r.args[0]) for r in dummy.results}
+
+
+def test_approving_a_draft_asks_for_a_rescreen(seeded, adam, dummy, django_capture_on_commit_callbacks):
+    bmi = Criterion.objects.get(trial__nct_id="NCT01219465", text="Body Mass Index >30.")
+    Criterion.objects.filter(pk=bmi.pk).update(rule_status=Criterion.RuleStatus.DRAFT)  # no signal: a fresh draft
+    with django_capture_on_commit_callbacks(execute=True):
+        adam.post(
+            reverse("admin:trials_criterion_changelist"),
+            {"action": "approve_drafts", "_selected_action": [bmi.pk]},
+        )
+    assert _requested(dummy) == {("rescreen_trial", bmi.trial_id)}
+
+
+def test_a_reimport_that_changes_the_protocol_asks_for_a_rescreen(
+    seeded, tmp_path, dummy, django_capture_on_commit_callbacks
+):
+    import json
+
+    from ctgov.importer import import_paths
+    from tests.factories import ELIGIBILITY, study
+
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps(study()))
+    import_paths([first])
+    assert dummy.results == [], "a new trial has no stored screenings to re-screen"
+    second = tmp_path / "second.json"
+    second.write_text(
+        json.dumps(study(criteria=ELIGIBILITY.replace("Adults with asthma", "Adults with severe asthma")))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        import_paths([second])
+    assert _requested(dummy) == {("rescreen_trial", Trial.objects.get(nct_id="NCT09000001").pk)}
