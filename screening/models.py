@@ -193,10 +193,6 @@ def with_reasons(results):
 
 
 class CurrentResultQuerySet(models.QuerySet):
-    def changed(self):
-        """Results whose verdict is no longer the one last saved."""
-        return self.filter(changed=True)
-
     def notices_for(self, user, today: date):
         """What a clinician is told about their saved screenings: results whose verdict changed since they saved
         them (criteria changed, or eligibility lapsed), and likely eligible ones about to lapse; newest first."""
