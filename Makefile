@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock run test test-fast migrate seed bench bench-web check lint clean
+.PHONY: install lock run test test-fast migrate seed bench bench-web bench-rescreen check lint clean
 
 install: $(STAMP)
 
@@ -52,6 +52,11 @@ bench: install
 # with concurrent logged-in clients; e.g. BENCH_WEB_ARGS="--trials 50 --clients 2 --seconds 3 --referrals 20".
 bench-web: install
 	$(BIN)/python scripts/bench_web.py $(BENCH_WEB_ARGS)
+
+# Re-screening N stored screenings after a criteria change, with 1 and 2 db_worker processes and inline, on
+# PostgreSQL (DATABASE_URL, else a throw-away database on 127.0.0.1:5432); e.g. BENCH_RESCREEN_ARGS="--screenings 500 --trials 20".
+bench-rescreen: install
+	$(BIN)/python scripts/bench_rescreen.py $(BENCH_RESCREEN_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache screenshots

@@ -1,7 +1,9 @@
 from django.shortcuts import render
+from django.utils import timezone
 
 from referrals.models import Referral
-from screening.models import Screening
+from screening.models import CurrentResult, Screening, with_reasons
+from screening.views import NOTICES
 from trials.models import Trial
 
 from .roles import ADMIN, CLINICIAN, COORDINATOR, roles_of
@@ -21,6 +23,9 @@ def home(request):
             .order_by("-updated_at")[:20]
         )
         context["recent_screenings"] = Screening.objects.of(request.user)[:5]
+        # Saved screenings whose verdict for a trial changed since (criteria changed, eligibility lapsed).
+        notices = CurrentResult.objects.notices_for(request.user, timezone.localdate())
+        context["notices"] = with_reasons(notices[:NOTICES])
     if roles & {COORDINATOR, ADMIN}:
         context["new_candidates"] = (
             Referral.objects.visible_to(request.user).filter(status=Referral.Status.REFERRED).count()

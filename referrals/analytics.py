@@ -3,10 +3,10 @@
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Max
-
+from eligibility.engine import Verdict
 from eligibility.vocabulary import is_against
-from screening.models import Screening, SnapshotResult
+from screening.models import CurrentResult, Screening
+from trials.models import Criterion
 
 from .models import Referral
 
@@ -39,27 +39,38 @@ def bars(counter: Counter, limit: int = 10, labels=None) -> list[Bar]:
     return [Bar((labels or {}).get(k, k), n, round(100 * n / largest, 1)) for k, n in top]
 
 
+def count_current(rows) -> tuple[Counter, Counter, Counter]:
+    """From current results as (verdict, deciding criterion keys, missing question codes): the verdicts, how
+    often each criterion ruled a patient out, how often each question was missing. Pure."""
+    verdicts, excluding, unknown = Counter(), Counter(), Counter()
+    for verdict, deciding, missing in rows:
+        verdicts[verdict] += 1
+        if verdict == Verdict.INELIGIBLE:
+            excluding.update(set(deciding))
+        elif verdict == Verdict.UNDETERMINED:
+            unknown.update(set(missing))
+    return verdicts, excluding, unknown
+
+
 def trial_analytics(trial, catalogue) -> dict:
-    """Funnel and failure reasons, counting each screening's latest saved result only."""
+    """Funnel and failure reasons from each saved screening's current result for the trial (today's criteria)."""
     screenings = Screening.objects.filter(trials=trial)
-    latest = screenings.annotate(last=Max("snapshots__pk")).values_list("last", flat=True)
-    results = list(
-        SnapshotResult.objects.filter(trial=trial, snapshot_id__in=[pk for pk in latest if pk]).values_list(
-            "verdict", "result"
-        )
-    )
-    verdicts = Counter(v for v, _ in results)
+    rows = CurrentResult.objects.filter(trial=trial).values_list("verdict", "deciding", "missing")
+    verdicts, excluding_keys, unknown = count_current(rows)
+    texts = dict(Criterion.objects.filter(trial=trial).values_list("pk", "text"))
+    excluding = Counter()
+    for key, n in excluding_keys.items():
+        excluding[texts.get(int(key), key) if str(key).isdigit() else key] += n
     ever = Referral.history.filter(trial_id=trial.pk)
     funnel = [
         ("Screenings that included the trial", screenings.count()),
-        ("Saved with verdict: likely eligible", verdicts["eligible"]),
-        ("Saved with verdict: needs more information", verdicts["undetermined"]),
-        ("Saved with verdict: not eligible", verdicts["ineligible"]),
+        ("Saved, now likely eligible", verdicts["eligible"]),
+        ("Saved, now needs more information", verdicts["undetermined"]),
+        ("Saved, now not eligible", verdicts["ineligible"]),
         ("Referred", Referral.objects.filter(trial=trial).count()),
         ("Consented", ever.filter(status__in=REACHED_CONSENT).values("id").distinct().count()),
         ("Enrolled", ever.filter(status=Referral.Status.ENROLLED).values("id").distinct().count()),
     ]
-    excluding, unknown = count_failures([r for _, r in results])
     labels = {code: spec.label for code, spec in catalogue.items()}
     return {
         "funnel": funnel,
@@ -67,5 +78,5 @@ def trial_analytics(trial, catalogue) -> dict:
         "funnel_bars": [Bar(label, n, round(100 * n / max(funnel[0][1], 1), 1)) for label, n in funnel],
         "excluding": bars(excluding),
         "unknown": bars(unknown, labels=labels),
-        "saved": len(results),
+        "saved": sum(verdicts.values()),
     }

@@ -25,12 +25,18 @@ class QueueFilterForm(forms.Form):
         label="to", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     sort = forms.ChoiceField(choices=[(k, label) for k, (_, label) in SORTS.items()], required=False)
+    changed = forms.BooleanField(label="Changed since referral", required=False)
 
     def __init__(self, *args, trials=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["trial"].queryset = trials if trials is not None else Trial.objects.none()
         for field in self.fields.values():
-            field.widget.attrs["class"] = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs["class"] = "form-check-input"
+            else:
+                field.widget.attrs["class"] = (
+                    "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+                )
 
     def clean(self):
         cleaned = super().clean()
@@ -39,7 +45,7 @@ class QueueFilterForm(forms.Form):
         return cleaned
 
     def apply(self, referrals):
-        """Filter and order `referrals` by the valid filters (invalid ones are ignored, with their error shown)."""
+        """Filter and order `referrals` (with_current()) by the valid filters (invalid ones are ignored, with their error shown)."""
         data = self.cleaned_data if self.is_valid() else {}
         if data.get("trial"):
             referrals = referrals.filter(trial=data["trial"])
@@ -49,6 +55,8 @@ class QueueFilterForm(forms.Form):
             referrals = referrals.filter(created_at__date__gte=data["since"])
         if data.get("until"):
             referrals = referrals.filter(created_at__date__lte=data["until"])
+        if data.get("changed"):
+            referrals = referrals.changed_since_referral()
         order = SORTS.get(data.get("sort") or "newest", SORTS["newest"])[0]
         return referrals.order_by(order, "-pk")
 

@@ -7,11 +7,12 @@ database upgrades in place: the move changed the code, not the data.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from eligibility.engine import Verdict
-from screening.models import Screening, SnapshotResult
+from screening.models import CurrentResult, Screening, SnapshotResult
 from trials.models import Trial
 
 
@@ -58,6 +59,19 @@ class ReferralQuerySet(models.QuerySet):
             return self.filter(trial__coordinators=user)
         return self.none()
 
+    def with_current(self):
+        """Each referral's current verdict (`current_verdict`, None before it is computed) and the day time alone
+        ended its eligibility (`lapsed_on`), from the screening's current result for the trial: no screening."""
+        current = CurrentResult.objects.filter(screening=OuterRef("screening"), trial=OuterRef("trial"))
+        return self.annotate(
+            current_verdict=Subquery(current.values("verdict")[:1]),
+            lapsed_on=Subquery(current.values("lapsed_on")[:1]),
+        )
+
+    def changed_since_referral(self):
+        """Referrals whose current verdict differs from the verdict they were made on (needs with_current)."""
+        return self.filter(current_verdict__isnull=False).exclude(current_verdict=F("verdict_at_referral"))
+
 
 class Referral(Versioned):
     class Status(models.TextChoices):
@@ -77,6 +91,12 @@ class Referral(Versioned):
         on_delete=models.PROTECT,
         related_name="referrals",
         help_text="The saved result the referral was made on.",
+    )
+    verdict_at_referral = models.CharField(
+        max_length=12,
+        choices=[(v.value, v.value) for v in Verdict],
+        default="",
+        help_text="The saved verdict it was made on.",
     )
     referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
     note = models.TextField(blank=True)
@@ -172,6 +192,7 @@ class Referral(Versioned):
                     screening=screening,
                     trial=trial,
                     snapshot_result=saved,
+                    verdict_at_referral=saved.verdict,
                     referred_by=by,
                     note=note.strip(),
                     justification=justification.strip(),

@@ -18,7 +18,7 @@ from eligibility.verification import apply_verifications
 from prescreen.roles import ADMIN, CLINICIAN, COORDINATOR, has_role, role_required
 from screening.models import Screening
 from screening.pipeline import screen
-from trials.models import Trial, catalogue, screening_data
+from trials.models import Trial, catalogue
 
 from .analytics import trial_analytics
 from .forms import QueueFilterForm, ReferralForm, StatusForm, VerifyForm
@@ -26,9 +26,7 @@ from .models import Conflict, Referral, ReferralView, Verification
 
 
 def _visible(request):
-    return Referral.objects.visible_to(request.user).select_related(
-        "trial", "screening", "referred_by", "snapshot_result"
-    )
+    return Referral.objects.visible_to(request.user).select_related("trial", "screening", "referred_by").with_current()
 
 
 def _my_trials(request):
@@ -51,20 +49,13 @@ def _screen_today(referral, explain=(), data=None):
     )
 
 
-def _today_verdicts(referrals):
-    """Today's verdict for each referral (verdicts only: nothing is explained for a list)."""
-    data = screening_data()  # one read of the catalogue's stamp for the whole list
-    return {ref.pk: _screen_today(ref, data=data).verdict_of(ref.trial.nct_id) for ref in referrals}
-
-
 @role_required(COORDINATOR, ADMIN)
 @vary_on_headers("HX-Request")
 def queue(request):
     form = QueueFilterForm(request.GET, trials=_my_trials(request))
     referrals = form.apply(_visible(request))
     page = Paginator(referrals, 20).get_page(request.GET.get("page"))
-    today = _today_verdicts(list(page))
-    rows = [{"referral": r, "today": today[r.pk]} for r in page]
+    rows = [{"referral": r, "today": r.current_verdict, "changed": _changed(r)} for r in page]
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "rows": rows, "query": query.urlencode(), "now": timezone.now()}
@@ -78,7 +69,6 @@ def queue(request):
 def queue_csv(request):
     form = QueueFilterForm(request.GET, trials=_my_trials(request))
     referrals = list(form.apply(_visible(request)))
-    today = _today_verdicts(referrals)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="candidates.csv"'
     writer = csv.writer(response)
@@ -100,14 +90,18 @@ def queue_csv(request):
                 _csv_safe(r.screening.patient_ref),
                 r.trial.nct_id,
                 r.status,
-                r.snapshot_result.verdict,
-                today[r.pk],
+                r.verdict_at_referral,
+                r.current_verdict or "",
                 r.referred_by.get_username(),
                 r.created_at.isoformat(timespec="seconds"),
                 _csv_safe(r.status_reason),
             ]
         )
     return response
+
+
+def _changed(referral):
+    return referral.current_verdict is not None and referral.current_verdict != referral.verdict_at_referral
 
 
 def _csv_safe(text):

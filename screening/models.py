@@ -2,17 +2,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from eligibility import report
 from eligibility.answers import parse_answers
+from eligibility.current import Current, summarise
 from eligibility.engine import Verdict
-from trials.models import Trial
+from trials.models import Criterion, Trial
 
 
 class ScreeningQuerySet(models.QuerySet):
@@ -49,26 +50,6 @@ class Screening(models.Model):
         answers, _errors = parse_answers(self.answers, catalogue, None)
         return answers
 
-    def verdicts_today(self, data, today: date) -> dict[str, str]:
-        """Today's verdict per trial (nct_id → verdict) for the saved answers, verdicts only (the compiled engine).
-
-        A list shows these for every screening, so they are kept in the cache and computed at most once per
-        screening, catalogue version (`data.stamp`: any criterion, trial or question change) and day.
-        """
-        from .pipeline import screen
-
-        nct_ids = [t.nct_id for t in self.trials.all()]
-        what = repr((self.pk, self.updated_at.isoformat(), data.stamp, today.isoformat(), nct_ids))
-        key = "screening:verdicts-today:" + hashlib.sha256(what.encode()).hexdigest()
-        verdicts = cache.get(key)
-        if verdicts is None:
-            result = screen(
-                as_of=today, answers=self.answers, trials=nct_ids, explain=(), screen_with_problems=True, data=data
-            )
-            verdicts = {v.nct_id: str(v.verdict) for v in result.verdicts}
-            cache.set(key, verdicts, timeout=24 * 3600)
-        return verdicts
-
     def evaluate(self, answers, catalogue=None, as_of: date | None = None, trials=None):
         """Every result for typed `answers` (the catalogue argument is kept for callers; the pipeline loads it)."""
         from eligibility.answers import to_json
@@ -90,6 +71,7 @@ class Screening(models.Model):
         self.save(update_fields=["answers", "updated_at"])
         snapshot = Snapshot.objects.create(screening=self, saved_by=by, as_of=as_of, answers=answers_json)
         trials = {t.nct_id: t for t in self.trials.all()}
+        results = list(results)
         SnapshotResult.objects.bulk_create(
             SnapshotResult(
                 snapshot=snapshot,
@@ -100,6 +82,7 @@ class Screening(models.Model):
             )
             for r in results
         )
+        CurrentResult.objects.record_saved(self, trials, results, as_of)
         return snapshot
 
     def latest_snapshot(self):
@@ -188,3 +171,182 @@ class ApiToken(models.Model):
         key = token.generate_key()
         token.save()
         return token, key
+
+
+# --------------------------------------------------------------------------------------------
+# Current results: what lists read
+
+
+LAPSE_NOTICE_DAYS = 14  # a likely eligible verdict that lapses within this many days is flagged (as the panel does)
+
+
+def with_reasons(results):
+    """Set `reason` on each current result: the protocol's words of the first criterion that decides it (one
+    query for the lot). Returns the results as a list."""
+    results = list(results)
+    keys = {int(r.deciding[0]) for r in results if r.deciding and str(r.deciding[0]).isdigit()}
+    texts = dict(Criterion.objects.filter(pk__in=keys).values_list("pk", "text")) if keys else {}
+    for r in results:
+        first = r.deciding[0] if r.deciding else None
+        r.reason = texts.get(int(first)) if first is not None and str(first).isdigit() else None
+    return results
+
+
+class CurrentResultQuerySet(models.QuerySet):
+    def notices_for(self, user, today: date):
+        """What a clinician is told about their saved screenings: results whose verdict changed since they saved
+        them (criteria changed, or eligibility lapsed), and likely eligible ones about to lapse; newest first."""
+        soon = Q(verdict=Verdict.ELIGIBLE, met_until__gte=today, met_until__lte=today + timedelta(LAPSE_NOTICE_DAYS))
+        return (
+            self.filter(screening__clinician=user)
+            .filter(Q(changed=True) | soon)
+            .select_related("trial", "screening")
+            .only(
+                *self.model.FIELDS,
+                "lapsed_on",
+                "saved_verdict",
+                "changed",
+                "computed_at",
+                "screening__patient_ref",
+                "trial__nct_id",
+            )
+            .order_by("-changed", "-computed_at", "-pk")
+        )
+
+    def due(self, today: date):
+        """Results that time may have changed since they were computed (a date they hold until has passed)."""
+        return self.filter(stable_until__lt=today)
+
+    def record_saved(self, screening: Screening, trials: dict, results, as_of: date) -> None:
+        """The screening was just saved with `results` (engine TrialResults): they are its current results,
+        unchanged from the snapshot by definition. Replaces the screening's rows in two queries."""
+        self.filter(screening=screening).delete()
+        now = timezone.now()
+        rows = []
+        for result in results:
+            row = CurrentResult(screening=screening, trial=trials[result.nct_id], saved_verdict=str(result.verdict))
+            row.apply(summarise(result), result.version, as_of, now)
+            rows.append(row)
+        self.bulk_create(rows)
+
+
+class CurrentResult(models.Model):
+    """The current result of a saved screening for one of its trials: verdict, counts, what decides it, dates.
+
+    Written when the screening is saved (from the saved results) and by re-screening when the trial's criteria
+    change or time passes (screening.rescreen), and only when something in it changed. `changed` says whether the
+    verdict differs from `saved_verdict`, the verdict of the screening's latest snapshot.
+    """
+
+    screening = models.ForeignKey(Screening, on_delete=models.CASCADE, related_name="current_results")
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="+")
+    verdict = models.CharField(max_length=12, choices=[(v.value, v.value) for v in Verdict])
+    met = models.PositiveSmallIntegerField(default=0, help_text="Criteria settled in the patient's favour.")
+    not_met = models.PositiveSmallIntegerField(default=0, help_text="Criteria that rule the patient out.")
+    unknown = models.PositiveSmallIntegerField(default=0, help_text="Criteria still open.")
+    deciding = models.JSONField(default=list, blank=True, help_text="Keys (ids) of the criteria that decide it.")
+    missing = models.JSONField(default=list, blank=True, help_text="Question codes that could decide it.")
+    met_until = models.DateField(null=True, blank=True, help_text="The verdict holds at least until this day.")
+    stable_until = models.DateField(
+        null=True, blank=True, help_text="Time alone may change an outcome after this day: re-screened then."
+    )
+    lapsed_on = models.DateField(null=True, blank=True, help_text="The day time alone ended a likely eligible verdict.")
+    criteria_version = models.PositiveIntegerField(help_text="The trial's criteria version it was computed at.")
+    as_of = models.DateField(help_text="The reference date it was computed for.")
+    computed_at = models.DateTimeField()
+    saved_verdict = models.CharField(max_length=12, help_text="The verdict in the latest saved snapshot.")
+    changed = models.BooleanField(default=False, help_text="The verdict differs from the saved one.")
+
+    objects = CurrentResultQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["screening", "trial"], name="one_current_result_per_trial")]
+        indexes = [
+            models.Index(fields=["trial", "screening"], name="current_by_trial"),
+            models.Index(fields=["stable_until"], name="current_due"),
+            models.Index(fields=["changed", "screening"], name="current_changed"),
+        ]
+
+    def __str__(self):
+        return f"{self.screening_id} × {self.trial_id}: {self.verdict}"
+
+    FIELDS = ("verdict", "met", "not_met", "unknown", "deciding", "missing", "met_until", "stable_until")
+
+    def apply(self, current: Current, version: int, as_of: date, now) -> None:
+        """Take `current` (eligibility.current.Current) as this row's result."""
+        if (
+            self.pk is not None
+            and self.verdict == Verdict.ELIGIBLE
+            and current.verdict != Verdict.ELIGIBLE
+            and self.met_until is not None
+            and self.met_until < as_of
+        ):
+            self.lapsed_on = self.met_until + timedelta(days=1)
+        elif current.verdict == Verdict.ELIGIBLE:
+            self.lapsed_on = None
+        for name in self.FIELDS:
+            value = getattr(current, name)
+            setattr(self, name, list(value) if isinstance(value, tuple) else value)
+        self.criteria_version, self.as_of, self.computed_at = version, as_of, now
+        self.changed = self.verdict != self.saved_verdict
+
+    def same_as(self, current: Current) -> bool:
+        """True when `current` would change nothing a reader sees."""
+        return all(
+            getattr(self, name) == (list(v) if isinstance(v := getattr(current, name), tuple) else v)
+            for name in self.FIELDS
+        )
+
+
+class RescreenRun(models.Model):
+    """One re-screening: what started it, how far it got, what it changed; failures are kept here for admins."""
+
+    class Trigger(models.TextChoices):
+        CRITERIA = "criteria", "Criteria changed"
+        DAILY = "daily", "Daily (time passed)"
+        COMMAND = "command", "manage.py rescreen"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Scope(models.TextChoices):
+        TRIAL = "trial", "One trial's results"
+        DUE = "due", "Results time may have changed"
+        ALL = "all", "Every result"
+
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    trial = models.ForeignKey(Trial, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    criteria_version = models.PositiveIntegerField(null=True, blank=True)
+    as_of = models.DateField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    chunks = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    screenings_checked = models.PositiveIntegerField(default=0)
+    rows_changed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            # One criteria-triggered run per trial version: a duplicate request finds it and does nothing.
+            models.UniqueConstraint(
+                fields=["trial", "criteria_version"],
+                condition=models.Q(trigger="criteria"),
+                name="one_criteria_run_per_version",
+            )
+        ]
+
+    def __str__(self):
+        what = self.trial.nct_id if self.trial_id else self.get_scope_display().lower()
+        return f"Re-screen {what} ({self.get_trigger_display()}, {self.get_status_display()})"
+
+
+class DailySchedule(models.Model):
+    """One row: when the daily re-screen of what time changes is next due, so scheduling it is idempotent."""
+
+    next_run_at = models.DateTimeField(null=True, blank=True)

@@ -1,8 +1,8 @@
-from collections import Counter
+from collections import Counter, defaultdict
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,54 +19,56 @@ from prescreen.roles import CLINICIAN, role_required
 from trials.models import catalogue, questions_of, screening_data
 
 from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers
-from .models import Screening, Snapshot, SnapshotResult
+from .models import CurrentResult, Screening, with_reasons
 from .pipeline import EVERY, screen
 
 LIST_EACH_UP_TO = 5  # My screenings lists each trial's verdict up to this many trials, then counts them
+NOTICES = 20  # changed or lapsing results shown at the top of My screenings and on the home page
 
 
 @role_required(CLINICIAN)
 def screening_list(request):
-    screenings = Screening.objects.of(request.user).prefetch_related(
-        "trials",
-        # Only each result's verdict and trial: a network's screening has a thousand results, each with its
-        # full explanation as JSON, which this list never shows.
-        Prefetch(
-            "snapshots",
-            queryset=Snapshot.objects.prefetch_related(
-                Prefetch(
-                    "results",
-                    queryset=SnapshotResult.objects.select_related("trial").only(
-                        "snapshot", "verdict", "trial__nct_id"
-                    ),
-                )
-            ),
-            to_attr="all_snapshots",
-        ),
-        "referrals__trial",
+    # Every figure comes from the current results (kept up to date by re-screening), never from screening again:
+    # a constant number of queries however many trials each screening has.
+    screenings = (
+        Screening.objects.of(request.user)
+        .annotate(last_saved=Max("snapshots__saved_at"))
+        .order_by("-updated_at", "-pk")
     )
-    page = Paginator(screenings, 25).get_page(request.GET.get("page"))
-    today = timezone.localdate()
-    data = screening_data()  # one read of the catalogue's version for the whole page
+    page = Paginator(screenings.prefetch_related("referrals__trial"), 25).get_page(request.GET.get("page"))
+    ids = [s.pk for s in page]
+    counts = defaultdict(Counter)
+    for screening_id, verdict, n in (
+        CurrentResult.objects.filter(screening_id__in=ids)
+        .values_list("screening_id", "saved_verdict")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[screening_id][verdict] = n
+    few = [pk for pk in ids if 0 < sum(counts[pk].values()) <= LIST_EACH_UP_TO]
+    shown = defaultdict(list)
+    for result in (
+        CurrentResult.objects.filter(Q(screening_id__in=few) | Q(screening_id__in=ids, changed=True))
+        .select_related("trial")
+        .only("screening_id", "verdict", "saved_verdict", "changed", "lapsed_on", "trial__nct_id")
+        .order_by("trial__nct_id")
+    ):
+        shown[result.screening_id].append(result)
     rows = []
     for screening in page:
-        latest = screening.all_snapshots[0] if screening.all_snapshots else None
-        saved = {r.trial.nct_id: r for r in latest.results.all()} if latest else {}
-        now = screening.verdicts_today(data, today) if latest else {}
-        changed = [(nct_id, now[nct_id]) for nct_id, r in saved.items() if now.get(nct_id, r.verdict) != r.verdict]
-        counts = Counter(r.verdict for r in saved.values())
+        saved = counts[screening.pk]
+        results = shown[screening.pk]
         rows.append(
             {
                 "screening": screening,
-                "latest": latest,
-                "saved": saved,
-                "now": now,
-                "changed": changed,
-                # Many trials: counts per verdict and only what changed, rather than a line per trial.
-                "summary": [(v, counts[v]) for v in GROUP_ORDER if counts[v]] if len(saved) > LIST_EACH_UP_TO else None,
+                "results": results,
+                "changed": [r for r in results if r.changed],
+                # Many trials: counts per saved verdict and only what changed, rather than a line per trial.
+                "summary": [(v, saved[v]) for v in GROUP_ORDER if saved[v]] if screening.pk not in few else None,
             }
         )
-    return render(request, "screening/screening_list.html", {"page": page, "rows": rows})
+    notices = with_reasons(CurrentResult.objects.notices_for(request.user, timezone.localdate())[:NOTICES])
+    return render(request, "screening/screening_list.html", {"page": page, "rows": rows, "notices": notices})
 
 
 @role_required(CLINICIAN)

@@ -496,3 +496,9 @@ def open_many_trials(n: int) -> list[str]:
     )
     CatalogueVersion.bump()  # bulk_create sends no signals
     return [t.nct_id for t in trials]
+
+
+# Task backends a test can pick with the `settings` fixture (settings.TASKS = IMMEDIATE): tasks run at once
+# when enqueued (inside django_capture_on_commit_callbacks(execute=True) for those enqueued on commit).
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+DUMMY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": ["default"]}}

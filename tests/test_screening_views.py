@@ -6,7 +6,7 @@ from django.urls import reverse
 from referrals.models import Referral
 from screening.models import Screening, Snapshot
 from tests.conftest import make_user
-from tests.factories import BASE, PREFILL_BUNDLE, open_many_trials
+from tests.factories import BASE, IMMEDIATE, PREFILL_BUNDLE, open_many_trials
 from trials.models import Criterion, Trial
 
 pytestmark = pytest.mark.django_db
@@ -220,12 +220,16 @@ class TestSaveAndHistory:
         html = client.get(detail(screening)).content.decode()
         assert 'value="52.0"' in html or 'value="52"' in html
 
-    def test_a_snapshot_keeps_the_old_result_and_flags_todays(self, client, screening, clinician):
+    def test_a_snapshot_keeps_the_old_result_and_flags_todays(
+        self, client, screening, clinician, settings, django_capture_on_commit_callbacks
+    ):
+        settings.TASKS = IMMEDIATE
         client.force_login(clinician)
         self.save(client, screening, weight_0="75")  # BMI 29.3: the BMI exclusion does not apply
         bmi = Criterion.objects.get(text="Body Mass Index >30.")
         bmi.rule = {"q": "bmi", "op": ">", "value": 27, "unit": "kg/m²"}
-        bmi.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            bmi.save()  # the re-screen task runs when this commits
 
         summary = client.get(reverse("screening:print", args=[screening.pk])).content.decode()
         assert "BMI 29.3 kg/m² (calculated) is below 30" in summary  # the record stays true
@@ -234,32 +238,41 @@ class TestSaveAndHistory:
         page = client.get(detail(screening)).content.decode()
         assert "under older criteria" in page
 
-    def test_my_screenings_screens_each_screening_once_per_criteria_version(
-        self, client, screening, clinician, monkeypatch
+    def test_my_screenings_never_screens_it_reads_the_current_results(
+        self, client, screening, clinician, monkeypatch, settings, django_capture_on_commit_callbacks
     ):
-        import screening.pipeline as pipeline
+        import eligibility.current as current
+        import eligibility.engine as engine
 
-        calls = []
-        real = pipeline.screen
-        monkeypatch.setattr(pipeline, "screen", lambda **kw: calls.append(kw) or real(**kw))
+        settings.TASKS = IMMEDIATE
+        calls, rescreened = [], []
+        real, real_rescreen = engine.evaluate, current.rescreen
+        monkeypatch.setattr(engine, "evaluate", lambda *a, **kw: calls.append(a) or real(*a, **kw))
+        monkeypatch.setattr(
+            current,
+            "rescreen",
+            lambda rules, patients, *a: (
+                rescreened.append((rules.nct_id, len(patients))) or real_rescreen(rules, patients, *a)
+            ),
+        )
         client.force_login(clinician)
         self.save(client, screening, weight_0="75")  # BMI 29.3
         calls.clear()
         first = client.get(reverse("screening:list")).content.decode()
-        assert len(calls) == 1 and calls[0]["explain"] == ()  # verdicts only: a list explains nothing
-        assert "changed" not in first
-        client.get(reverse("screening:list"))
-        assert len(calls) == 1, "a second view reads the stored verdicts"
+        assert calls == [] and rescreened == [] and "changed" not in first
 
         bmi = Criterion.objects.get(text="Body Mass Index >30.")
         bmi.rule = {"q": "bmi", "op": ">", "value": 27, "unit": "kg/m²"}
-        bmi.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            bmi.save()
+        assert rescreened == [("NCT01219465", 1)], "the criteria change re-screened the one stored screening, once"
         assert "changed" in client.get(reverse("screening:list")).content.decode()
-        assert len(calls) == 2, "a criteria change screens it again"
+        assert calls == [] and len(rescreened) == 1, "and the list screens nothing"
 
     def test_my_screenings_counts_verdicts_for_many_trials_and_names_only_what_changed(
-        self, client, screening, clinician, django_assert_max_num_queries
+        self, client, screening, clinician, django_assert_max_num_queries, settings, django_capture_on_commit_callbacks
     ):
+        settings.TASKS = IMMEDIATE
         open_many_trials(40)
         screening.trials.set(Trial.objects.all())
         client.force_login(clinician)
@@ -269,8 +282,8 @@ class TestSaveAndHistory:
 
         bmi = Criterion.objects.get(trial__nct_id="NCT01219465", text="Body Mass Index >30.")
         bmi.rule = {"q": "bmi", "op": ">", "value": 27, "unit": "kg/m²"}
-        bmi.save()
-        client.get(reverse("screening:list"))  # reads the changed criteria once
+        with django_capture_on_commit_callbacks(execute=True):
+            bmi.save()
         with django_assert_max_num_queries(10):
             listing = client.get(reverse("screening:list")).content.decode()
         assert "changed" in listing and "NCT01219465" in listing and "NCT90000001" not in listing

@@ -244,6 +244,7 @@ class Trial(models.Model):
         Trial.objects.filter(pk=self.pk).update(criteria_version=F("criteria_version") + 1)
         CatalogueVersion.bump()
         self.refresh_from_db(fields=["criteria_version"])
+        criteria_version_changed.send(sender=Trial, trial_id=self.pk)
 
     def start_criteria_history(self, criteria=None) -> None:
         """A new trial's criteria, however many saves loading them took, are its version 1."""
@@ -343,6 +344,11 @@ class Criterion(models.Model):
 # criteria snapshots) listen to it, as they listen to Criterion's post_save/post_delete: trials knows none of them.
 criteria_history_started = Signal()
 
+# Sent with `trial_id` whenever a trial's criteria_version goes up (a criterion saved or deleted: the admin, a
+# draft approved, a re-import), inside the transaction that changes it. Screening listens to re-screen the
+# stored screenings that include the trial.
+criteria_version_changed = Signal()
+
 
 @receiver(post_save, sender=Criterion)
 @receiver(post_delete, sender=Criterion)
@@ -353,6 +359,7 @@ def _criteria_changed(sender, instance, **kwargs):
     if kwargs.get("raw"):
         return
     Trial.objects.filter(pk=instance.trial_id).update(criteria_version=F("criteria_version") + 1)
+    criteria_version_changed.send(sender=Trial, trial_id=instance.trial_id)
 
 
 @receiver(post_save, sender=Question)

@@ -1,0 +1,23 @@
+"""Admins may see re-screening runs (read-only in the admin)."""
+
+from django.db import migrations
+
+
+def grant(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    config = apps.get_app_config("screening")
+    config.models_module = True
+    create_permissions(config, verbosity=0, apps=apps)
+    config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    admins, _ = Group.objects.get_or_create(name="Admin")
+    admins.permissions.add(
+        *Permission.objects.filter(content_type__app_label="screening", codename__in=["view_rescreenrun"])
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("screening", "0008_current_results_from_snapshots")]
+    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
