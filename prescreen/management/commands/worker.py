@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from screening.tasks import schedule_daily
+
 
 class Command(BaseCommand):
     help = "Run a task worker for the configured TASKS_BACKEND (database: db_worker; rq: an RQ worker)."
@@ -23,12 +25,25 @@ class Command(BaseCommand):
     def handle(self, *args, reload=False, burst=False, **options):
         backend = settings.TASKS_BACKEND
         queues = list(settings.TASK_QUEUES)
+        if backend in ("database", "rq") and not burst:
+            # The daily re-screen of what time changes (lapsed windows, birthdays) re-schedules itself once a
+            # day; a worker starting makes sure one is scheduled (idempotent: several workers schedule one).
+            if schedule_daily():
+                self.stdout.write("Scheduled the daily re-screen.")
         if backend == "database":
             args = ["--queue-name", ",".join(queues), "--reload" if reload else "--no-reload"]
             call_command("db_worker", *args, *(["--batch"] if burst else []))
         elif backend == "rq":
             # django-tasks-rq's job class runs a task as Django's Tasks API would (status, result, errors).
-            call_command("rqworker", "--job-class", "django_tasks_rq.Job", *(["--burst"] if burst else []), *queues)
+            # --with-scheduler moves deferred tasks (run_after, e.g. the daily re-screen) onto the queue when due.
+            call_command(
+                "rqworker",
+                "--job-class",
+                "django_tasks_rq.Job",
+                "--with-scheduler",
+                *(["--burst"] if burst else []),
+                *queues,
+            )
         else:
             raise CommandError(
                 f"TASKS_BACKEND={backend} runs each task in the process that enqueues it: there is no worker to run."
