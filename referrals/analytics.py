@@ -43,11 +43,9 @@ def trial_analytics(trial, catalogue) -> dict:
     """Funnel and failure reasons, counting each screening's latest saved result only."""
     screenings = Screening.objects.filter(trials=trial)
     latest = screenings.annotate(last=Max("snapshots__pk")).values_list("last", flat=True)
-    results = list(
-        SnapshotResult.objects.filter(trial=trial, snapshot_id__in=[pk for pk in latest if pk]).values_list(
-            "verdict", "result"
-        )
-    )
+    saved = SnapshotResult.objects.filter(trial=trial, snapshot_id__in=[pk for pk in latest if pk])
+    # Each result as it was saved, with the protocol's words it was saved with (SnapshotResult.report).
+    results = [(r.verdict, r.report) for r in saved.select_related("criteria")]
     verdicts = Counter(v for v, _ in results)
     ever = Referral.history.filter(trial_id=trial.pk)
     funnel = [

@@ -337,7 +337,8 @@ def trial_criteria(request, pk, nct_id):
 def screening_print(request, pk):
     screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
     latest = screening.latest_snapshot()
-    results = list(latest.results.select_related("trial")) if latest else []
+    # The record as saved: each result with the protocol's words it was saved with (one query for all of them).
+    results = list(latest.results.select_related("criteria")) if latest else []
     return render(
         request,
         "screening/screening_print.html",

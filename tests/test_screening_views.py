@@ -208,7 +208,7 @@ class TestSaveAndHistory:
         assert snapshot.saved_by == clinician
         versions = dict(Trial.objects.values_list("nct_id", "criteria_version"))
         assert {(r.trial.nct_id, r.criteria_version) for r in snapshot.results.all()} == set(versions.items())
-        saved = snapshot.results.get(trial__nct_id="NCT01219465").result
+        saved = snapshot.results.get(trial__nct_id="NCT01219465").report
         assert saved["verdict"] == "undetermined"
         assert any(c["code"] == "below_max" for c in saved["criteria"])
         self.save(client, screening)
