@@ -93,7 +93,9 @@ class NewScreeningForm(forms.Form):
         widget=forms.RadioSelect,
     )
     condition = forms.CharField(label="Condition contains", max_length=200, required=False)
-    phase = forms.MultipleChoiceField(label="Phase", required=False, widget=forms.CheckboxSelectMultiple)
+    phase = forms.MultipleChoiceField(
+        label="Phase", required=False, widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+    )
     find = forms.CharField(label="Find trials", max_length=200, required=False)
     trials = NctIdsField(
         label="Chosen trials (NCT ids)",
@@ -116,6 +118,8 @@ class NewScreeningForm(forms.Form):
             (value, f"{label} ({len(self.open):,})" if value == ALL else label)
             for value, label in self.fields["scope"].choices
         ]
+        # Few enough to list them all: ticked in a plain list, as ever, with no search, condition or phase.
+        self.few = len(self.open) <= SHOWN_MATCHES
         self.helper = FormHelper()
         self.helper.form_tag = False
 
