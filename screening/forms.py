@@ -30,20 +30,31 @@ class NctIdsWidget(forms.Textarea):
         return "\n".join(str(v) for v in values if v)
 
 
+NAMED = 10  # bad ids named one by one; the others are counted
+
+
+def _more(bad: int) -> list[forms.ValidationError]:
+    if bad <= NAMED:
+        return []
+    return [forms.ValidationError("… and %(n)d more.", code="more", params={"n": bad - NAMED})]
+
+
 class NctIdsField(forms.CharField):
     """A list of NCT ids, upper-cased and without repeats; anything that is not one is named in the error."""
 
     widget = NctIdsWidget
 
     def to_python(self, value):
-        words = [w.strip().upper() for w in re.split(r"[\s,;]+", super().to_python(value) or "") if w.strip()]
-        bad = [w for w in words if not NCT_RE.match(w)]
+        typed = [w.strip() for w in re.split(r"[\s,;]+", super().to_python(value) or "") if w.strip()]
+        words = [w.upper() for w in typed]
+        bad = [t for t, w in zip(typed, words) if not NCT_RE.match(w)]
         if bad:
             raise forms.ValidationError(
                 [
                     forms.ValidationError("“%(word)s” is not an NCT id.", code="not_nct", params={"word": w[:40]})
-                    for w in bad[:10]
+                    for w in bad[:NAMED]
                 ]
+                + _more(len(bad))
             )
         return list(dict.fromkeys(words))
 
@@ -143,13 +154,15 @@ class NewScreeningForm(forms.Form):
                 self.add_error("condition", forms.ValidationError("No open trial matches.", code="no_match"))
         else:
             closed = [n for n in listed if n not in self.open]
-            for nct_id in closed[:10]:
+            for nct_id in closed[:NAMED]:
                 self.add_error(
                     "trials",
                     forms.ValidationError(
                         "%(nct_id)s is not a trial open for screening.", code="not_open", params={"nct_id": nct_id}
                     ),
                 )
+            for error in _more(len(closed)):
+                self.add_error("trials", error)
             chosen = [n for n in listed if n in self.open]
             if not listed and "trials" not in self.errors:
                 self.add_error(

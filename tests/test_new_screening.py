@@ -137,7 +137,7 @@ class TestBadInput:
 
     def test_it_names_every_id_that_is_not_one(self, alice):
         html = alice.post(URL, {"patient_ref": "AB-2010", "trials": "NCT0121946 hello NCT01219465"}).content.decode()
-        assert "“NCT0121946” is not an NCT id." in html and "“HELLO” is not an NCT id." in html
+        assert "“NCT0121946” is not an NCT id." in html and "“hello” is not an NCT id." in html
         assert not Screening.objects.exists()
 
     def test_it_accepts_only_trials_open_for_screening(self, alice, closed):
@@ -150,6 +150,11 @@ class TestBadInput:
         assert not Screening.objects.exists()
         alice.post(URL, {"patient_ref": "AB-2010", "scope": "all"})
         assert chosen() == {"NCT01219465"}, "all open trials: the closed one is not among them"
+
+    def test_it_names_ten_bad_ids_and_counts_the_others(self, alice, closed):
+        pasted = " ".join(f"NCT0999{i:04d}" for i in range(25))
+        html = alice.post(URL, {"patient_ref": "AB-2010", "scope": "listed", "trials": pasted}).content.decode()
+        assert html.count("is not a trial open for screening.") == 10 and "… and 15 more." in html
 
     def test_a_ticked_value_that_is_no_nct_id_is_named(self, alice):
         html = alice.post(URL, {"patient_ref": "AB-2010", "scope": "listed", "add": "1"}).content.decode()
