@@ -28,22 +28,22 @@ def chosen(ref="AB-2010"):
 class TestTwoTrials:
     def test_it_offers_all_open_trials_by_default_and_lists_both_to_tick(self, alice):
         html = alice.get(URL).content.decode()
-        assert 'id="scope-all" checked' in html and "All open trials (2)" in html
+        assert 'name="scope"' not in html and "Leave all unticked to screen against every trial" in html
         assert 'name="trials" value="NCT01219465"' in html and 'name="trials" value="NCT03835312"' in html
         assert "Selected: <strong>2</strong> trials" in html
         assert 'name="condition"' not in html and 'name="find"' not in html, "two trials: no search needed"
 
-    def test_it_starts_with_every_open_trial(self, alice):
-        response = alice.post(URL, {"patient_ref": "AB-2010", "scope": "all"})
+    def test_it_starts_with_every_open_trial_when_none_is_ticked(self, alice):
+        response = alice.post(URL, {"patient_ref": "AB-2010"})
         assert response.status_code == 302
         assert chosen() == {"NCT01219465", "NCT03835312"}
 
     def test_it_starts_with_the_trial_ticked(self, alice):
-        alice.post(URL, {"patient_ref": "AB-2010", "scope": "listed", "trials": "NCT01219465", "start": ""})
+        alice.post(URL, {"patient_ref": "AB-2010", "trials": "NCT01219465", "start": ""})
         assert chosen() == {"NCT01219465"}
 
     def test_htmx_keeps_the_ticks_and_counts_them(self, alice):
-        html = alice.post(URL, {"scope": "listed", "trials": ["NCT03835312"]}, headers=HTMX).content.decode()
+        html = alice.post(URL, {"trials": ["NCT03835312"]}, headers=HTMX).content.decode()
         assert 'value="NCT03835312" id="add-NCT03835312" checked' in html
         assert 'value="NCT01219465" id="add-NCT01219465">' in html
         assert "Selected: <strong>1</strong> trial" in html

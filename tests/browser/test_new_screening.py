@@ -22,7 +22,7 @@ def test_two_trials_read_as_before_and_enter_starts_with_both(live_server, brows
     page.set_default_timeout(10_000)
     log_in(page, live_server, "clinician", "clinician-demo")
     page.goto(f"{live_server.url}/screenings/new/")
-    expect(page.locator("#scope-all")).to_be_checked()
+    expect(page.locator("input[name=scope]")).to_have_count(0)
     expect(page.locator("#selected-count")).to_contain_text("Selected: 2 trials")
     expect(page.locator("#found input[name=trials]")).to_have_count(2)
     expect(page.locator("#id_find, #id_condition")).to_have_count(0)
@@ -33,10 +33,9 @@ def test_two_trials_read_as_before_and_enter_starts_with_both(live_server, brows
     expect(page.locator("h1")).to_contain_text(f"ENTER-{size}-{locale}")
     assert Screening.objects.get().trials.count() == 2
 
-    # Ticking one trial chooses "only the trials I choose", and the count follows.
+    # Ticking one trial screens only that one, and the count follows.
     page.goto(f"{live_server.url}/screenings/new/")
     page.check("#add-NCT03835312")
-    expect(page.locator("#scope-listed")).to_be_checked()
     expect(page.locator("#selected-count")).to_contain_text("Selected: 1 trial")
     screenshot(page, f"new-screening-2-trials-ticked-{size}-{locale}")
     page.fill("#id_patient_ref", f"ONE-{size}-{locale}")
