@@ -5,10 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from .engine import Outcome, TrialResult
+from .engine import CriterionResult, Outcome, TrialResult, Verdict
 from .vocabulary import VERDICT_WORDS
 
-__all__ = ["ICONS", "VERDICT_WORDS", "to_json", "trial_json", "to_text"]
+__all__ = [
+    "ICONS",
+    "VERDICT_WORDS",
+    "to_json",
+    "trial_json",
+    "to_text",
+    "criteria_words",
+    "outcomes_json",
+    "from_outcomes",
+]
 
 ICONS = {Outcome.MET: "✓", Outcome.NOT_MET: "✗", Outcome.UNKNOWN: "?", Outcome.NEEDS_REVIEW: "!"}
 
@@ -42,6 +51,63 @@ def trial_json(result: TrialResult) -> dict:
             for c in result.criteria
         ],
     }
+
+
+# --------------------------------------------------------------------------------------------
+# A saved result, compactly: a trial's words once per criteria version, each patient's outcomes apart.
+#
+# A saved screening is the record of what was shown; a network's screening has a thousand trials of fifteen
+# criteria each. The protocol's words are the same for every patient screened under one criteria version, so
+# they are kept once (criteria_words), and a saved result keeps only what is the patient's own (outcomes_json):
+# per criterion its outcome, code, explanation, missing answers and met_until. from_outcomes puts the two back
+# together into the very TrialResult that was shown, so trial_json gives the same JSON as on the day it was saved.
+
+# The one result every criterion without a rule gets (most of an imported protocol): saved as NO_RULE (0).
+# These words are what a saved 0 means, for ever; should the engine's wording change, its new results no
+# longer match and are saved in full, while the records saved before still read with the words they showed.
+NO_RULE = 0
+NO_RULE_RESULT = (Outcome.NEEDS_REVIEW, "no_rule", "Not machine-checkable yet: check this criterion by hand")
+
+
+def criteria_words(result: TrialResult) -> list[list[str]]:
+    """What a trial's criteria were at its criteria version: [[id, kind, protocol text], ...] in its order."""
+    return [[c.key, c.kind, c.text] for c in result.criteria]
+
+
+def outcomes_json(result: TrialResult) -> dict:
+    """The patient's part of a trial's result (with criteria_words, everything trial_json shows)."""
+    outcomes: list = []
+    for c in result.criteria:
+        if (c.outcome, c.code, c.explanation) == NO_RULE_RESULT and not c.missing and c.met_until is None:
+            outcomes.append(NO_RULE)
+            continue
+        entry = [str(c.outcome), c.code, c.explanation]
+        if c.missing or c.met_until:
+            entry.append(list(c.missing))
+        if c.met_until:
+            entry.append(c.met_until.isoformat())
+        outcomes.append(entry)
+    return {"nct_id": result.nct_id, "title": result.title, "outcomes": outcomes}
+
+
+def from_outcomes(saved: dict, words: list, verdict: str, version: int) -> TrialResult:
+    """The TrialResult that outcomes_json and criteria_words were made from.
+
+    Raises ValueError when the two do not belong together (not as many outcomes as criteria)."""
+    nct_id, outcomes = saved["nct_id"], saved["outcomes"]
+    if len(outcomes) != len(words):
+        raise ValueError(f"{nct_id}: {len(outcomes)} saved outcomes for {len(words)} criteria")
+    criteria = []
+    for (key, kind, text), entry in zip(words, outcomes):
+        if entry == NO_RULE:
+            outcome, code, explanation = NO_RULE_RESULT
+            missing, met_until = (), None
+        else:
+            outcome, code, explanation = Outcome(entry[0]), entry[1], entry[2]
+            missing = tuple(entry[3]) if len(entry) > 3 else ()
+            met_until = date.fromisoformat(entry[4]) if len(entry) > 4 else None
+        criteria.append(CriterionResult(key, kind, text, outcome, code, explanation, missing, met_until))
+    return TrialResult(nct_id, saved["title"], Verdict(verdict), tuple(criteria), version)
 
 
 def to_text(results: Iterable[TrialResult], as_of: date, width: int = 100) -> str:

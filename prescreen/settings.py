@@ -142,11 +142,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# A network screens against thousands of open trials, and *New screening* posts one field per ticked trial: Django's
-# default of 1,000 fields refused a clinician who ticked them all with a bare 400. The body's size limit
-# (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB) still bounds what a request may send.
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
-
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

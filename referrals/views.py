@@ -116,7 +116,7 @@ def _detail_context(referral, status_form=None, error=None):
     now = screened.explained[referral.trial.nct_id]
     verifications = {str(v.criterion_id): v for v in referral.verifications.select_related("verified_by")}
     verified = apply_verifications(now, {k: v.status for k, v in verifications.items()})
-    saved = {c["id"]: c for c in referral.snapshot_result.result["criteria"] if "id" in c}
+    saved = {c["id"]: c for c in referral.snapshot_result.report["criteria"] if "id" in c}
     rows = [
         {
             "now": c,

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -52,7 +53,7 @@ from eligibility.vocabulary import NCT_PATTERN
 from prescreen.roles import CLINICIAN, has_role
 from trials.models import Trial, catalogue
 
-from .forms import _IDENTIFIER_PATTERNS, NewScreeningForm
+from .forms import _IDENTIFIER_PATTERNS, PatientRefField
 from .models import ApiToken, Screening
 from .pipeline import screen
 
@@ -61,7 +62,7 @@ FIELDS = ("fhir", "answers", "as_of", "trials", "save", "patient_ref")
 DATE_PATTERN = r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 SPACE = r"[ \t\n\r\f\v]*"
 YES_NO_PATTERN = f"^{SPACE}([Yy][Ee][Ss]|[Nn][Oo]|[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]){SPACE}$"
-PATIENT_REF_MAX = NewScreeningForm.base_fields["patient_ref"].max_length
+PATIENT_REF_MAX = PatientRefField().max_length
 REF_EXAMPLE = "a pseudonymous reference, e.g. 'JD-2014'"
 
 
@@ -220,11 +221,10 @@ def _patient_ref(value: Any, info: ValidationInfo) -> str:
         )
     if len(value) > PATIENT_REF_MAX:
         raise _invalid(f"at most {PATIENT_REF_MAX} characters (it has {len(value)})")
-    form = NewScreeningForm({"patient_ref": value})
-    form.is_valid()
-    if "patient_ref" in form.errors:
-        raise _invalid("; ".join(form.errors["patient_ref"]))
-    return form.cleaned_data["patient_ref"]
+    try:
+        return PatientRefField().clean(value)
+    except DjangoValidationError as exc:
+        raise _invalid("; ".join(exc.messages)) from None
 
 
 def _save(value: Any) -> bool:

@@ -1,4 +1,5 @@
 import re
+from collections import Counter
 from datetime import date
 
 from crispy_forms.helper import FormHelper
@@ -8,7 +9,7 @@ from django.utils import timezone
 from eligibility import units
 from eligibility.answers import check_range, consistency_errors
 from eligibility.engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER
-from eligibility.vocabulary import format_number
+from eligibility.vocabulary import NCT_RE, format_number
 from trials.models import Question, Trial
 
 # Patterns that look like real identifiers: long digit runs (record or national numbers), e-mail
@@ -20,47 +21,59 @@ _IDENTIFIER_PATTERNS = (
 )
 
 
-class TrialsField(forms.ModelMultipleChoiceField):
-    """Trials by primary key. Django's `pk__in` query overflows on a key too large for a database integer
-    (a server error on SQLite and PostgreSQL); such a key names no trial, so it is an invalid choice."""
+class NctIdsWidget(forms.Textarea):
+    """NCT ids in one field, however many: pasted one per line (or separated by spaces or commas), and the same
+    name posted several times (the search's checkboxes) read as one list."""
 
-    def _check_values(self, value):
-        for pk in value:
-            try:
-                number = int(pk)
-            except (TypeError, ValueError):
-                continue  # not a number at all: Django reports it
-            if not -(2**63) <= number < 2**63:
-                raise forms.ValidationError(
-                    self.error_messages["invalid_choice"],
-                    code="invalid_choice",
-                    params={"value": pk},
-                )
-        return super()._check_values(value)
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return "\n".join(str(v) for v in values if v)
 
 
-class NewScreeningForm(forms.Form):
-    patient_ref = forms.CharField(
-        label="Patient reference",
-        max_length=40,
-        help_text="A pseudonymous reference such as a study code or initials + year (e.g. “JD-2014”). "
-        "Do not enter names, dates of birth or record numbers.",
-    )
-    trials = TrialsField(
-        queryset=Trial.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Leave all unticked to screen against every trial open for screening.",
-    )
+NAMED = 10  # bad ids named one by one; the others are counted
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["trials"].queryset = Trial.objects.open_for_screening()
-        self.helper = FormHelper()
-        self.helper.form_tag = False
 
-    def clean_patient_ref(self):
-        ref = self.cleaned_data["patient_ref"].strip()
+def _more(bad: int) -> list[forms.ValidationError]:
+    if bad <= NAMED:
+        return []
+    return [forms.ValidationError("… and %(n)d more.", code="more", params={"n": bad - NAMED})]
+
+
+class NctIdsField(forms.CharField):
+    """A list of NCT ids, upper-cased and without repeats; anything that is not one is named in the error."""
+
+    widget = NctIdsWidget
+
+    def to_python(self, value):
+        typed = [w.strip() for w in re.split(r"[\s,;]+", super().to_python(value) or "") if w.strip()]
+        words = [w.upper() for w in typed]
+        bad = [t for t, w in zip(typed, words) if not NCT_RE.match(w)]
+        if bad:
+            raise forms.ValidationError(
+                [
+                    forms.ValidationError("“%(word)s” is not an NCT id.", code="not_nct", params={"word": w[:40]})
+                    for w in bad[:NAMED]
+                ]
+                + _more(len(bad))
+            )
+        return list(dict.fromkeys(words))
+
+
+class PatientRefField(forms.CharField):
+    """A pseudonymous reference: refused when it looks like an identifier (the API checks its field with it too)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Patient reference")
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault(
+            "help_text",
+            "A pseudonymous reference such as a study code or initials + year (e.g. “JD-2014”). "
+            "Do not enter names, dates of birth or record numbers.",
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        ref = super().clean(value).strip()
         for pattern, what in _IDENTIFIER_PATTERNS:
             if pattern.search(ref):
                 raise forms.ValidationError(
@@ -69,13 +82,140 @@ class NewScreeningForm(forms.Form):
                 )
         return ref
 
-    def clean_trials(self):
-        chosen = self.cleaned_data["trials"]
-        if not chosen:
-            chosen = Trial.objects.open_for_screening()
-            if not chosen.exists():
-                raise forms.ValidationError("No trials are open for screening yet.", code="no_trials")
-        return list(chosen)
+
+ALL, MATCHING, LISTED = "all", "matching", "listed"
+SHOWN_MATCHES = 20  # search results listed at once; a narrower search finds the rest
+
+
+class NewScreeningForm(forms.Form):
+    """The patient's reference and the trials to screen against: every open trial (the default, one field
+    whatever their number), the open trials of a condition and/or phase, or a list of NCT ids (pasted, or
+    ticked among the search's results). Only trials open for screening are accepted; every other id is named."""
+
+    patient_ref = PatientRefField()
+    scope = forms.ChoiceField(
+        label="Trials",
+        choices=[
+            (ALL, "All open trials"),
+            (MATCHING, "Open trials of a condition or phase"),
+            (LISTED, "Only these trials"),
+        ],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    condition = forms.CharField(label="Condition contains", max_length=200, required=False)
+    phase = forms.MultipleChoiceField(
+        label="Phase", required=False, widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+    )
+    find = forms.CharField(label="Find trials", max_length=200, required=False)
+    trials = NctIdsField(
+        label="Chosen trials (NCT ids)",
+        required=False,
+        help_text="One per line, or separated by spaces or commas; ticking a found trial adds it here.",
+    )
+    add = NctIdsField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every open trial's few fields, read once: the choices, the counts and the search all use them.
+        self.open = {
+            row[1]: row
+            for row in Trial.objects.open_for_screening()
+            .order_by("nct_id")
+            .values_list("pk", "nct_id", "brief_title", "conditions", "phase")
+        }
+        self.fields["phase"].choices = [(p, p) for p in sorted({row[4] for row in self.open.values() if row[4]})]
+        self.fields["scope"].choices = [
+            (value, f"{label} ({len(self.open):,})" if value == ALL else label)
+            for value, label in self.fields["scope"].choices
+        ]
+        # Few enough to list them all: ticked in a plain list, as ever, with no search, condition or phase.
+        self.few = len(self.open) <= SHOWN_MATCHES
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        # A bad ticked value is reported with the list it was to join.
+        for error in self.errors.pop("add", []):
+            self.add_error("trials", error)
+        listed = list(dict.fromkeys([*(cleaned.get("trials") or []), *(cleaned.get("add") or [])]))
+        cleaned["listed"] = listed
+        scope = cleaned.get("scope") or (LISTED if listed or "trials" in self.errors else ALL)
+        cleaned["scope"] = scope
+        if not self.open:
+            self.add_error(None, forms.ValidationError("No trials are open for screening yet.", code="no_trials"))
+            return cleaned
+        if scope == ALL:
+            chosen = list(self.open)
+        elif scope == MATCHING:
+            chosen = self.matching(cleaned.get("condition", ""), cleaned.get("phase") or [])
+            if not chosen and "condition" not in self.errors:
+                self.add_error("condition", forms.ValidationError("No open trial matches.", code="no_match"))
+        else:
+            closed = [n for n in listed if n not in self.open]
+            for nct_id in closed[:NAMED]:
+                self.add_error(
+                    "trials",
+                    forms.ValidationError(
+                        "%(nct_id)s is not a trial open for screening.", code="not_open", params={"nct_id": nct_id}
+                    ),
+                )
+            for error in _more(len(closed)):
+                self.add_error("trials", error)
+            chosen = [n for n in listed if n in self.open]
+            if not listed and "trials" not in self.errors:
+                self.add_error(
+                    "trials",
+                    forms.ValidationError("Choose at least one trial, or all open trials.", code="none_chosen"),
+                )
+        cleaned["chosen"] = [self.open[n][0] for n in chosen]
+        return cleaned
+
+    def matching(self, condition: str, phases) -> list[str]:
+        """Open trials with a condition containing `condition` (any case) and one of `phases` (either may be empty)."""
+        text = condition.strip().lower()
+        return [
+            nct_id
+            for nct_id, (_pk, _nct, _title, conditions, phase) in self.open.items()
+            if (not phases or phase in phases) and (not text or any(text in str(c).lower() for c in conditions or ()))
+        ]
+
+    def found(self) -> tuple[list[tuple], int]:
+        """The search's results (NCT id, title, conditions, phase), at most SHOWN_MATCHES, and how many match.
+        With nothing to find, every open trial when they are few enough to list."""
+        text = (self["find"].value() or "").strip().lower()
+        if not text and len(self.open) > SHOWN_MATCHES:
+            return [], 0
+        rows = [
+            (nct_id, title, conditions, phase)
+            for nct_id, (_pk, _nct, title, conditions, phase) in self.open.items()
+            if not text or text in f"{nct_id} {title} {' '.join(map(str, conditions or ()))}".lower()
+        ]
+        return rows[:SHOWN_MATCHES], len(rows)
+
+    def selected(self) -> int | None:
+        """How many trials the form selects as it stands (None when it cannot tell)."""
+        if not self.is_bound:
+            return len(self.open)  # all open trials, the default
+        data = getattr(self, "cleaned_data", None)
+        if data is None or "chosen" not in data:
+            return None
+        return len(data["chosen"])
+
+    def suggestions(self, limit: int = 50) -> list[str]:
+        """The conditions most open trials are for, to offer while typing one."""
+        counts = Counter(str(c) for row in self.open.values() for c in row[3] or ())
+        return [c for c, _ in counts.most_common(limit)]
+
+    def listed_text(self) -> str:
+        """The chosen NCT ids as the page shows them again: as typed, with the ticked search results added."""
+        if not self.is_bound:
+            return ""
+        typed = (self["trials"].value() or "").strip()
+        present = {w.upper() for w in re.split(r"[\s,;]+", typed)}
+        added = [n for n in getattr(self, "cleaned_data", {}).get("add") or [] if n not in present]
+        return "\n".join([typed, *added]).strip()
 
 
 class MeasureWidget(forms.MultiWidget):

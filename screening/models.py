@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from eligibility import report
 from eligibility.answers import parse_answers
@@ -66,23 +67,29 @@ class Screening(models.Model):
 
     @transaction.atomic
     def save_snapshot(self, answers_json: dict, results, by, as_of: date) -> Snapshot:
-        """Store the answers and one result row per trial, so the record stays true when criteria change."""
+        """Store the answers and one result row per trial, so the record stays true when criteria change.
+
+        A row keeps the verdict, the criteria version and the patient's outcomes per criterion (compactly); the
+        protocol's words are kept once per trial and criteria version (SavedCriteria), shared by every save.
+        A constant number of queries whatever the number of trials."""
         self.answers = answers_json
         self.save(update_fields=["answers", "updated_at"])
         snapshot = Snapshot.objects.create(screening=self, saved_by=by, as_of=as_of, answers=answers_json)
-        trials = {t.nct_id: t for t in self.trials.all()}
+        trial_ids = dict(self.trials.values_list("nct_id", "pk"))
         results = list(results)
+        words = SavedCriteria.objects.for_results(trial_ids, results)
         SnapshotResult.objects.bulk_create(
             SnapshotResult(
                 snapshot=snapshot,
-                trial=trials[r.nct_id],
+                trial_id=trial_ids[r.nct_id],
                 verdict=str(r.verdict),
                 criteria_version=r.version,
-                result=report.trial_json(r),
+                criteria_id=words[r.nct_id, r.version],
+                result=report.outcomes_json(r),
             )
             for r in results
         )
-        CurrentResult.objects.record_saved(self, trials, results, as_of)
+        CurrentResult.objects.record_saved(self, trial_ids, results, as_of)
         return snapshot
 
     def latest_snapshot(self):
@@ -100,16 +107,93 @@ class Snapshot(models.Model):
         ordering = ["-saved_at", "-pk"]
 
 
+class SavedCriteriaQuerySet(models.QuerySet):
+    def for_results(self, trial_ids: dict[str, int], results) -> dict[tuple[str, int], int]:
+        """(nct_id, criteria version) → the SavedCriteria id for each of `results` (TrialResults of the trials in
+        `trial_ids`, nct_id → pk), writing the ones not saved before. Three queries at most, however many trials."""
+        wanted = {(r.nct_id, r.version): r for r in results}
+        by_pk = {pk: nct_id for nct_id, pk in trial_ids.items()}
+
+        def known():
+            rows = self.filter(trial_id__in=[trial_ids[n] for n, _ in wanted]).values_list("trial_id", "version", "pk")
+            return {(by_pk[t], v): pk for t, v, pk in rows if (by_pk[t], v) in wanted}
+
+        found = known()
+        if len(found) < len(wanted):
+            # Another save may be writing the same versions: the unique constraint keeps one, and both read it back.
+            self.bulk_create(
+                [
+                    SavedCriteria(trial_id=trial_ids[n], version=v, criteria=report.criteria_words(r))
+                    for (n, v), r in wanted.items()
+                    if (n, v) not in found
+                ],
+                ignore_conflicts=True,
+            )
+            found = known()
+        return found
+
+
+class SavedCriteria(models.Model):
+    """A trial's criteria as saved results show them: [[id, kind, protocol text], ...] at one criteria version.
+
+    Written by the first save under that version and shared by every result saved under it, so a network's
+    save does not store a thousand protocols again for each patient. Never changed afterwards: any change to a
+    trial's criteria gives it a new criteria_version (trials.models), so a saved record keeps showing the words
+    it was screened against. Kept here rather than read from curation's CriteriaVersion, which screening may
+    not import and which a curator's later save under the same version replaces.
+    """
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()
+    criteria = models.JSONField(
+        help_text="[[id, kind, protocol text], ...] in the trial's order (report.criteria_words)."
+    )
+
+    objects = SavedCriteriaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "saved criteria"
+        constraints = [models.UniqueConstraint(fields=["trial", "version"], name="one_saved_criteria_per_version")]
+
+    def __str__(self):
+        return f"Criteria of trial {self.trial_id}, version {self.version}"
+
+
 class SnapshotResult(models.Model):
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="results")
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="+")
     verdict = models.CharField(max_length=12, choices=[(v.value, v.value) for v in Verdict])
     criteria_version = models.PositiveIntegerField()
-    result = models.JSONField(help_text="The engine's result as shown when saved (report.trial_json).")
+    criteria = models.ForeignKey(
+        SavedCriteria,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The protocol's words this result was saved with; empty for a result saved whole (before 0007).",
+    )
+    result = models.JSONField(
+        help_text="The patient's outcomes per criterion (report.outcomes_json); a result saved before 0007 whole "
+        "(report.trial_json)."
+    )
 
     class Meta:
         ordering = ["trial__nct_id"]
         constraints = [models.UniqueConstraint(fields=["snapshot", "trial"], name="one_result_per_trial")]
+
+    @cached_property
+    def report(self) -> dict:
+        """The result as it was shown when saved, in the shape of report.trial_json (the print summary, the
+        candidate page and analytics read this). Select `criteria` with the rows to read many in one query."""
+        if self.criteria_id is None:
+            return self.result
+        return report.trial_json(self.trial_result())
+
+    def trial_result(self):
+        """The engine's TrialResult as shown when saved (for a result saved whole, None)."""
+        if self.criteria_id is None:
+            return None
+        return report.from_outcomes(self.result, self.criteria.criteria, self.verdict, self.criteria_version)
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,14 +301,16 @@ class CurrentResultQuerySet(models.QuerySet):
         """Results that time may have changed since they were computed (a date they hold until has passed)."""
         return self.filter(stable_until__lt=today)
 
-    def record_saved(self, screening: Screening, trials: dict, results, as_of: date) -> None:
+    def record_saved(self, screening: Screening, trial_ids: dict[str, int], results, as_of: date) -> None:
         """The screening was just saved with `results` (engine TrialResults): they are its current results,
         unchanged from the snapshot by definition. Replaces the screening's rows in two queries."""
         self.filter(screening=screening).delete()
         now = timezone.now()
         rows = []
         for result in results:
-            row = CurrentResult(screening=screening, trial=trials[result.nct_id], saved_verdict=str(result.verdict))
+            row = CurrentResult(
+                screening=screening, trial_id=trial_ids[result.nct_id], saved_verdict=str(result.verdict)
+            )
             row.apply(summarise(result), result.version, as_of, now)
             rows.append(row)
         self.bulk_create(rows)

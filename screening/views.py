@@ -73,13 +73,27 @@ def screening_list(request):
 
 @role_required(CLINICIAN)
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def screening_new(request):
+    """Start a screening. A POST starts it, unless it only updates the choice of trials: the search's button
+    without JavaScript (the page again), or htmx as the choice changes (the count and the search's results)."""
     form = NewScreeningForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    updating = request.htmx or "search" in request.POST
+    if request.method == "POST" and not updating and form.is_valid():
         screening = Screening.objects.create(patient_ref=form.cleaned_data["patient_ref"], clinician=request.user)
-        screening.trials.set(form.cleaned_data["trials"])
+        screening.trials.set(form.cleaned_data["chosen"])
         return redirect("screening:detail", pk=screening.pk)
-    return render(request, "screening/screening_new.html", {"form": form})
+    if updating:
+        form.is_valid()
+        # Only the choice is being made: the reference is checked when the screening starts.
+        form.errors.pop("patient_ref", None)
+    found, matches = form.found()
+    listed = set(getattr(form, "cleaned_data", {}).get("listed", ()))
+    context = {"form": form, "found": found, "matches": matches, "listed": listed, "shown": len(found)}
+    template = "screening/screening_new.html"
+    if request.htmx:
+        template += "#choice"
+    return render(request, template, context)
 
 
 @role_required(CLINICIAN)
@@ -341,7 +355,8 @@ def trial_criteria(request, pk, nct_id):
 def screening_print(request, pk):
     screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
     latest = screening.latest_snapshot()
-    results = list(latest.results.select_related("trial")) if latest else []
+    # The record as saved: each result with the protocol's words it was saved with (one query for all of them).
+    results = list(latest.results.select_related("criteria")) if latest else []
     return render(
         request,
         "screening/screening_print.html",

@@ -6,6 +6,9 @@ production (DEBUG=0), logs in, and drives N concurrent clients for a fixed time 
 
     evaluate       the questionnaire's live htmx evaluation (POST, HX-Request headers, results panel only)
     questionnaire  the full questionnaire page (GET)
+    save           "Save screening" on the questionnaire (POST, answered by a redirect): a snapshot of every trial.
+                   Not run unless asked for (--endpoints ...,save): each request stores a snapshot; it runs last,
+                   against a screening of its own, so the other endpoints' figures do not depend on it
     screenings     "My screenings" (GET /screenings/)
     candidates     the coordinator's candidate queue (GET /candidates/)
     home           the home page, the trivial authenticated page the others are compared with
@@ -45,7 +48,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 CLINICIAN = "bench-clinician"
 COORDINATOR = "bench-coordinator"
-ENDPOINTS = ("evaluate", "questionnaire", "screenings", "candidates", "home")
+ENDPOINTS = ("evaluate", "questionnaire", "screenings", "candidates", "home", "save")
+DEFAULT_ENDPOINTS = ("evaluate", "questionnaire", "screenings", "candidates", "home")
+REDIRECTED = {"save"}  # answered 302 (to the questionnaire) when it worked
 BASELINE = "home"
 
 
@@ -125,6 +130,7 @@ def setup_data(spec: dict) -> dict:
         "screenings": len(screenings),
         "referrals": made,
         "screening_pk": screenings[0].pk if screenings else None,
+        "save_screening_pk": screenings[-1].pk if screenings else None,
     }
 
 
@@ -258,7 +264,9 @@ class FormFields(HTMLParser):
                 return
             if kind in ("checkbox", "radio") and "checked" not in a:
                 return
-            self.fields.append((name, a.get("value") or ("on" if kind in ("checkbox", "radio") else "")))
+            # A box or radio without a value attribute submits "on"; one with value="" (a radio's "Not answered") "".
+            default = "on" if kind in ("checkbox", "radio") else ""
+            self.fields.append((name, a["value"] if a.get("value") is not None else default))
         elif tag == "select" and name:
             self.select, self.select_options = name, []
         elif tag == "option" and self.select is not None:
@@ -378,7 +386,9 @@ class Run:
                 self.error_kinds[error] = self.error_kinds.get(error, 0) + 1
 
 
-def drive(session: Session, method, path, body, headers, clients: int, seconds: float, once=False) -> Run:
+def drive(
+    session: Session, method, path, body, headers, clients: int, seconds: float, once=False, redirect=False
+) -> Run:
     """`clients` threads, each on its own connection, repeat the request until `seconds` have passed
     (each one request only if `once`)."""
     run = Run()
@@ -396,7 +406,7 @@ def drive(session: Session, method, path, body, headers, clients: int, seconds: 
                     response = conn.getresponse()
                     data = response.read()
                     latency = time.perf_counter() - t0
-                    ok = 200 <= response.status < 300
+                    ok = response.status == 302 if redirect else 200 <= response.status < 300
                     run.add(latency, len(data), None if ok else f"HTTP {response.status}")
                 except (OSError, http.client.HTTPException) as exc:
                     conn.close()
@@ -464,7 +474,9 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers")
     parser.add_argument("--timeout", type=float, default=60, help="seconds before one request counts as failed")
     parser.add_argument(
-        "--endpoints", default=",".join(ENDPOINTS), help="comma-separated subset of " + ", ".join(ENDPOINTS)
+        "--endpoints",
+        default=",".join(DEFAULT_ENDPOINTS),
+        help="comma-separated subset of " + ", ".join(ENDPOINTS) + " (default: all but save)",
     )
     parser.add_argument("--setup", help=argparse.SUPPRESS)  # internal: the child process that builds the data
     args = parser.parse_args(argv)
@@ -562,6 +574,11 @@ def main(argv=None) -> int:
             "candidates": (coordinator, "GET", "/candidates/", None, None),
             "home": (clinician, "GET", "/", None, None),
         }
+        if "save" in args.endpoints:
+            # The questionnaire's form as the browser submits it with "Save screening" (no htmx), on its own screening.
+            save_path, save_body, save_headers, _ = evaluate_request(clinician, data["save_screening_pk"])
+            plain = {k: v for k, v in save_headers.items() if not k.startswith("HX-")}
+            requests_["save"] = (clinician, "POST", save_path, save_body + "&save=1", plain)
         print(
             f"bench-web: {data['trials']} trials open for screening, {data['screenings']} saved screenings, "
             f"{data['referrals']} referrals; evaluate posts {nfields} fields; gunicorn {args.workers} workers "
@@ -571,16 +588,21 @@ def main(argv=None) -> int:
 
         # Warm-up, not measured: each worker builds its per-process caches (catalogue, rules) on first use.
         for name in args.endpoints:
-            drive(*requests_[name], clients=args.workers, seconds=0, once=True)
+            drive(*requests_[name], clients=args.workers, seconds=0, once=True, redirect=name in REDIRECTED)
 
         for clients in args.clients:
             base = None
-            order = [BASELINE] + [e for e in args.endpoints if e != BASELINE]
+            # Saving last: each save adds a snapshot, which the other endpoints must not be measured with.
+            order = [BASELINE] + [e for e in args.endpoints if e not in (BASELINE, "save")]
+            order += ["save"] if "save" in args.endpoints else []
             batch = []
             for name in order:
                 session, method, path, body, headers = requests_[name]
                 try:
-                    s = summarise(drive(session, method, path, body, headers, clients, args.seconds))
+                    run = drive(
+                        session, method, path, body, headers, clients, args.seconds, redirect=name in REDIRECTED
+                    )
+                    s = summarise(run)
                 except Exception as exc:  # report it and go on with the other endpoints
                     log(f"{name} x{clients}: {type(exc).__name__}: {exc}")
                     continue

@@ -217,12 +217,11 @@ def test_it_never_fails_on_a_bad_new_screening(alice, seeded, ref, trials):
 
 
 def test_it_refuses_a_trial_id_too_large_for_the_database(alice, seeded):
-    # Django's `pk__in` query overflowed: OverflowError on SQLite, DataError on PostgreSQL.
+    # Trials were once chosen by primary key, and Django's `pk__in` query overflowed on this one (OverflowError on
+    # SQLite, DataError on PostgreSQL); they are chosen by NCT id now, and this is none.
     response = alice.post(reverse("screening:new"), {"patient_ref": "AB-2010", "trials": ["99999999999999999999"]})
     assert response.status_code == 200
-    assert (
-        "Select a valid choice. 99999999999999999999 is not one of the available choices." in response.content.decode()
-    )
+    assert "“99999999999999999999” is not an NCT id." in response.content.decode()
     assert not Screening.objects.exists()
 
 

@@ -34,17 +34,19 @@ class TestAccess:
 
     def test_it_screens_only_the_chosen_trials(self, client, seeded, clinician):
         client.force_login(clinician)
-        trial = Trial.objects.get(nct_id="NCT03835312")
-        client.post(reverse("screening:new"), {"patient_ref": "AB-2010", "trials": [trial.pk]})
+        client.post(reverse("screening:new"), {"patient_ref": "AB-2010", "scope": "listed", "trials": "NCT03835312"})
         assert list(Screening.objects.get().trials.values_list("nct_id", flat=True)) == ["NCT03835312"]
 
-    def test_it_screens_a_network_s_trials_when_every_one_is_ticked(self, client, seeded, clinician):
+    def test_it_screens_a_network_s_trials_in_one_posted_field(self, client, seeded, clinician):
         open_many_trials(1_200)  # more than Django's default limit of 1,000 posted fields
         client.force_login(clinician)
-        ticked = list(Trial.objects.values_list("pk", flat=True))
-        response = client.post(reverse("screening:new"), {"patient_ref": "AB-2010", "trials": ticked})
+        response = client.post(reverse("screening:new"), {"patient_ref": "AB-2010", "scope": "all"})
         assert response.status_code == 302
         assert Screening.objects.get().trials.count() == 1_202
+        every = "\n".join(Trial.objects.values_list("nct_id", flat=True))
+        response = client.post(reverse("screening:new"), {"patient_ref": "AB-2011", "scope": "listed", "trials": every})
+        assert response.status_code == 302
+        assert Screening.objects.get(patient_ref="AB-2011").trials.count() == 1_202
 
     @pytest.mark.parametrize("ref", ["Jane 1234567", "jane@example.org", "+44 7700 900123"])
     def test_it_refuses_identifiers_as_patient_reference(self, client, seeded, clinician, ref):
@@ -208,7 +210,7 @@ class TestSaveAndHistory:
         assert snapshot.saved_by == clinician
         versions = dict(Trial.objects.values_list("nct_id", "criteria_version"))
         assert {(r.trial.nct_id, r.criteria_version) for r in snapshot.results.all()} == set(versions.items())
-        saved = snapshot.results.get(trial__nct_id="NCT01219465").result
+        saved = snapshot.results.get(trial__nct_id="NCT01219465").report
         assert saved["verdict"] == "undetermined"
         assert any(c["code"] == "below_max" for c in saved["criteria"])
         self.save(client, screening)

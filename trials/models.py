@@ -193,7 +193,8 @@ class TrialQuerySet(models.QuerySet):
 
     def rules(self) -> list[engine.TrialRules]:
         """Engine input for every trial in this queryset; criteria are only read on a cache miss."""
-        trials = list(self)
+        # Only what the rules and their cache key need: a network's trials carry their whole registry text.
+        trials = list(self.only("pk", "nct_id", "brief_title", "criteria_version", "updated_at"))
         stale = [t for t in trials if _rules_key(t) not in _rules_cache]
         models.prefetch_related_objects(stale, "criteria")
         return [compiled_rules(t, t.criteria.all() if t in stale else None) for t in trials]

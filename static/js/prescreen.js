@@ -32,4 +32,16 @@
     var input = target && target.querySelector("input, select, textarea");
     if (input) { event.preventDefault(); target.scrollIntoView({block: "center"}); input.focus(); }
   });
+  // New screening: typing in a way of choosing trials chooses that way; Enter in the search searches (htmx)
+  // rather than starting the screening.
+  document.addEventListener("focusin", function (event) {
+    var box = event.target.closest && event.target.closest("[data-scope]");
+    var radio = box && document.querySelector('input[name="scope"][value="' + box.dataset.scope + '"]');
+    if (radio && !radio.checked) { radio.checked = true; radio.dispatchEvent(new Event("change", {bubbles: true})); }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !event.target.matches || !event.target.matches("#id_find")) { return; }
+    var button = document.querySelector('#new-screening button[name="search"]');
+    if (button) { event.preventDefault(); button.click(); }
+  });
 })();

@@ -16,7 +16,7 @@ def test_the_panel_keeps_up_with_500_trials(live_server, page, demo):
     log_in(page, live_server, "clinician", "clinician-demo")
     page.goto(f"{live_server.url}/screenings/new/")
     page.fill("#id_patient_ref", "MANY-01")
-    page.click("main button[type=submit]")
+    page.click("main button[name=start]")
     assert Screening.objects.get().trials.count() == Trial.objects.count() == 500
     expect(page.locator(".verdict-counts")).to_contain_text("500 needs more information")
     expect(page.locator("#group-undetermined article.result")).to_have_count(20)
