@@ -5,6 +5,7 @@ production (``manage.py check --deploy`` is clean in that mode).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_rq",
     "django_tasks_rq",
+    "axes",
     # Apps by bounded context; each imports only those before it (tests/test_architecture.py).
     "trials",
     "ctgov",
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the "locked out" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "prescreen.urls"
@@ -146,6 +150,24 @@ AUTH_PASSWORD_VALIDATORS = [
 # default of 1,000 fields refused a clinician who ticked them all with a bare 400. The body's size limit
 # (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB) still bounds what a request may send.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one IP address,
+# that pair is locked out for AXES_COOLOFF_MINUTES (on /login/ and /admin/login/). Username *and* IP, so that one
+# address cannot lock every user out, nor one username be locked by someone else's address. Admins see and lift
+# lockouts under Admin → Axes → Access attempts (delete the row), or `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "prescreen.security.locked_out"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Behind a reverse proxy, REMOTE_ADDR is the proxy's: set TRUSTED_PROXY_COUNT to the number of proxies that append
+# to X-Forwarded-For, and the client's address is read from there (prescreen.security.client_ip).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "prescreen.security.client_ip"
+# Wrong API tokens: after API_TOKEN_FAILURE_LIMIT from one IP address, that address gets 429 for the cool-off.
+API_TOKEN_FAILURE_LIMIT = int(os.environ.get("API_TOKEN_FAILURE_LIMIT", "10"))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -50,6 +50,7 @@ from eligibility.fhir import BUNDLE_TYPES
 from eligibility.pipeline import BOTH
 from eligibility.vocabulary import NCT_PATTERN
 from prescreen.roles import CLINICIAN, has_role
+from prescreen.security import api_token_failed, api_token_locked, cool_off_seconds
 from trials.models import Trial, catalogue
 
 from .forms import _IDENTIFIER_PATTERNS, NewScreeningForm
@@ -76,7 +77,7 @@ def error(status: int, message: str, problems: list[str] | None = None, **header
 
 
 class Refusal(Exception):
-    """An answer other than 400 with one message (401, 403, 405, 413, 415)."""
+    """An answer other than 400 with one message (401, 403, 405, 413, 415, 429)."""
 
     def __init__(self, status: int, message: str, **headers):
         super().__init__(message)
@@ -115,9 +116,17 @@ class BearerToken(HttpBearer):
         header = request.headers.get("Authorization", "")
         if not header:
             return None  # the session may authenticate
+        # Guessing keys is throttled per address, like passwords on the login pages; even a right key waits.
+        if api_token_locked(request):
+            raise Refusal(
+                429,
+                "too many invalid API tokens from this address: try again later",
+                Retry_After=str(cool_off_seconds()),
+            )
         scheme, _, key = header.partition(" ")
         user = ApiToken.objects.user_for(key.strip()) if scheme.lower() == "bearer" else None
         if user is None:
+            api_token_failed(request)
             raise Refusal(401, "invalid API token", WWW_Authenticate='Bearer error="invalid_token"')
         request.user = user
         return _allowed(user, self.role)
@@ -393,6 +402,7 @@ RESPONSES = {
     405: Error,
     413: Error,
     415: Error,
+    429: Error,
 }
 DESCRIPTIONS = {
     "200": "The verdict per trial, criterion by criterion.",
@@ -403,6 +413,7 @@ DESCRIPTIONS = {
     "405": "Only POST is allowed.",
     "413": "The body is larger than the server accepts.",
     "415": "The body is not sent as application/json.",
+    "429": "Too many invalid API tokens from this address; wait for Retry-After seconds.",
 }
 
 
