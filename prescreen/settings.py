@@ -76,6 +76,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # After Messages and htmx (its message, its HX-Redirect), before any view: LoginRequiredMiddleware's check
+    # runs later (process_view), so a session ended here is turned away like any anonymous request.
+    "prescreen.sessions.idle_timeout",
     # Last, as django-axes asks: turns a locked-out login into the "locked out" page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -94,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "prescreen.roles.roles_context",
+                "prescreen.sessions.session_timing",
             ],
         },
     },
@@ -197,8 +201,12 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Health data: short sessions that end with the browser, and strict cookies/HTTPS in production.
+# Health data: short sessions that end with the browser, and strict cookies/HTTPS in production. A session ends
+# SESSION_IDLE_MINUTES after the last request, and SESSION_COOKIE_AGE seconds after signing in at the latest
+# (prescreen/sessions.py); pages warn SESSION_WARNING_SECONDS before, with "Stay signed in".
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+SESSION_WARNING_SECONDS = 120
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

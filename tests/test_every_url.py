@@ -10,8 +10,17 @@ from tests.conftest import make_user
 from tests.factories import refer
 
 NCT = "NCT01219465"
-# Answer anonymous visitors themselves: the login pages, the API (401 in JSON), logging out (POST only).
-PUBLIC = {"login/", "admin/login/", "api/v1/screen", "api/v1/openapi.json", "logout/", "admin/logout/"}
+# Answer anonymous visitors themselves: the login pages, the API (401 in JSON), logging out (POST only), and
+# "how long is my session?" (0 when signed out).
+PUBLIC = {
+    "login/",
+    "admin/login/",
+    "api/v1/screen",
+    "api/v1/openapi.json",
+    "logout/",
+    "admin/logout/",
+    "account/session/",
+}
 # Need a Redis server to answer (the RQ dashboard): walked as anonymous only.
 NEEDS_REDIS = "admin/django_rq/dashboard/"
 # Django's own regular-expression patterns, with a sample path each (None: not a page of its own).
