@@ -12,6 +12,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from eligibility.identifiers import DEFAULT_REFERENCE_HINT, DEFAULT_REFERENCE_PATTERN
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -238,6 +240,13 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
+
+# Patients are pseudonymous: a patient reference must match PATIENT_REF_PATTERN (a regular expression that JSON
+# Schema reads the same way; the API's document publishes it), described to users by PATIENT_REF_HINT. Names, dates
+# of birth, e-mail addresses, phone numbers and ID or record numbers are refused there and in free text
+# (eligibility/identifiers.py, trials/validators.py).
+PATIENT_REF_PATTERN = os.environ.get("PATIENT_REF_PATTERN", DEFAULT_REFERENCE_PATTERN)
+PATIENT_REF_HINT = os.environ.get("PATIENT_REF_HINT", DEFAULT_REFERENCE_HINT)
 
 # Where the public data sets live (tests and benchmarks only; the app never needs them).
 SHARED_DIR = Path(os.environ.get("PRESCREEN_SHARED_DIR", BASE_DIR.parent / "shared"))

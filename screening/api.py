@@ -53,7 +53,7 @@ from prescreen.roles import CLINICIAN, has_role
 from prescreen.security import api_token_failed, api_token_locked, cool_off_seconds
 from trials.models import Trial, catalogue
 
-from .forms import _IDENTIFIER_PATTERNS, NewScreeningForm
+from .forms import NewScreeningForm
 from .models import ApiToken, Screening
 from .pipeline import screen
 
@@ -256,14 +256,12 @@ PATIENT_REF_SCHEMA = {
     "type": "string",
     "minLength": 1,
     "maxLength": PATIENT_REF_MAX,
-    "pattern": r"\S",
-    "not": {
-        "anyOf": [{"pattern": pattern.pattern.replace(r"\d", "[0-9]")} for pattern, _ in _IDENTIFIER_PATTERNS]
-        + [{"pattern": "\u0000"}]
-    },
+    # The site's study-code shape; the other refusals (eligibility/identifiers.py) are more than a pattern can say.
+    "pattern": settings.PATIENT_REF_PATTERN,
+    "not": {"pattern": "[0-9]{6,}"},
     "description": (
-        "A pseudonymous reference (a study code, initials + year); required with save. Never a name, "
-        "a record number, an e-mail address or a phone number."
+        f"A pseudonymous study code: {settings.PATIENT_REF_HINT}; required with save. Never a name, a date of "
+        "birth, a record or ID number, an e-mail address or a phone number."
     ),
 }
 

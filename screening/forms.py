@@ -1,4 +1,3 @@
-import re
 from datetime import date
 
 from crispy_forms.helper import FormHelper
@@ -10,14 +9,7 @@ from eligibility.answers import check_range, consistency_errors
 from eligibility.engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER
 from eligibility.vocabulary import format_number
 from trials.models import Question, Trial
-
-# Patterns that look like real identifiers: long digit runs (record or national numbers), e-mail
-# addresses and phone numbers. A pseudonymous reference is enough to screen.
-_IDENTIFIER_PATTERNS = (
-    (re.compile(r"\d{6,}"), "a long number (record or ID numbers are not allowed)"),
-    (re.compile(r"[^@\s]+@[^@\s]+"), "an e-mail address"),
-    (re.compile(r"\+?\d[\d\s-]{7,}\d"), "a phone number"),
-)
+from trials.validators import validate_patient_ref
 
 
 class TrialsField(forms.ModelMultipleChoiceField):
@@ -43,8 +35,9 @@ class NewScreeningForm(forms.Form):
     patient_ref = forms.CharField(
         label="Patient reference",
         max_length=40,
-        help_text="A pseudonymous reference such as a study code or initials + year (e.g. “JD-2014”). "
-        "Do not enter names, dates of birth or record numbers.",
+        help_text="A pseudonymous study code (e.g. “JD-2014”). Never a name, a date of birth, a phone number "
+        "or a record number.",
+        validators=[validate_patient_ref],
     )
     trials = TrialsField(
         queryset=Trial.objects.none(),
@@ -58,16 +51,6 @@ class NewScreeningForm(forms.Form):
         self.fields["trials"].queryset = Trial.objects.open_for_screening()
         self.helper = FormHelper()
         self.helper.form_tag = False
-
-    def clean_patient_ref(self):
-        ref = self.cleaned_data["patient_ref"].strip()
-        for pattern, what in _IDENTIFIER_PATTERNS:
-            if pattern.search(ref):
-                raise forms.ValidationError(
-                    f"This looks like {what}. Use a pseudonymous reference instead.",
-                    code="identifier",
-                )
-        return ref
 
     def clean_trials(self):
         chosen = self.cleaned_data["trials"]
