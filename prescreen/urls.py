@@ -20,6 +20,8 @@ def admin_urls():
     return [*import_urls(), *patterns], app_name, namespace
 
 
+handler500 = "prescreen.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
