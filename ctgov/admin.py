@@ -6,6 +6,7 @@ them in the admin's URLs. Neither app imports the other.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
@@ -22,7 +23,7 @@ from .models import ImportJob
 
 
 class ImportCtgovForm(forms.Form):
-    MAX_SIZE = 64 * 1024 * 1024  # the whole file is held in memory while it imports
+    MAX_SIZE = settings.IMPORT_UPLOAD_MAX_MB * 2**20  # the whole file is held in memory while it imports
 
     file = forms.FileField(
         label="Study records",

@@ -160,6 +160,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # default of 1,000 fields refused a clinician who ticked them all with a bare 400. The body's size limit
 # (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB) still bounds what a request may send.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
+# Uploads, each refused above its limit with a message saying so: a FHIR Bundle for pre-fill (one patient's record),
+# and ClinicalTrials.gov records on the admin's import page (larger files: `manage.py import_ctgov`). A reverse proxy
+# in front should also cap request bodies (e.g. nginx client_max_body_size) at the larger of the two.
+FHIR_UPLOAD_MAX_MB = int(os.environ.get("FHIR_UPLOAD_MAX_MB", "5"))
+IMPORT_UPLOAD_MAX_MB = int(os.environ.get("IMPORT_UPLOAD_MAX_MB", "64"))
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one IP address,
 # that pair is locked out for AXES_COOLOFF_MINUTES (on /login/ and /admin/login/). Username *and* IP, so that one

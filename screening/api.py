@@ -470,6 +470,11 @@ def _screen(request, fields: dict, problems: dict[str, list[str]]):
         found.append("give 'fhir' (one patient's FHIR R4 Bundle) or 'answers' (question code → value), or both")
     if fields.get("save") and "patient_ref" not in fields and "patient_ref" not in problems:
         found.append(f"patient_ref: required with save: true ({REF_EXAMPLE})")
+    if fields.get("save") and fields.get("trials"):
+        # A saved screening (and its referrals) is for trials this site screens for; screening alone may try any.
+        closed = Trial.objects.filter(nct_id__in=fields["trials"], open_for_screening=False)
+        if nct_ids := sorted(closed.values_list("nct_id", flat=True)):
+            found.append(f"trials: not open for screening, so not saved: {', '.join(nct_ids)}")
     as_of = fields.get("as_of") or timezone.localdate()
     result = screen(as_of=as_of, answers=fields.get("answers"), bundle=fields.get("fhir"), trials=fields.get("trials"))
     pipeline_problems = [p for p in result.problems if not (found and p.code == "inconsistent")]
