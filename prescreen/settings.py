@@ -177,6 +177,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "prescreen.security.locked_out"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False  # no banner on every manage.py command's stderr; lockouts are still logged (WARNING)
 # Behind a reverse proxy, REMOTE_ADDR is the proxy's: set TRUSTED_PROXY_COUNT to the number of proxies that append
 # to X-Forwarded-For, and the client's address is read from there (prescreen.security.client_ip).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

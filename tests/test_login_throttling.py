@@ -24,6 +24,9 @@ def fail(client, url, username, times, ip="10.0.0.1"):
     return [attempt(client, url, username, "wrong", ip).status_code for _ in range(times)]
 
 
+pytestmark = pytest.mark.usefixtures("urls_loaded")
+
+
 @pytest.fixture(autouse=True)
 def _limits(settings):
     settings.AXES_FAILURE_LIMIT = 5

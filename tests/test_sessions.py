@@ -14,6 +14,9 @@ from tests.factories import BMI, change_url, criterion
 START = "2026-12-01 09:00:00"
 
 
+pytestmark = pytest.mark.usefixtures("urls_loaded")
+
+
 @pytest.fixture(autouse=True)
 def _timeouts(settings):
     settings.SESSION_IDLE_MINUTES = 30
