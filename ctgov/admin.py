@@ -6,6 +6,7 @@ them in the admin's URLs. Neither app imports the other.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -25,7 +26,7 @@ from .tasks import run_import
 
 
 class ImportCtgovForm(forms.Form):
-    MAX_SIZE = 64 * 1024 * 1024  # the worker holds the whole file in memory while it imports
+    MAX_SIZE = settings.IMPORT_UPLOAD_MAX_MB * 2**20  # the whole file is held in memory while it imports
 
     file = forms.FileField(
         label="Study records",

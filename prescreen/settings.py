@@ -5,10 +5,14 @@ production (``manage.py check --deploy`` is clean in that mode).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from eligibility.identifiers import DEFAULT_REFERENCE_HINT, DEFAULT_REFERENCE_PATTERN
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,6 +54,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_rq",
     "django_tasks_rq",
+    "axes",
+    "csp",
     # Apps by bounded context; each imports only those before it (tests/test_architecture.py).
     "trials",
     "ctgov",
@@ -61,16 +67,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "prescreen.middleware.no_store_when_signed_in",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # After Messages and htmx (its message, its HX-Redirect), before any view: LoginRequiredMiddleware's check
+    # runs later (process_view), so a session ended here is turned away like any anonymous request.
+    "prescreen.sessions.idle_timeout",
+    # Last, as django-axes asks: turns a locked-out login into the "locked out" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "prescreen.urls"
@@ -87,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "prescreen.roles.roles_context",
+                "prescreen.sessions.session_timing",
             ],
         },
     },
@@ -142,6 +156,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Uploads, each refused above its limit with a message saying so: a FHIR Bundle for pre-fill (one patient's record),
+# and ClinicalTrials.gov records on the admin's import page (larger files: `manage.py import_ctgov`). A reverse proxy
+# in front should also cap request bodies (e.g. nginx client_max_body_size) at the larger of the two.
+FHIR_UPLOAD_MAX_MB = int(os.environ.get("FHIR_UPLOAD_MAX_MB", "5"))
+IMPORT_UPLOAD_MAX_MB = int(os.environ.get("IMPORT_UPLOAD_MAX_MB", "64"))
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one IP address,
+# that pair is locked out for AXES_COOLOFF_MINUTES (on /login/ and /admin/login/). Username *and* IP, so that one
+# address cannot lock every user out, nor one username be locked by someone else's address. Admins see and lift
+# lockouts under Admin → Axes → Access attempts (delete the row), or `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "prescreen.security.locked_out"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False  # no banner on every manage.py command's stderr; lockouts are still logged (WARNING)
+# Behind a reverse proxy, REMOTE_ADDR is the proxy's: set TRUSTED_PROXY_COUNT to the number of proxies that append
+# to X-Forwarded-For, and the client's address is read from there (prescreen.security.client_ip).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "prescreen.security.client_ip"
+# Wrong API tokens: after API_TOKEN_FAILURE_LIMIT from one IP address, that address gets 429 for the cool-off.
+API_TOKEN_FAILURE_LIMIT = int(os.environ.get("API_TOKEN_FAILURE_LIMIT", "10"))
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -176,8 +215,12 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Health data: short sessions that end with the browser, and strict cookies/HTTPS in production.
+# Health data: short sessions that end with the browser, and strict cookies/HTTPS in production. A session ends
+# SESSION_IDLE_MINUTES after the last request, and SESSION_COOKIE_AGE seconds after signing in at the latest
+# (prescreen/sessions.py); pages warn SESSION_WARNING_SECONDS before, with "Stay signed in".
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+SESSION_WARNING_SECONDS = 120
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -191,6 +234,31 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# A strict Content-Security-Policy (django-csp): scripts, styles, images and requests from this site only; no inline
+# script or style, no eval (htmx is configured without it, templates/htmx_config.html); never framed; forms post here.
+# Bootstrap's icons are data: SVGs (img-src data:). tests/browser/test_csp.py fails on any violation report.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# Patients are pseudonymous: a patient reference must match PATIENT_REF_PATTERN (a regular expression that JSON
+# Schema reads the same way; the API's document publishes it), described to users by PATIENT_REF_HINT. Names, dates
+# of birth, e-mail addresses, phone numbers and ID or record numbers are refused there and in free text
+# (eligibility/identifiers.py, trials/validators.py).
+PATIENT_REF_PATTERN = os.environ.get("PATIENT_REF_PATTERN", DEFAULT_REFERENCE_PATTERN)
+PATIENT_REF_HINT = os.environ.get("PATIENT_REF_HINT", DEFAULT_REFERENCE_HINT)
 
 # Where the public data sets live (tests and benchmarks only; the app never needs them).
 SHARED_DIR = Path(os.environ.get("PRESCREEN_SHARED_DIR", BASE_DIR.parent / "shared"))

@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 
 import referrals.urls
 import screening.urls
 from ctgov.admin import import_urls
 
-from . import views
+from . import sessions, views
 
 admin.site.site_header = "Prescreen administration"
 admin.site.site_title = "Prescreen admin"
@@ -20,10 +20,26 @@ def admin_urls():
     return [*import_urls(), *patterns], app_name, namespace
 
 
+handler500 = "prescreen.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Changing one's password keeps this session (update_session_auth_hash) and ends every other one.
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="registration/change_password.html", success_url=reverse_lazy("password_change_done")
+        ),
+        name="password_change",
+    ),
+    path(
+        "account/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="registration/change_password_done.html"),
+        name="password_change_done",
+    ),
+    path("account/session/", sessions.session_status, name="session_status"),
     path("trials/", include("trials.urls")),
     # The screening pages and the clinician's "Refer to coordinator" page share /screenings/ and the
     # `screening:` namespace; the referral page belongs to the referrals app, which screening may not import.

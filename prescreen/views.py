@@ -1,5 +1,11 @@
+import sys
+
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils import timezone
+from django.views.defaults import server_error as django_server_error
 
 from referrals.models import Referral
 from screening.models import CurrentResult, Screening, with_reasons
@@ -31,3 +37,32 @@ def home(request):
             Referral.objects.visible_to(request.user).filter(status=Referral.Status.REFERRED).count()
         )
     return render(request, "home.html", context)
+
+
+RETRY_AFTER = "30"  # seconds: the database is back from a restart or a failover in about that long
+
+
+def server_error(request):
+    """handler500: a database that cannot be reached (connection refused, killed mid-request) is 503 Service
+    Unavailable, in JSON from the API, not a generic 500. The broken connection is closed, so the next request opens
+    a fresh one: the workers recover on their own, without a restart. Renders without the database (no context
+    processors: they would read the user)."""
+    exc = sys.exc_info()[1]
+    # psycopg's "server closed the connection unexpectedly" arrives as OperationalError, the next use of that
+    # connection as InterfaceError ("connection already closed").
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return django_server_error(request)
+    # Django closes a broken connection when the request finishes (CONN_HEALTH_CHECKS checks it again before reuse);
+    # closing it here as well keeps a worker from answering its next request from a dead connection either way.
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None and not connection.is_usable():
+            try:
+                connection.close()
+            except DatabaseError:
+                pass  # already gone
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"error": "the database is unavailable: try again shortly"}, status=503)
+    else:
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = RETRY_AFTER
+    return response

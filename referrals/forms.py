@@ -1,6 +1,7 @@
 from django import forms
 
 from trials.models import Criterion, Trial
+from trials.validators import validate_free_text
 
 from .models import Referral, Verification
 
@@ -63,14 +64,16 @@ class QueueFilterForm(forms.Form):
 
 class StatusForm(forms.Form):
     status = forms.CharField(label="Move to", widget=forms.Select)
-    note = forms.CharField(required=False, max_length=100, label="Note (optional)")
+    note = forms.CharField(required=False, max_length=100, label="Note (optional)", validators=[validate_free_text])
     reason_criterion = forms.ModelChoiceField(
         queryset=Criterion.objects.none(),
         required=False,
         label="Failed criterion",
         help_text="For “screen failed”: the criterion, or describe the reason below.",
     )
-    reason_text = forms.CharField(required=False, label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+    reason_text = forms.CharField(
+        required=False, label="Reason", widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_free_text]
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, referral, **kwargs):
@@ -84,7 +87,7 @@ class StatusForm(forms.Form):
 
 class VerifyForm(forms.Form):
     status = forms.ChoiceField(choices=[*Verification.Status.choices, (Verification.CLEAR, "Clear")])
-    note = forms.CharField(required=False, max_length=300)
+    note = forms.CharField(required=False, max_length=300, validators=[validate_free_text])
     # The version of the verification the coordinator saw; empty when there was none.
     seen = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
@@ -94,11 +97,13 @@ class ReferralForm(forms.Form):
         label="Note to the coordinator",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Optional. Do not include names or record numbers.",
+        help_text="Optional. No names, dates of birth, phone numbers or record numbers: they are refused.",
+        validators=[validate_free_text],
     )
     justification = forms.CharField(
         label="Justification",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required when the saved verdict is 'not eligible'.",
+        validators=[validate_free_text],
     )

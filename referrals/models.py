@@ -173,6 +173,10 @@ class Referral(Versioned):
     @classmethod
     def create_from(cls, screening, trial, by, note="", justification=""):
         """Refer the screening's last saved result for `trial`. Raises ValidationError with a message."""
+        if not trial.open_for_screening:
+            raise ValidationError(
+                f"{trial.nct_id} is not open for screening at this site: it takes no referrals.", code="not_open"
+            )
         snapshot = screening.latest_snapshot()
         if snapshot is None:
             raise ValidationError("Save the screening before referring.", code="not_saved")

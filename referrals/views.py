@@ -236,7 +236,11 @@ def verify(request, pk, criterion_id):
     form = VerifyForm(request.POST)
     error = None
     if not form.is_valid():
-        error = "Choose verified met, verified not met or clear."
+        error = (
+            " ".join(form.errors["note"])
+            if "note" in form.errors
+            else "Choose verified met, verified not met or clear."
+        )
     else:
         data = form.cleaned_data
         try:

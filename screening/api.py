@@ -51,9 +51,10 @@ from eligibility.fhir import BUNDLE_TYPES
 from eligibility.pipeline import BOTH
 from eligibility.vocabulary import NCT_PATTERN
 from prescreen.roles import CLINICIAN, has_role
+from prescreen.security import api_token_failed, api_token_locked, cool_off_seconds
 from trials.models import Trial, catalogue
 
-from .forms import _IDENTIFIER_PATTERNS, PatientRefField
+from .forms import PatientRefField
 from .models import ApiToken, Screening
 from .pipeline import screen
 
@@ -77,7 +78,7 @@ def error(status: int, message: str, problems: list[str] | None = None, **header
 
 
 class Refusal(Exception):
-    """An answer other than 400 with one message (401, 403, 405, 413, 415)."""
+    """An answer other than 400 with one message (401, 403, 405, 413, 415, 429)."""
 
     def __init__(self, status: int, message: str, **headers):
         super().__init__(message)
@@ -116,9 +117,17 @@ class BearerToken(HttpBearer):
         header = request.headers.get("Authorization", "")
         if not header:
             return None  # the session may authenticate
+        # Guessing keys is throttled per address, like passwords on the login pages; even a right key waits.
+        if api_token_locked(request):
+            raise Refusal(
+                429,
+                "too many invalid API tokens from this address: try again later",
+                Retry_After=str(cool_off_seconds()),
+            )
         scheme, _, key = header.partition(" ")
         user = ApiToken.objects.user_for(key.strip()) if scheme.lower() == "bearer" else None
         if user is None:
+            api_token_failed(request)
             raise Refusal(401, "invalid API token", WWW_Authenticate='Bearer error="invalid_token"')
         request.user = user
         return _allowed(user, self.role)
@@ -247,14 +256,12 @@ PATIENT_REF_SCHEMA = {
     "type": "string",
     "minLength": 1,
     "maxLength": PATIENT_REF_MAX,
-    "pattern": r"\S",
-    "not": {
-        "anyOf": [{"pattern": pattern.pattern.replace(r"\d", "[0-9]")} for pattern, _ in _IDENTIFIER_PATTERNS]
-        + [{"pattern": "\u0000"}]
-    },
+    # The site's study-code shape; the other refusals (eligibility/identifiers.py) are more than a pattern can say.
+    "pattern": settings.PATIENT_REF_PATTERN,
+    "not": {"pattern": "[0-9]{6,}"},
     "description": (
-        "A pseudonymous reference (a study code, initials + year); required with save. Never a name, "
-        "a record number, an e-mail address or a phone number."
+        f"A pseudonymous study code: {settings.PATIENT_REF_HINT}; required with save. Never a name, a date of "
+        "birth, a record or ID number, an e-mail address or a phone number."
     ),
 }
 
@@ -393,6 +400,7 @@ RESPONSES = {
     405: Error,
     413: Error,
     415: Error,
+    429: Error,
 }
 DESCRIPTIONS = {
     "200": "The verdict per trial, criterion by criterion.",
@@ -403,6 +411,7 @@ DESCRIPTIONS = {
     "405": "Only POST is allowed.",
     "413": "The body is larger than the server accepts.",
     "415": "The body is not sent as application/json.",
+    "429": "Too many invalid API tokens from this address; wait for Retry-After seconds.",
 }
 
 
@@ -461,6 +470,11 @@ def _screen(request, fields: dict, problems: dict[str, list[str]]):
         found.append("give 'fhir' (one patient's FHIR R4 Bundle) or 'answers' (question code → value), or both")
     if fields.get("save") and "patient_ref" not in fields and "patient_ref" not in problems:
         found.append(f"patient_ref: required with save: true ({REF_EXAMPLE})")
+    if fields.get("save") and fields.get("trials"):
+        # A saved screening (and its referrals) is for trials this site screens for; screening alone may try any.
+        closed = Trial.objects.filter(nct_id__in=fields["trials"], open_for_screening=False)
+        if nct_ids := sorted(closed.values_list("nct_id", flat=True)):
+            found.append(f"trials: not open for screening, so not saved: {', '.join(nct_ids)}")
     as_of = fields.get("as_of") or timezone.localdate()
     result = screen(as_of=as_of, answers=fields.get("answers"), bundle=fields.get("fhir"), trials=fields.get("trials"))
     pipeline_problems = [p for p in result.problems if not (found and p.code == "inconsistent")]

@@ -11,14 +11,7 @@ from eligibility.answers import check_range, consistency_errors
 from eligibility.engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER
 from eligibility.vocabulary import NCT_RE, format_number
 from trials.models import Question, Trial
-
-# Patterns that look like real identifiers: long digit runs (record or national numbers), e-mail
-# addresses and phone numbers. A pseudonymous reference is enough to screen.
-_IDENTIFIER_PATTERNS = (
-    (re.compile(r"\d{6,}"), "a long number (record or ID numbers are not allowed)"),
-    (re.compile(r"[^@\s]+@[^@\s]+"), "an e-mail address"),
-    (re.compile(r"\+?\d[\d\s-]{7,}\d"), "a phone number"),
-)
+from trials.validators import validate_patient_ref
 
 
 class NctIdsWidget(forms.Textarea):
@@ -60,27 +53,20 @@ class NctIdsField(forms.CharField):
 
 
 class PatientRefField(forms.CharField):
-    """A pseudonymous reference: refused when it looks like an identifier (the API checks its field with it too)."""
+    """A pseudonymous reference in the site's study-code shape, refused when it looks like an identifier
+    (trials.validators; the API checks its field with it too)."""
+
+    default_validators = [validate_patient_ref]
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Patient reference")
         kwargs.setdefault("max_length", 40)
         kwargs.setdefault(
             "help_text",
-            "A pseudonymous reference such as a study code or initials + year (e.g. “JD-2014”). "
-            "Do not enter names, dates of birth or record numbers.",
+            "A pseudonymous study code (e.g. “JD-2014”). Never a name, a date of birth, a phone number "
+            "or a record number.",
         )
         super().__init__(**kwargs)
-
-    def clean(self, value):
-        ref = super().clean(value).strip()
-        for pattern, what in _IDENTIFIER_PATTERNS:
-            if pattern.search(ref):
-                raise forms.ValidationError(
-                    f"This looks like {what}. Use a pseudonymous reference instead.",
-                    code="identifier",
-                )
-        return ref
 
 
 ALL, MATCHING, LISTED = "all", "matching", "listed"

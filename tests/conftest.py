@@ -148,3 +148,12 @@ def curator(transactional_db):
         *Permission.objects.filter(content_type__app_label="curation", content_type__model="examplepatient")
     )
     return user
+
+
+@pytest.fixture
+def urls_loaded():
+    """The URLconf loaded before a test freezes the clock (freezegun): the API's pydantic schemas, built when the
+    URLconf is first imported, cannot be made for freezegun's FakeDate."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (imports every urls module)

@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from prescreen.roles import ROLES
 
-PUBLIC = {"login"}
+PUBLIC = {"login", "session_status"}  # session_status: 0 seconds left when signed out
 
 
 def all_url_names(resolver=None, prefix=""):

@@ -181,7 +181,7 @@ BAD_BODIES = [
     ({"answers": {}, "save": "yes"}, "save: expected true or false"),
     ({"answers": {}, "save": True}, "patient_ref: required with save: true"),
     ({"answers": {}, "save": True, "patient_ref": 12}, "patient_ref: required with save: true"),
-    ({"answers": {}, "save": True, "patient_ref": "MRN 12345678"}, "patient_ref: This looks like a long number"),
+    ({"answers": {}, "save": True, "patient_ref": "MRN 12345678"}, "patient_ref: This looks like a record number"),
     ({"fhir": "Bundle"}, "fhir: not a FHIR Bundle"),
     ({"fhir": {"resourceType": "Patient"}}, "fhir: not a FHIR Bundle (resourceType is 'Patient')"),
     ({"fhir": {"resourceType": "Bundle", "type": "history"}}, "fhir: Bundle type 'history' is not supported"),

@@ -157,5 +157,5 @@ class TestTheApiKeepsToTheDocument:
 
     def test_the_document_describes_every_status_the_api_uses(self, document):
         responses = document["paths"]["/api/v1/screen"]["post"]["responses"]
-        assert set(responses) == {"200", "201", "400", "401", "403", "405", "413", "415"}
+        assert set(responses) == {"200", "201", "400", "401", "403", "405", "413", "415", "429"}
         assert json.dumps(document).count("#/components/schemas/") >= 10

@@ -44,4 +44,19 @@
     var button = document.querySelector('#new-screening button[name="search"]');
     if (button) { event.preventDefault(); button.click(); }
   });
+  // Questions no undetermined trial needs are dimmed: their codes come in #idle-questions with every evaluation.
+  function markIdle() {
+    var holder = document.getElementById("idle-questions");
+    if (!holder) { return; }
+    var idle = {};
+    (holder.getAttribute("data-codes") || "").split(" ").forEach(function (code) { if (code) { idle["q-" + code] = true; } });
+    document.querySelectorAll(".question[id^='q-']").forEach(function (q) { q.classList.toggle("q-idle", !!idle[q.id]); });
+  }
+  markIdle();
+  document.addEventListener("htmx:oobAfterSwap", markIdle);
+  document.addEventListener("htmx:afterSettle", markIdle);
+  // The print summary's "Print" button (no onclick attribute under the Content-Security-Policy).
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
+  });
 })();
