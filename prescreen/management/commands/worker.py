@@ -5,6 +5,7 @@ Run as many as needed, on any machine that reaches the database (and Redis, for 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from screening.tasks import schedule_daily
 
@@ -28,8 +29,12 @@ class Command(BaseCommand):
         if backend in ("database", "rq") and not burst:
             # The daily re-screen of what time changes (lapsed windows, birthdays) re-schedules itself once a
             # day; a worker starting makes sure one is scheduled (idempotent: several workers schedule one).
-            if schedule_daily():
-                self.stdout.write("Scheduled the daily re-screen.")
+            try:
+                if schedule_daily():
+                    self.stdout.write("Scheduled the daily re-screen.")
+            except DatabaseError as exc:
+                # Tasks that need no table still run; say what is missing rather than refuse to start.
+                self.stderr.write(f"The daily re-screen is not scheduled ({exc}): run `manage.py migrate`.")
         if backend == "database":
             args = ["--queue-name", ",".join(queues), "--reload" if reload else "--no-reload"]
             call_command("db_worker", *args, *(["--batch"] if burst else []))
