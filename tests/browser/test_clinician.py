@@ -132,3 +132,37 @@ def test_clinician_prefills_from_a_fhir_bundle(live_server, page, demo, tmp_path
     expect(page.locator(".alert-danger")).to_have_count(0)
     screenshot(page, "07-prefilled-from-fhir")
     assert not Snapshot.objects.exists()
+
+
+def test_clinician_sees_a_saved_screening_that_a_criteria_change_made_ineligible(live_server, page, demo, settings):
+    """An admin tightens the BMI exclusion; the re-screen runs when that commits; the clinician is told."""
+    from django.contrib.auth.models import User
+    from django.db import transaction
+
+    from screening.models import Screening
+    from screening.pipeline import screen
+    from tests.factories import ELIGIBLE_FOR_BOTH, IMMEDIATE
+    from trials.models import Criterion, Trial
+
+    settings.TASKS = IMMEDIATE
+    clinician = User.objects.get(username="clinician")
+    screening = Screening.objects.create(patient_ref="BMI-27", clinician=clinician)
+    screening.trials.set(Trial.objects.all())
+    answers = {**ELIGIBLE_FOR_BOTH, "weight": 61}  # BMI 27.1
+    today = timezone.localdate()
+    screening.save_snapshot(answers, screen(as_of=today, answers=answers).results, by=clinician, as_of=today)
+    with transaction.atomic():
+        bmi = Criterion.objects.get(trial__nct_id="NCT01219465", text="Body Mass Index >30.")
+        bmi.rule = {"q": "bmi", "op": ">", "value": 25, "unit": "kg/m²"}
+        bmi.save()
+
+    log_in(page, live_server, "clinician", "clinician-demo")
+    notice = page.locator(".notice-changed").first
+    expect(notice).to_contain_text("NCT01219465 now:")
+    expect(notice).to_contain_text("Body Mass Index >30.")
+    screenshot(page, "20-home-changed-since-saved")
+    notice.locator("a").click()
+    expect(page.locator("h1")).to_contain_text("BMI-27")
+    page.goto(f"{live_server.url}/screenings/")
+    expect(page.locator(".notice-changed").first).to_contain_text("BMI-27")
+    screenshot(page, "21-my-screenings-changed-since-saved")
