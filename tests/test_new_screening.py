@@ -125,6 +125,8 @@ class TestAtScale:
             lambda: alice.post(URL, {"scope": "listed", "find": "copy"}, headers=HTMX),
             lambda: alice.post(URL, {"scope": "matching", "condition": "diabetes"}, headers=HTMX),
         ]
+        for page in pages:
+            page()  # warm: the first request of a session also reads what later ones find cached
         two = [queries(p) for p in pages]
         open_many_trials(498)
         assert [queries(p) for p in pages] == two
