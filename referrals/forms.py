@@ -85,7 +85,11 @@ class StatusForm(forms.Form):
     def __init__(self, *args, referral, **kwargs):
         super().__init__(*args, **kwargs)
         # The moves that are signed, with what the password signs (REDCap/OpenClinica: the meaning is shown).
-        self.signed = [(s.label, referral.SIGNATURE_MEANINGS[s]) for s in referral.next_statuses() if s in referral.SIGNATURE_MEANINGS]
+        self.signed = [
+            (s.label, referral.SIGNATURE_MEANINGS[s])
+            for s in referral.next_statuses()
+            if s in referral.SIGNATURE_MEANINGS
+        ]
         self.fields["password"].help_text = " ".join(
             f"To move to “{label}”, sign with your password: “{meaning}”." for label, meaning in self.signed
         )

@@ -154,21 +154,6 @@ class Referral(Versioned):
         A move in SIGNATURE_MEANINGS needs `signed=True`: the caller has checked `by`'s password."""
         if status not in self.Status.values:
             raise ValidationError(f"“{status}” is not a referral status.", code="unknown_status")
-        reason = note.strip()[:100] if note else ""
-        meaning = self.SIGNATURE_MEANINGS.get(status)
-        if meaning:
-            if not signed:
-                raise ValidationError(
-                    f"Moving to “{self.Status(status).label}” needs your signature: enter your password.",
-                    code="needs_signature",
-                )
-            reason = f"Signed: {meaning}" + (f". Note: {note.strip()}" if note and note.strip() else "")
-            if len(reason) > 100:
-                raise ValidationError(
-                    f"With the signature, the note can have at most {100 - len(f'Signed: {meaning}. Note: ')} "
-                    "characters.",
-                    code="note_too_long",
-                )
         with transaction.atomic():
             current = self.lock(Referral.objects.filter(pk=self.pk), version, self.history)
             if status not in current.TRANSITIONS[self.Status(current.status)]:
@@ -176,6 +161,21 @@ class Referral(Versioned):
                     f"A referral that is “{current.get_status_display()}” cannot move to “{self.Status(status).label}”.",
                     code="bad_transition",
                 )
+            reason = note.strip()[:100] if note else ""
+            meaning = self.SIGNATURE_MEANINGS.get(status)
+            if meaning:
+                if not signed:
+                    raise ValidationError(
+                        f"Moving to “{self.Status(status).label}” needs your signature: enter your password.",
+                        code="needs_signature",
+                    )
+                reason = f"Signed: {meaning}" + (f". Note: {note.strip()}" if note and note.strip() else "")
+                if len(reason) > 100:
+                    raise ValidationError(
+                        f"With the signature, the note can have at most {100 - len(f'Signed: {meaning}. Note: ')} "
+                        "characters.",
+                        code="note_too_long",
+                    )
             if status == self.Status.SCREEN_FAILED:
                 if reason_criterion is not None and reason_criterion.trial_id != current.trial_id:
                     raise ValidationError("That criterion belongs to another trial.", code="bad_reason")

@@ -24,7 +24,6 @@ from .examples import report_examples
 from .page import ADMIN_CSS, OnePageMixin, page_questions, state_badge
 from .views import rule_builder_view
 
-
 APPROVAL_MEANING = "I approve these draft rules for screening"
 
 
