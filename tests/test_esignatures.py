@@ -151,6 +151,8 @@ def test_bulk_approval_with_the_password_approves_and_records_the_signature(adam
     signed = good.history.first()
     assert signed.rule_status == "approved" and signed.history_user == admin_user
     assert signed.history_change_reason == f"Signed: {APPROVAL_MEANING}"
+    history_page = adam.get(reverse("admin:trials_criterion_history", args=[good.pk])).content.decode()
+    assert f"Signed: {APPROVAL_MEANING}" in history_page
 
 
 def test_bulk_approval_with_a_wrong_password_approves_nothing_and_is_logged(adam, caplog):
