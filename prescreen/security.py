@@ -1,8 +1,13 @@
-"""Safeguards shared by the project: the client's address, and the throttle on wrong API tokens."""
+"""Safeguards shared by the project: the client's address, the throttle on wrong API tokens, e-signatures."""
+
+import logging
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.shortcuts import render
+
+security_log = logging.getLogger("prescreen.security")
 
 
 def client_ip(request) -> str:
@@ -43,3 +48,21 @@ def locked_out(request, original_response=None, credentials=None):
     """django-axes' answer to a locked-out login (either login page): a page that says why and for how long."""
     context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": cool_off_seconds() // 60}
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+def signature_valid(request, password, meaning) -> bool:
+    """True if `password` is the signed-in user's: their e-signature of `meaning`.
+
+    Checked through Django's `authenticate` with the request, so django-axes counts a wrong password as a failed
+    login for this username and address, and locks signing (and logging in) out after AXES_FAILURE_LIMIT of them.
+    A wrong password is logged at WARNING on the "prescreen.security" logger."""
+    user = authenticate(request, username=request.user.get_username(), password=password or "")
+    if user is not None and user.pk == request.user.pk:
+        return True
+    security_log.warning(
+        "Wrong password for an e-signature by %s from %s (meaning: %s)",
+        request.user.get_username(),
+        client_ip(request),
+        meaning,
+    )
+    return False

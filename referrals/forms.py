@@ -75,9 +75,24 @@ class StatusForm(forms.Form):
         required=False, label="Reason", widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_free_text]
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        label="Your password (signature)",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     def __init__(self, *args, referral, **kwargs):
         super().__init__(*args, **kwargs)
+        # The moves that are signed, with what the password signs (REDCap/OpenClinica: the meaning is shown).
+        self.signed = [
+            (s.label, referral.SIGNATURE_MEANINGS[s])
+            for s in referral.next_statuses()
+            if s in referral.SIGNATURE_MEANINGS
+        ]
+        self.fields["password"].help_text = " ".join(
+            f"To move to “{label}”, sign with your password: “{meaning}”." for label, meaning in self.signed
+        )
         # Every status is accepted here; the model decides which moves are allowed, so a forged
         # transition gets the same clear message as any other.
         self.fields["status"].widget.choices = [(s.value, s.label) for s in referral.next_statuses()]

@@ -130,6 +130,13 @@ class Referral(Versioned):
         Status.WITHDRAWN: (),
     }
 
+    # Moves that are decisions: the coordinator signs them by entering their password again (the view checks it),
+    # and the history row of the move says what they signed, beside who (history_user) and when (history_date).
+    SIGNATURE_MEANINGS = {
+        Status.CONSENTED: "I confirm this patient consented",
+        Status.ENROLLED: "I confirm this patient is enrolled",
+    }
+
     class Meta:
         db_table = "screening_referral"
         ordering = ["-created_at"]
@@ -141,8 +148,10 @@ class Referral(Versioned):
     def next_statuses(self):
         return [self.Status(s) for s in self.TRANSITIONS[self.Status(self.status)]]
 
-    def move_to(self, status, *, by, version, note="", reason_text="", reason_criterion=None):
-        """Change the status if `version` is still current. Raises ValidationError or Conflict."""
+    def move_to(self, status, *, by, version, note="", reason_text="", reason_criterion=None, signed=False):
+        """Change the status if `version` is still current. Raises ValidationError or Conflict.
+
+        A move in SIGNATURE_MEANINGS needs `signed=True`: the caller has checked `by`'s password."""
         if status not in self.Status.values:
             raise ValidationError(f"“{status}” is not a referral status.", code="unknown_status")
         with transaction.atomic():
@@ -152,6 +161,21 @@ class Referral(Versioned):
                     f"A referral that is “{current.get_status_display()}” cannot move to “{self.Status(status).label}”.",
                     code="bad_transition",
                 )
+            reason = note.strip()[:100] if note else ""
+            meaning = self.SIGNATURE_MEANINGS.get(status)
+            if meaning:
+                if not signed:
+                    raise ValidationError(
+                        f"Moving to “{self.Status(status).label}” needs your signature: enter your password.",
+                        code="needs_signature",
+                    )
+                reason = f"Signed: {meaning}" + (f". Note: {note.strip()}" if note and note.strip() else "")
+                if len(reason) > 100:
+                    raise ValidationError(
+                        f"With the signature, the note can have at most {100 - len(f'Signed: {meaning}. Note: ')} "
+                        "characters.",
+                        code="note_too_long",
+                    )
             if status == self.Status.SCREEN_FAILED:
                 if reason_criterion is not None and reason_criterion.trial_id != current.trial_id:
                     raise ValidationError("That criterion belongs to another trial.", code="bad_reason")
@@ -165,7 +189,7 @@ class Referral(Versioned):
             current.status = status
             current.version += 1
             current._history_user = by
-            current._change_reason = note.strip()[:100] if note else ""
+            current._change_reason = reason
             current.save()
         self.__dict__.update({f.attname: getattr(current, f.attname) for f in self._meta.concrete_fields})
         return self

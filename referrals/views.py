@@ -16,6 +16,7 @@ from eligibility.engine import Verdict
 from eligibility.report import VERDICT_WORDS
 from eligibility.verification import apply_verifications
 from prescreen.roles import ADMIN, CLINICIAN, COORDINATOR, has_role, role_required
+from prescreen.security import signature_valid
 from screening.models import Screening
 from screening.pipeline import screen
 from trials.models import Trial, catalogue
@@ -202,7 +203,12 @@ def change_status(request, pk):
     error = None
     if form.is_valid():
         data = form.cleaned_data
+        meaning = Referral.SIGNATURE_MEANINGS.get(data["status"])
+        # Without a password move_to refuses a signed move itself; a wrong one changes nothing.
+        signed = bool(meaning and data["password"]) and signature_valid(request, data["password"], meaning)
         try:
+            if meaning and data["password"] and not signed:
+                raise ValidationError("Wrong password: nothing was signed and the status was not changed.")
             referral.move_to(
                 data["status"],
                 by=request.user,
@@ -210,6 +216,7 @@ def change_status(request, pk):
                 note=data["note"],
                 reason_text=data["reason_text"],
                 reason_criterion=data["reason_criterion"],
+                signed=signed,
             )
         except (ValidationError, Conflict) as exc:
             error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)

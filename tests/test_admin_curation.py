@@ -446,6 +446,8 @@ def test_the_approve_action_approves_valid_drafts_only(adam):
         {
             "action": "approve_drafts",
             "_selected_action": [good.pk, empty.pk],
+            "post": "yes",
+            "password": "pw-adam",  # signed (tests/test_esignatures.py)
         },
         follow=True,
     )

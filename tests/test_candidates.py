@@ -131,7 +131,8 @@ class TestWorkflow:
     def test_it_moves_through_the_workflow_with_history(self, client, people, referral):
         client.force_login(people["coordinator"])
         for status in ("under_review", "contacted", "consented", "enrolled"):
-            response = self.move(client, referral, status, note=f"now {status}")
+            # Consented and enrolled are signed with the password (tests/test_esignatures.py).
+            response = self.move(client, referral, status, note=f"now {status}", password="pw-carol")
             assert response.status_code == 200 and b'id="workflow"' in response.content
         referral.refresh_from_db()
         assert referral.status == "enrolled"
@@ -337,10 +338,10 @@ class TestAnalytics:
         coordinator = people["coordinator"]
         for status in ("under_review", "contacted", "consented", "enrolled"):
             a.refresh_from_db()
-            a.move_to(status, by=coordinator, version=a.version)
+            a.move_to(status, by=coordinator, version=a.version, signed=True)
         for status in ("under_review", "contacted", "consented", "withdrawn"):
             b.refresh_from_db()
-            b.move_to(status, by=coordinator, version=b.version)
+            b.move_to(status, by=coordinator, version=b.version, signed=True)
 
         client.force_login(coordinator)
         html = client.get(reverse("candidates:analytics", args=["NCT01219465"])).content.decode()

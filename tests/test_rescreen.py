@@ -406,7 +406,7 @@ def test_approving_a_draft_asks_for_a_rescreen(seeded, adam, dummy, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         adam.post(
             reverse("admin:trials_criterion_changelist"),
-            {"action": "approve_drafts", "_selected_action": [bmi.pk]},
+            {"action": "approve_drafts", "_selected_action": [bmi.pk], "post": "yes", "password": "pw-adam"},
         )
     assert _requested(dummy) == {("rescreen_trial", bmi.trial_id)}
 

@@ -8,12 +8,14 @@ from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from eligibility.rules import describe, validate_rule
+from prescreen.security import signature_valid
 from trials.models import Criterion
 
 from .. import rule_builder
@@ -21,6 +23,8 @@ from .builder import RuleField
 from .examples import report_examples
 from .page import ADMIN_CSS, OnePageMixin, page_questions, state_badge
 from .views import rule_builder_view
+
+APPROVAL_MEANING = "I approve these draft rules for screening"
 
 
 class CriterionForm(forms.ModelForm):
@@ -147,15 +151,38 @@ class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
 
     @admin.action(description="Approve the selected draft rules", permissions=["change"])
     def approve_drafts(self, request, queryset):
+        # A decision, so it is signed: first a confirmation page listing the drafts and asking for the password
+        # (Django's delete_selected pattern); each approved criterion's history row records the signature.
+        drafts = queryset.filter(rule_status=Criterion.RuleStatus.DRAFT).select_related("trial")
+        error = None
+        if request.POST.get("post") == "yes":
+            if signature_valid(request, request.POST.get("password", ""), APPROVAL_MEANING):
+                return self._approve_signed(request, drafts)
+            error = "Wrong password: nothing was signed and no rule was approved."
+        return TemplateResponse(
+            request,
+            "admin/trials/criterion/approve_drafts.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Sign the approval of draft rules",
+                "opts": self.model._meta,
+                "drafts": drafts,
+                "queryset": queryset,
+                "meaning": APPROVAL_MEANING,
+                "error": error,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    def _approve_signed(self, request, drafts):
         questions = page_questions()
         approved, skipped = [], []
-        for criterion in queryset.select_related("trial"):
-            if criterion.rule_status != Criterion.RuleStatus.DRAFT:
-                continue
+        for criterion in drafts:
             if criterion.rule is None or validate_rule(criterion.rule, questions):
                 skipped.append(criterion)
                 continue
             criterion.rule_status = Criterion.RuleStatus.APPROVED
+            criterion._change_reason = f"Signed: {APPROVAL_MEANING}"
             criterion.save(update_fields=["rule_status"])  # one by one: history rows and version bumps
             approved.append(criterion)
         self.message_user(

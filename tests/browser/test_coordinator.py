@@ -58,8 +58,21 @@ def test_coordinator_reviews_a_referral(live_server, page, referral):
     page.reload()
     expect(page.locator("#workflow .history")).to_contain_text("Verified: Verified not met")
 
+    # Consent is a signed decision: a wrong password changes nothing, the right one signs and moves.
+    page.select_option("#id_status", "consented")
+    expect(page.locator("#workflow")).to_contain_text("I confirm this patient consented")
+    page.fill("#id_password", "not-my-password")
+    page.click("#workflow button[type=submit]")
+    expect(page.locator("#workflow .alert-danger")).to_contain_text("Wrong password")
+    expect(page.locator("#workflow .referral-status")).to_have_text("Contacted")
+    page.select_option("#id_status", "consented")
+    page.fill("#id_password", "coordinator-demo")
+    page.click("#workflow button[type=submit]")
+    expect(page.locator("#workflow .referral-status")).to_have_text("Consented")
+    expect(page.locator("#workflow .history")).to_contain_text("Signed: I confirm this patient consented")
+
     referral.refresh_from_db()
-    assert referral.status == "contacted" and referral.version == 3
+    assert referral.status == "consented" and referral.version == 4
 
     page.goto(f"{live_server.url}{reverse('candidates:analytics', args=['NCT01219465'])}")
     expect(page.locator("svg.bar-chart").first).to_be_visible()
