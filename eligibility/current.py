@@ -38,7 +38,11 @@ class Current:
 
 def summarise(result: TrialResult) -> Current:
     # One pass over the criteria (this runs for every stored screening of a trial when its criteria change).
-    satisfied, against, open_, lapsing, dates = [], [], [], [], []
+    satisfied: list[str] = []
+    against: list[str] = []
+    open_: list[str] = []
+    lapsing: list[tuple[date, int, str]] = []
+    dates: list[date] = []
     for c in result.criteria:
         if c.against:
             against.append(c.key)

@@ -81,7 +81,7 @@ def outcomes_json(result: TrialResult) -> dict:
         if (c.outcome, c.code, c.explanation) == NO_RULE_RESULT and not c.missing and c.met_until is None:
             outcomes.append(NO_RULE)
             continue
-        entry = [str(c.outcome), c.code, c.explanation]
+        entry: list = [str(c.outcome), c.code, c.explanation]
         if c.missing or c.met_until:
             entry.append(list(c.missing))
         if c.met_until:
