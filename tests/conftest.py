@@ -157,3 +157,27 @@ def urls_loaded():
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 (imports every urls module)
+
+
+@pytest.fixture
+def people(seeded):
+    """A clinician, the coordinators of each seed trial and an admin (referrals and the coordinator's pages)."""
+    from trials.models import Trial
+
+    first, second = Trial.objects.get(nct_id="NCT01219465"), Trial.objects.get(nct_id="NCT03835312")
+    people = {
+        "clinician": make_user("alice", "Clinician"),
+        "coordinator": make_user("carol", "Coordinator"),
+        "other_coordinator": make_user("oscar", "Coordinator"),
+        "admin": make_user("adam", "Admin"),
+    }
+    first.coordinators.add(people["coordinator"])
+    second.coordinators.add(people["other_coordinator"])
+    return people
+
+
+@pytest.fixture
+def referral(client, people):
+    from tests.factories import refer
+
+    return refer(client, people["clinician"], "NCT01219465")

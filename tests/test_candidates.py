@@ -17,25 +17,6 @@ from trials.models import Criterion, Trial
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def people(seeded):
-    first, second = Trial.objects.get(nct_id="NCT01219465"), Trial.objects.get(nct_id="NCT03835312")
-    people = {
-        "clinician": make_user("alice", "Clinician"),
-        "coordinator": make_user("carol", "Coordinator"),
-        "other_coordinator": make_user("oscar", "Coordinator"),
-        "admin": make_user("adam", "Admin"),
-    }
-    first.coordinators.add(people["coordinator"])
-    second.coordinators.add(people["other_coordinator"])
-    return people
-
-
-@pytest.fixture
-def referral(client, people):
-    return refer(client, people["clinician"], "NCT01219465")
-
-
 def urls(referral):
     criterion = referral.trial.criteria.first()
     return [

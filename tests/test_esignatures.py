@@ -11,7 +11,6 @@ from django.urls import reverse
 from curation.admin.criteria import APPROVAL_MEANING
 from referrals.models import Referral
 from tests.factories import BMI, criterion
-from tests.test_candidates import people, referral  # noqa: F401 (fixtures)
 from trials.models import Criterion
 
 pytestmark = pytest.mark.usefixtures("urls_loaded")

@@ -24,9 +24,9 @@ def close(nct_id):
 
 def test_a_new_screening_refuses_a_trial_not_open_for_screening(alice, seeded):
     trial = close(NCT)
-    response = alice.post(reverse("screening:new"), {"patient_ref": "JD-2014", "trials": [trial.pk]})
+    response = alice.post(reverse("screening:new"), {"patient_ref": "JD-2014", "scope": "listed", "trials": NCT})
     assert response.status_code == 200
-    assert "Select a valid choice" in response.content.decode()
+    assert f"{trial.nct_id} is not a trial open for screening." in response.content.decode()
     assert not Screening.objects.exists()
 
 
