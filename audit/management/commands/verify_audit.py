@@ -9,5 +9,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         count, broken, problem = verify()
         if broken is not None:
-            raise CommandError(f"Chain broken at entry {broken.pk} ({broken}): {problem}. {count} entries before it are intact.")
+            raise CommandError(
+                f"Chain broken at entry {broken.pk} ({broken}): {problem}. {count} entries before it are intact."
+            )
         self.stdout.write(f"{count} entries, chain intact")
