@@ -29,7 +29,7 @@ def history_tables(apps):
 def protect(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(FUNCTION)
+    schema_editor.execute(FUNCTION, params=None)  # its % are PL/pgSQL placeholders, not parameters
     for table in history_tables(apps):
         name = schema_editor.quote_name(table)
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON {name}")
