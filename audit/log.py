@@ -1,13 +1,14 @@
 """`record()`: append one entry to the access log, chained to the one before it."""
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from .models import AccessLog
 
 GENESIS = "0" * 64
+LOCK_KEY = 0x617564697431  # "audit1": the advisory lock that serialises appends
 
 
 def record(request, action: str, obj_ref: str = "", *, user=None, username: str = "", **detail) -> AccessLog:
@@ -20,9 +21,14 @@ def record(request, action: str, obj_ref: str = "", *, user=None, username: str 
     if user is not None and not user.is_authenticated:
         user = None
     with transaction.atomic():
-        # The last row, locked: two writers at once would otherwise chain to the same predecessor.
-        # (SQLite ignores FOR UPDATE, but there a write transaction is already serialised.)
-        last = AccessLog.objects.select_for_update().order_by("-id").only("hash").first()
+        # One writer at a time, or two would chain to the same predecessor. Locking the last row (SELECT ... FOR
+        # UPDATE) is not enough: a writer waiting on it would then read that same row again, not the one the first
+        # writer added. So on PostgreSQL a transaction-level advisory lock, taken before the last row is read;
+        # SQLite has one writer anyway. (prev_hash is unique as well: a fork could not be saved.)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        last = AccessLog.objects.order_by("-id").only("hash").first()
         entry = AccessLog(
             at=timezone.now(),
             user=user,

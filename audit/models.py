@@ -37,7 +37,7 @@ class AccessLog(models.Model):
     obj_ref = models.CharField("object", max_length=100, blank=True)  # "screening:12", never answers
     detail = models.JSONField(default=dict, blank=True)
     ip = models.CharField(max_length=45, blank=True)
-    prev_hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, unique=True)
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:

@@ -4,6 +4,7 @@ admins browse it read-only, and a superuser exports it as CSV."""
 
 import csv
 import io
+import threading
 
 import pytest
 from django.apps import apps
@@ -17,7 +18,7 @@ from audit.log import GENESIS, record, verify
 from audit.models import AccessLog
 from screening.models import Screening
 from tests.conftest import make_user
-from tests.factories import BASE, bearer, post, refer
+from tests.factories import bearer, post, refer
 from trials.models import Trial
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("urls_loaded")]
@@ -227,6 +228,32 @@ class TestAppendOnlyOnPostgresql:
         editor.delete()  # history_user is SET_NULL: the one UPDATE the trigger lets through
         row.refresh_from_db()
         assert (row.history_user_id, row.brief_title, row.nct_id) == (None, "Renamed", "NCT01219465")
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_entries_make_one_unbroken_chain():
+    writers = 8
+    start = threading.Barrier(writers)
+    failures = []
+
+    def write(i):
+        start.wait()
+        try:
+            for _ in range(5):
+                record(None, AccessLog.Action.LOGIN_FAILED, username=f"w{i}")
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert verify() == (writers * 5, None, "")
 
 
 class TestAdmin:

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('obj_ref', models.CharField(blank=True, max_length=100, verbose_name='object')),
                 ('detail', models.JSONField(blank=True, default=dict)),
                 ('ip', models.CharField(blank=True, max_length=45)),
-                ('prev_hash', models.CharField(max_length=64)),
+                ('prev_hash', models.CharField(max_length=64, unique=True)),
                 ('hash', models.CharField(max_length=64, unique=True)),
                 ('user', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
