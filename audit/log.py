@@ -34,7 +34,7 @@ def record(request, action: str, obj_ref: str = "", *, user=None, username: str 
             user=user,
             username=user.get_username() if user else username[:150],
             action=action,
-            obj_ref=obj_ref,
+            obj_ref=obj_ref[:100],
             detail=detail,
             ip=_ip(request) if request is not None else "",
             prev_hash=last.hash if last else GENESIS,
