@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "django_tasks_rq",
     "axes",
     "csp",
+    "pgtrigger",
+    # The access log, beneath every app: each may record to it, it imports none of them.
+    "audit",
     # Apps by bounded context; each imports only those before it (tests/test_architecture.py).
     "trials",
     "ctgov",

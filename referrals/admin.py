@@ -3,11 +3,13 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from audit.admin import LogsAdminViews
+
 from .models import Referral, ReferralView, Verification
 
 
 @admin.register(Referral)
-class ReferralAdmin(SimpleHistoryAdmin):
+class ReferralAdmin(LogsAdminViews, SimpleHistoryAdmin):
     list_display = ("screening", "trial", "status", "referred_by", "created_at", "updated_at")
     list_filter = ("status", "trial")
     search_fields = ("screening__patient_ref", "trial__nct_id")
@@ -20,7 +22,7 @@ class ReferralAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Verification)
-class VerificationAdmin(SimpleHistoryAdmin):
+class VerificationAdmin(LogsAdminViews, SimpleHistoryAdmin):
     list_display = ("referral", "criterion", "status", "verified_by", "verified_at")
     list_select_related = ("referral__screening", "referral__trial", "criterion", "verified_by")
     readonly_fields = ("referral", "criterion", "status", "note", "verified_by", "verified_at")

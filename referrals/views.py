@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from audit.log import record
+from audit.models import AccessLog
 from eligibility.engine import Verdict
 from eligibility.report import VERDICT_WORDS
 from eligibility.verification import apply_verifications
@@ -70,6 +72,8 @@ def queue(request):
 def queue_csv(request):
     form = QueueFilterForm(request.GET, trials=_my_trials(request))
     referrals = list(form.apply(_visible(request)))
+    filters = {name: request.GET[name] for name in form.fields if request.GET.get(name)}
+    record(request, AccessLog.Action.CSV_EXPORT, "candidates.csv", filters=filters, rows=len(referrals))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="candidates.csv"'
     writer = csv.writer(response)
@@ -192,6 +196,7 @@ def _history(referral):
 def detail(request, pk):
     referral = get_object_or_404(_visible(request), pk=pk)
     ReferralView.objects.create(referral=referral, user=request.user)
+    record(request, AccessLog.Action.VIEW_CANDIDATE, f"referral:{referral.pk}")
     return render(request, "referrals/candidate_detail.html", _detail_context(referral))
 
 

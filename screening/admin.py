@@ -2,12 +2,14 @@
 
 from django.contrib import admin
 
+from audit.admin import LogsAdminViews
+
 from . import admin_tokens  # noqa: F401  (registers ApiToken)
 from .models import RescreenRun, Screening
 
 
 @admin.register(Screening)
-class ScreeningAdmin(admin.ModelAdmin):
+class ScreeningAdmin(LogsAdminViews, admin.ModelAdmin):
     list_display = ("patient_ref", "clinician", "created_at", "updated_at")
     search_fields = ("patient_ref",)
     list_select_related = ("clinician",)

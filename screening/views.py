@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from audit.log import record
+from audit.models import AccessLog
 from eligibility import fhir
 from eligibility.answers import to_json
 from eligibility.engine import Verdict
@@ -119,6 +121,7 @@ def questionnaire(request, pk):
                 return redirect("screening:detail", pk=screening.pk)
             messages.error(request, "Nothing was saved: please correct the answers marked below.")
     else:
+        record(request, AccessLog.Action.VIEW_SCREENING, f"screening:{screening.pk}")
         form = QuestionnaireForm(questions, initial=initial_from_answers(screening.answers, questions), as_of=today)
         answers = screening.typed_answers(all_specs)
     return _render_questionnaire(request, screening, form, answers, questions, today)
@@ -364,6 +367,7 @@ def trial_criteria(request, pk, nct_id):
 @role_required(CLINICIAN)
 def screening_print(request, pk):
     screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
+    record(request, AccessLog.Action.VIEW_PRINT, f"screening:{screening.pk}")
     latest = screening.latest_snapshot()
     # The record as saved: each result with the protocol's words it was saved with (one query for all of them).
     results = list(latest.results.select_related("criteria")) if latest else []

@@ -1,4 +1,5 @@
-"""Apps by bounded context: imports follow the arrows eligibility ← trials ← {ctgov, curation, screening} ← referrals.
+"""Apps by bounded context: imports follow the arrows eligibility ← trials ← {ctgov, curation, screening} ← referrals;
+the access log (`audit`) sits beneath them all and imports none of them.
 
 Each package may import those to its left, never one to its right or beside it (a sibling); nothing points back up.
 Read from the source with `ast`, so an import inside a function counts as much as one at the top. A package that
@@ -16,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # package → the project's packages it must not import
 FORBIDDEN = {
     # The pure core: no app, and no Django either (it is tested without a database).
-    "eligibility": {"django", "prescreen", "trials", "ctgov", "curation", "screening", "referrals"},
+    "eligibility": {"django", "prescreen", "audit", "trials", "ctgov", "curation", "screening", "referrals"},
+    # The access log sits beneath every app (each may record to it) and imports none of them.
+    "audit": {"eligibility", "prescreen", "trials", "ctgov", "curation", "screening", "referrals"},
     "trials": {"ctgov", "curation", "screening", "referrals"},
     "ctgov": {"curation", "screening", "referrals"},
     "curation": {"ctgov", "screening", "referrals"},
