@@ -32,16 +32,28 @@ def record(request, action: str, obj_ref: str = "", *, user=None, username: str 
         entry = AccessLog(
             at=timezone.now(),
             user=user,
-            username=user.get_username() if user else username[:150],
+            username=user.get_username() if user else _text(username)[:150],
             action=action,
-            obj_ref=obj_ref[:100],
-            detail=detail,
+            obj_ref=_text(obj_ref)[:100],
+            detail=_text(detail),
             ip=_ip(request) if request is not None else "",
             prev_hash=last.hash if last else GENESIS,
         )
         entry.hash = entry.compute_hash()
         entry.save()
     return entry
+
+
+def _text(value):
+    """`value` with NUL characters replaced: what was sent is logged as sent (filters included), but PostgreSQL
+    stores no NUL in text or JSON, and a request must not fail because its log entry could not be saved."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_text(k): _text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_text(v) for v in value]
+    return value
 
 
 def _ip(request) -> str:

@@ -146,6 +146,13 @@ class TestHashChain:
         assert second.prev_hash == first.hash
         assert second.hash == second.compute_hash()
 
+    def test_an_entry_with_a_nul_character_is_saved_and_verifies(self, db):
+        # PostgreSQL stores no NUL in text or JSON: a CSV export filtered by "NCT0121946\x00" must still be logged.
+        entry = record(None, AccessLog.Action.CSV_EXPORT, "candidates\x00.csv", filters={"trial": "NCT0121946\x00"})
+        entry.refresh_from_db()
+        assert entry.detail == {"filters": {"trial": "NCT0121946\ufffd"}} and entry.obj_ref == "candidates\ufffd.csv"
+        assert verify()[1] is None
+
     def test_verify_audit_says_the_chain_is_intact(self, db):
         for name in ("x", "y", "z"):
             record(None, AccessLog.Action.LOGIN_FAILED, username=name, attempt={"n": 1, "at": "here"})
