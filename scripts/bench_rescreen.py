@@ -23,8 +23,6 @@ share the machine's cores: compare runs on the same machine only.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import os
 import random
 import signal
@@ -36,35 +34,13 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 CHANGED = "NCT01219465"
 BMI_TEXT = "Body Mass Index >30."
 LIMITS = (27, 30, 27)  # the BMI limit set before each timed re-screen: 1 worker, 2 workers, inline
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def pg_connect(dbname="postgres"):
-    import psycopg
-
-    return psycopg.connect(dbname=dbname, autocommit=True, **PG)
-
-
-def manage(env: dict, *args: str) -> None:
-    started = time.monotonic()
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    log(f"  manage.py {args[0]}: {time.monotonic() - started:.1f} s")
-
-
-def first_studies(path: Path, n: int, into: Path) -> Path:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        studies = json.load(f)["studies"][:n]
-    out = into / f"first_{n}_studies.json"
-    out.write_text(json.dumps({"studies": studies}))
-    return out
-
+# The setup helpers the web benchmark already has (this script's folder is on sys.path when it runs).
+from bench_web import PG, first_studies, log, manage, pg_connect  # noqa: E402
 
 # --------------------------------------------------------------------------------------------
 # Data: runs in this process once the database exists (Django configured then).
