@@ -340,6 +340,16 @@ class QuestionnaireForm(forms.Form):
         return sorted(grouped.items(), key=lambda item: order.index(item[0]))
 
 
+def _as_typed(value) -> str:
+    """A saved number as the clinician typed it: 10, not the 10.0 a float shows; never rounded (a converted
+    value such as 69.8532… kg keeps every digit, so saving the reopened form again changes nothing)."""
+    text = format_number(value)
+    try:
+        return text if float(text) == value else repr(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def initial_from_answers(answers: dict, questions) -> dict:
     """Form initial data from saved canonical answers (JSON-safe)."""
     initial = {}
@@ -351,7 +361,7 @@ def initial_from_answers(answers: dict, questions) -> dict:
         if q.type == BOOLEAN:
             initial[code] = "yes" if value else "no"
         elif q.type == NUMBER:
-            initial[code] = [value, q.unit]
+            initial[code] = [_as_typed(value), q.unit]
         elif q.type == DATE:
             initial[code] = date.fromisoformat(value) if isinstance(value, str) else value
         else:

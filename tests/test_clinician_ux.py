@@ -1,0 +1,43 @@
+"""What clinicians hit (issue 13): reopened numbers as typed, discarding drafts, a hint for a reference already
+in use, the deciding criteria on a card, dates only where they can change a verdict, the 403 page, the Trials list."""
+
+import pytest
+from django.urls import reverse
+
+from screening.models import Screening
+from tests.factories import BASE
+from trials.models import Trial
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def screening(seeded, clinician):
+    s = Screening.objects.create(patient_ref="JD-2014", clinician=clinician)
+    s.trials.set(Trial.objects.all())
+    return s
+
+
+def detail(s):
+    return reverse("screening:detail", args=[s.pk])
+
+
+class TestReopenedNumbers:
+    def test_it_shows_saved_whole_numbers_as_typed(self, client, clinician, screening):
+        client.force_login(clinician)
+        client.post(detail(screening), {**BASE, "height_0": "160", "weight_0": "52.5", "save": "1"})
+        screening.refresh_from_db()
+        assert screening.answers["height"] == 160.0  # a float in JSON: what used to show as "160.0"
+        html = client.get(detail(screening)).content.decode()
+        assert 'name="height_0" value="160"' in html
+        assert 'name="weight_0" value="52.5"' in html
+        assert 'name="age_0" value="14"' in html
+        assert 'value="160.0"' not in html
+
+    def test_it_keeps_every_digit_of_a_converted_number(self, client, clinician, screening):
+        client.force_login(clinician)
+        client.post(detail(screening), {**BASE, "weight_0": "154", "weight_1": "lb", "save": "1"})
+        screening.refresh_from_db()
+        kg = screening.answers["weight"]
+        html = client.get(detail(screening)).content.decode()
+        assert f'name="weight_0" value="{kg!r}"' in html
