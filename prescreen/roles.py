@@ -3,6 +3,7 @@
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 CLINICIAN = "Clinician"
 COORDINATOR = "Coordinator"
@@ -33,7 +34,8 @@ def role_required(*roles: str):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not has_role(request.user, *roles):
-                raise PermissionDenied(f"This page is for: {', '.join(roles)}.")
+                # Shown on the 403 page (prescreen.views.permission_denied, the project's handler403).
+                raise PermissionDenied(_("This page is for: %(roles)s.") % {"roles": ", ".join(roles)})
             return view(request, *args, **kwargs)
 
         return wrapped

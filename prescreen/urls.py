@@ -20,6 +20,7 @@ def admin_urls():
     return [*import_urls(), *patterns], app_name, namespace
 
 
+handler403 = "prescreen.views.permission_denied"
 handler500 = "prescreen.views.server_error"
 
 urlpatterns = [

@@ -39,6 +39,14 @@ def home(request):
     return render(request, "home.html", context)
 
 
+def permission_denied(request, exception):
+    """handler403: a page the user's role does not open (PermissionDenied, e.g. from @role_required) in the site's
+    layout, with what the page is for and a way back. The API answers for itself, in JSON."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": str(exception) or "forbidden"}, status=403)
+    return render(request, "403.html", {"message": str(exception)}, status=403)
+
+
 RETRY_AFTER = "30"  # seconds: the database is back from a restart or a failover in about that long
 
 

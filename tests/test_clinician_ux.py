@@ -41,3 +41,22 @@ class TestReopenedNumbers:
         kg = screening.answers["weight"]
         html = client.get(detail(screening)).content.decode()
         assert f'name="weight_0" value="{kg!r}"' in html
+
+
+class TestPermissionDenied:
+    def test_a_clinician_opening_a_coordinator_page_gets_the_site_s_403_page(self, client, clinician, seeded):
+        client.force_login(clinician)
+        response = client.get(reverse("candidates:queue"))
+        html = response.content.decode()
+        assert response.status_code == 403
+        assert response.templates[0].name == "403.html"
+        assert 'class="navbar' in html and "My screenings" in html  # the layout, with the clinician's menu
+        assert "This page is for: Coordinator, Admin." in html
+        assert f'href="{reverse("home")}"' in html and "Go to the home page" in html
+
+    def test_a_coordinator_opening_a_screening_page_gets_it_too(self, client, coordinator, screening):
+        client.force_login(coordinator)
+        response = client.get(detail(screening))
+        assert response.status_code == 403
+        assert "This page is for: Clinician." in response.content.decode()
+        assert "Candidates" in response.content.decode()
