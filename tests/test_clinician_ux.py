@@ -60,3 +60,62 @@ class TestPermissionDenied:
         assert response.status_code == 403
         assert "This page is for: Clinician." in response.content.decode()
         assert "Candidates" in response.content.decode()
+
+
+class TestTrialList:
+    @pytest.fixture
+    def many(self, seeded):
+        """The seed's two trials open, and 30 closed ones (most of a network's registry is not open here)."""
+        Trial.objects.bulk_create(
+            Trial(
+                nct_id=f"NCT8{i:07d}",
+                brief_title=f"Closed study {i}",
+                conditions=["Asthma"] if i % 2 else ["Lumbar disc herniation"],
+                open_for_screening=False,
+            )
+            for i in range(30)
+        )
+
+    def rows(self, response):
+        return response.content.decode().count('class="trial-row"')
+
+    def test_it_lists_only_trials_open_for_screening_by_default(self, client, clinician, many):
+        client.force_login(clinician)
+        response = client.get(reverse("trials:list"))
+        html = response.content.decode()
+        assert self.rows(response) == 2
+        assert "NCT01219465" in html and "NCT80000001" not in html
+        assert "2 trials open for screening here (of 32)" in html
+        assert 'name="q"' in html and 'name="show"' in html
+
+    def test_it_shows_every_trial_a_page_at_a_time(self, client, clinician, many):
+        client.force_login(clinician)
+        first = client.get(reverse("trials:list"), {"show": "all"})
+        assert self.rows(first) == 25 and "Page 1 of 2" in first.content.decode()
+        second = client.get(reverse("trials:list"), {"show": "all", "page": 2})
+        assert self.rows(second) == 7
+
+    @pytest.mark.parametrize(
+        "q, show, expected",
+        [
+            ("nct0121", "open", {"NCT01219465"}),  # an NCT id, in part, any case
+            ("umbilical cord", "open", {"NCT01219465"}),  # the title
+            ("asthma", "all", {f"NCT8{i:07d}" for i in range(1, 30, 2)}),  # a condition
+            ("asthma", "open", set()),
+        ],
+    )
+    def test_it_searches_by_nct_id_title_and_condition(self, client, clinician, many, q, show, expected):
+        client.force_login(clinician)
+        response = client.get(reverse("trials:list"), {"q": q, "show": show})
+        listed = {t.nct_id for t in response.context["page"]}
+        assert listed == expected
+        if not expected:
+            assert "No trial matches the search." in response.content.decode()
+
+    def test_htmx_gets_only_the_list(self, client, clinician, many):
+        client.force_login(clinician)
+        response = client.get(reverse("trials:list"), {"q": "closed", "show": "all"}, headers={"HX-Request": "true"})
+        html = response.content.decode()
+        assert html.lstrip().startswith('<div id="trial-results">') and '<nav class="navbar' not in html
+        assert "30 trials" in html
+        assert response["Vary"].count("HX-Request") == 1

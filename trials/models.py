@@ -191,6 +191,17 @@ class TrialQuerySet(models.QuerySet):
         """Trials this site screens patients for (the registry status is informational)."""
         return self.filter(open_for_screening=True)
 
+    def search(self, text: str):
+        """Trials whose NCT id, title or a condition contains `text` (case-insensitive)."""
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            models.Q(nct_id__icontains=text)
+            | models.Q(brief_title__icontains=text)
+            | models.Q(conditions__icontains=text)
+        )
+
     def rules(self) -> list[engine.TrialRules]:
         """Engine input for every trial in this queryset; criteria are only read on a cache miss."""
         # Only what the rules and their cache key need: a network's trials carry their whole registry text.
