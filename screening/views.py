@@ -298,6 +298,9 @@ def _render_questionnaire(request, screening, form, answers, questions, today):
         "latest": latest,
         "verdict_words": VERDICT_WORDS,
         "today": today,
+        # Shown with answers that are not the saved ones (Update results, a refused save, a pre-fill): leaving the
+        # page asks first (static/js/prescreen.js).
+        "unsaved": request.method == "POST",
     }
     template = "screening/questionnaire.html"
     if request.htmx:

@@ -55,6 +55,24 @@
   markIdle();
   document.addEventListener("htmx:oobAfterSwap", markIdle);
   document.addEventListener("htmx:afterSettle", markIdle);
+  // Unsaved answers: leaving the questionnaire (a link, reload, closing the tab) asks first. Answering makes the form
+  // dirty; live evaluation (htmx) saves nothing, so it leaves it dirty; submitting the questionnaire itself (Save, or
+  // Update results without JavaScript) carries the answers, so it does not ask. A page shown with answers not saved
+  // (after Update results, a refused save or a pre-fill) is dirty from the start: data-unsaved.
+  var questionnaire = document.getElementById("questionnaire");
+  if (questionnaire) {
+    var dirty = questionnaire.hasAttribute("data-unsaved");
+    var answered = function (event) {
+      // The panel's search box is in the form but is not an answer.
+      if (!(event.target.closest && event.target.closest(".panel-search"))) { dirty = true; }
+    };
+    questionnaire.addEventListener("input", answered);
+    questionnaire.addEventListener("change", answered);
+    questionnaire.addEventListener("submit", function () { dirty = false; });
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty) { event.preventDefault(); event.returnValue = ""; }
+    });
+  }
   // The print summary's "Print" button (no onclick attribute under the Content-Security-Policy).
   document.addEventListener("click", function (event) {
     if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
