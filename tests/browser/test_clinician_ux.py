@@ -56,3 +56,32 @@ def test_leaving_unsaved_answers_asks_first_and_saving_does_not(live_server, pag
     page.click("main >> text=My screenings")
     expect(page.locator("h1")).to_have_text("My screenings")
     assert dialogs == ["beforeunload"]
+
+
+UNDER_THE_BAR = """sel => {
+  const bar = document.querySelector(".form-actions"), input = document.querySelector(sel);
+  window.scrollTo({top: 0, behavior: "instant"});
+  window.scrollBy({top: input.getBoundingClientRect().top - bar.getBoundingClientRect().top + 4, behavior: "instant"});
+  input.focus({preventScroll: true});
+  const top = bar.getBoundingClientRect().top;
+  const hit = document.elementFromPoint(input.getBoundingClientRect().left + 5, top + 8);
+  return {inputTop: input.getBoundingClientRect().top, barTop: top, barOnTop: bar.contains(hit), hit: hit.outerHTML.slice(0, 80)};
+}"""
+
+
+def test_a_focused_input_never_draws_over_the_save_bar(live_server, page, draft):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_questionnaire(page, live_server, draft)
+    # A number with a unit is an input group, whose focused control Bootstrap raises (z-index 5).
+    seen = page.evaluate(UNDER_THE_BAR, "#id_weight_0")
+    assert abs(seen["inputTop"] - seen["barTop"]) < 10, seen  # the input is where the bar is
+    assert seen["barOnTop"], seen
+
+    # Moving to an answer that the bar hides scrolls it clear of the bar.
+    page.focus("#id_height_1")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_weight_0"
+    page.wait_for_function(
+        """() => document.activeElement.getBoundingClientRect().bottom
+                 <= document.querySelector(".form-actions").getBoundingClientRect().top"""
+    )
