@@ -85,3 +85,34 @@ def test_a_focused_input_never_draws_over_the_save_bar(live_server, page, draft)
         """() => document.activeElement.getBoundingClientRect().bottom
                  <= document.querySelector(".form-actions").getBoundingClientRect().top"""
     )
+
+
+def test_on_a_phone_a_verdict_strip_stays_in_view_follows_the_answers_and_opens_the_results(live_server, page, draft):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_questionnaire(page, live_server, draft)
+    strip = page.locator("#verdict-strip")
+    expect(strip).to_contain_text("2 undetermined")
+    # Far down the form the strip is still at the top of the window.
+    page.locator("#id_weight_0").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy({top: 400, behavior: 'instant'})")
+    box = strip.bounding_box()
+    assert box is not None and 0 <= box["y"] < 5 and box["height"] < 60, box
+    results = page.locator("#results").bounding_box()
+    assert results["y"] > 844, "the results are below the window"
+
+    # Answers change the counts (the same htmx swap as the panel): BMI 32 rules out NCT01219465.
+    page.fill("#id_height_0", "160")
+    page.fill("#id_weight_0", "82")
+    expect(strip).to_contain_text("1 not eligible")
+    expect(strip).to_contain_text("1 undetermined")
+
+    strip.click()
+    expect(page.locator("#result-NCT01219465")).to_be_in_viewport()
+    assert 0 <= page.locator("#results").bounding_box()["y"] < 844
+
+
+def test_on_a_desktop_the_results_are_beside_the_form_and_there_is_no_strip(live_server, page, draft):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_questionnaire(page, live_server, draft)
+    expect(page.locator("#verdict-strip")).to_be_hidden()
+    expect(page.locator("#results")).to_be_in_viewport()
