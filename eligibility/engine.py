@@ -156,6 +156,18 @@ class TrialResult:
         return {"satisfied": satisfied, "against": against, "open": len(self.criteria) - satisfied - against}
 
     @property
+    def dates_that_matter(self) -> frozenset[str]:
+        """Keys of the criteria whose date (met_until) could change this verdict, the only dates worth showing: one
+        in the patient's favour while nothing rules them out (its lapsing would), or the one criterion that rules them
+        out (its ending would). A date on a trial that another criterion already rules out changes nothing."""
+        against = [c for c in self.criteria if c.against]
+        return frozenset(
+            c.key
+            for c in self.criteria
+            if c.met_until and ((c.satisfied and not against) or (c.against and len(against) == 1))
+        )
+
+    @property
     def met_until(self) -> date | None:
         """Last day before a time-relative criterion in the patient's favour lapses (an inclusion met, an
         exclusion not met): the verdict holds at least until then."""

@@ -1,8 +1,11 @@
 """What clinicians hit (issue 13): reopened numbers as typed, discarding drafts, a hint for a reference already
 in use, the deciding criteria on a card, dates only where they can change a verdict, the 403 page, the Trials list."""
 
+from datetime import date, timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from screening.models import Screening
 from tests.factories import BASE
@@ -119,3 +122,57 @@ class TestTrialList:
         assert html.lstrip().startswith('<div id="trial-results">') and '<nav class="navbar' not in html
         assert "30 trials" in html
         assert response["Vary"].count("HX-Request") == 1
+
+
+def result(*criteria):
+    from eligibility.engine import CriterionResult, TrialResult, verdict_of
+
+    made = tuple(
+        CriterionResult(key, kind, key, outcome, "x", "x", met_until=until) for key, kind, outcome, until in criteria
+    )
+    return TrialResult("NCT00000001", "t", verdict_of(made), made)
+
+
+SOON = date(2026, 12, 1)
+
+
+class TestDatesThatMatter:
+    @pytest.mark.parametrize(
+        "criteria, shown",
+        [
+            # Eligible: the inclusion met until a day lapses into "not eligible".
+            ([("window", "inclusion", "met", SOON), ("bmi", "exclusion", "not_met", None)], {"window"}),
+            # Undetermined: lapsing still rules the patient out.
+            ([("window", "inclusion", "met", SOON), ("bmi", "exclusion", "unknown", None)], {"window"}),
+            # Not eligible because of BMI: the window lapsing changes nothing.
+            ([("window", "inclusion", "met", SOON), ("bmi", "exclusion", "met", None)], set()),
+            # The one criterion ruling the patient out ends on a day: the verdict changes then.
+            ([("age", "inclusion", "not_met", SOON), ("bmi", "exclusion", "not_met", None)], {"age"}),
+            # Two rule them out: one ending changes nothing.
+            ([("age", "inclusion", "not_met", SOON), ("bmi", "exclusion", "met", None)], set()),
+            # An exclusion not met until a day (then it applies) counts as in the patient's favour.
+            ([("recent", "exclusion", "not_met", SOON), ("bmi", "exclusion", "met", None)], set()),
+            ([("recent", "exclusion", "not_met", SOON)], {"recent"}),
+        ],
+    )
+    def test_it_keeps_only_dates_that_could_change_the_verdict(self, criteria, shown):
+        assert result(*criteria).dates_that_matter == frozenset(shown)
+
+
+class TestMetUntilShown:
+    def criteria(self, client, screening, **answers):
+        diagnosed = (timezone.localdate() - timedelta(weeks=4)).isoformat()
+        data = {**BASE, "t1d_diagnosis_date": diagnosed, **answers}
+        url = reverse("screening:criteria", args=[screening.pk, "NCT01219465"])
+        return client.post(url, data, headers={"HX-Request": "true"}).content.decode()
+
+    def test_it_shows_the_date_a_likely_verdict_lapses(self, client, clinician, screening):
+        client.force_login(clinician)
+        html = self.criteria(client, screening)
+        assert "met until" in html
+
+    def test_it_hides_it_when_another_criterion_rules_the_patient_out(self, client, clinician, screening):
+        client.force_login(clinician)
+        html = self.criteria(client, screening, weight_0="82")  # BMI 32: excluded whatever the date
+        assert "Exclusion applies" in html
+        assert "met until" not in html
