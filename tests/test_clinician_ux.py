@@ -176,3 +176,27 @@ class TestMetUntilShown:
         html = self.criteria(client, screening, weight_0="82")  # BMI 32: excluded whatever the date
         assert "Exclusion applies" in html
         assert "met until" not in html
+
+
+class TestCardsNameWhatDecides:
+    def card(self, html, nct_id):
+        start = html.index(f'id="result-{nct_id}"')
+        return html[start : html.index("</article>", start)]
+
+    def test_a_not_eligible_card_names_every_criterion_that_rules_the_patient_out(self, client, clinician, screening):
+        client.force_login(clinician)
+        data = {**BASE, "age_0": "40", "weight_0": "82"}  # above 35 years, and BMI 32
+        html = client.post(detail(screening), data, headers={"HX-Request": "true"}).content.decode()
+        card = self.card(html, "NCT01219465")
+        assert "✗ 2 failed" in card
+        assert 'Not met:</strong> <q class="protocol">Ages Eligible for Study: 3 Years to 35 Years</q>' in card
+        assert 'Excluded:</strong> <q class="protocol">Body Mass Index &gt;30.</q>' in card
+        assert "BMI 32 kg/m² (calculated) is above 30" in card
+        # The criteria themselves are not built for the card: they load when "Why?" is opened.
+        assert 'class="criteria-slot"><a' in card
+
+    def test_a_card_that_needs_more_information_names_the_missing_answers(self, client, clinician, screening):
+        client.force_login(clinician)
+        html = client.post(detail(screening), {"age_0": "14", "age_1": "years"}, headers={"HX-Request": "true"})
+        card = self.card(html.content.decode(), "NCT01219465")
+        assert "answers missing:" in card and 'href="#q-t1d_diagnosis"' in card
