@@ -22,6 +22,10 @@ class ScreeningQuerySet(models.QuerySet):
         """Screenings a clinician may open: their own."""
         return self.filter(clinician=user)
 
+    def with_ref(self, patient_ref: str):
+        """Screenings of this patient reference (whatever its case), newest first."""
+        return self.filter(patient_ref__iexact=patient_ref.strip()).order_by("-created_at", "-pk")
+
 
 class Screening(models.Model):
     """One patient's questionnaire, identified only by a pseudonymous reference."""
@@ -91,6 +95,25 @@ class Screening(models.Model):
         )
         CurrentResult.objects.record_saved(self, trial_ids, results, as_of)
         return snapshot
+
+    @property
+    def is_draft(self) -> bool:
+        """Never saved: no snapshot, so no result, current result or referral hangs on it."""
+        return not self.snapshots.exists()
+
+    def discard(self) -> bool:
+        """Delete this screening if it is a draft (started, never saved); a saved screening is a record and stays.
+        Returns whether it was deleted."""
+        with transaction.atomic():
+            # Locked, so a save running at the same moment either comes first (and it stays) or finds it gone.
+            locked = Screening.objects.select_for_update().filter(pk=self.pk).first()
+            if locked is None or not locked.is_draft:
+                return False
+            try:
+                locked.delete()
+            except models.ProtectedError:  # a referral (which needs a saved result) cannot be lost with it
+                return False
+        return True
 
     def latest_snapshot(self):
         return self.snapshots.order_by("-saved_at", "-pk").first()

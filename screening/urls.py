@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.questionnaire, name="detail"),
     path("<int:pk>/print/", views.screening_print, name="print"),
     path("<int:pk>/prefill/", views.prefill, name="prefill"),
+    path("<int:pk>/discard/", views.discard, name="discard"),
     path("<int:pk>/more/<str:verdict>/", views.more_results, name="more"),
     path("<int:pk>/trial/<nct:nct_id>/criteria/", views.trial_criteria, name="criteria"),
 ]

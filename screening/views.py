@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -27,6 +28,7 @@ from .pipeline import EVERY, screen
 
 LIST_EACH_UP_TO = 5  # My screenings lists each trial's verdict up to this many trials, then counts them
 NOTICES = 20  # changed or lapsing results shown at the top of My screenings and on the home page
+EARLIER_SHOWN = 3  # the clinician's earlier screenings of a reference named on the new-screening page
 
 
 @role_required(CLINICIAN)
@@ -80,7 +82,13 @@ def screening_list(request):
 def screening_new(request):
     """Start a screening. A POST starts it, unless it only updates the choice of trials: the search's button
     without JavaScript (the page again), or htmx as the choice changes (the count and the search's results)."""
-    form = NewScreeningForm(request.POST if request.method == "POST" else None)
+    params = request.POST if request.method == "POST" else request.GET
+    # The clinician's screenings of the reference typed: a hint to open one rather than start again, not a block.
+    ref = params.get("patient_ref", "").strip()[:40]
+    earlier = list(Screening.objects.of(request.user).with_ref(ref)[:EARLIER_SHOWN]) if ref else []
+    if request.htmx and request.method == "GET":
+        return render(request, "screening/screening_new.html#ref_hint", {"earlier": earlier, "ref": ref})
+    form = NewScreeningForm(request.POST if request.method == "POST" else None, initial={"patient_ref": ref})
     updating = request.htmx or "search" in request.POST
     if request.method == "POST" and not updating and form.is_valid():
         screening = Screening.objects.create(patient_ref=form.cleaned_data["patient_ref"], clinician=request.user)
@@ -92,7 +100,15 @@ def screening_new(request):
         form.errors.pop("patient_ref", None)
     found, matches = form.found()
     listed = set(getattr(form, "cleaned_data", {}).get("listed", ()))
-    context = {"form": form, "found": found, "matches": matches, "listed": listed, "shown": len(found)}
+    context = {
+        "form": form,
+        "found": found,
+        "matches": matches,
+        "listed": listed,
+        "shown": len(found),
+        "earlier": earlier,
+        "ref": ref,
+    }
     template = "screening/screening_new.html"
     if request.htmx:
         template += "#choice"
@@ -125,6 +141,26 @@ def questionnaire(request, pk):
         form = QuestionnaireForm(questions, initial=initial_from_answers(screening.answers, questions), as_of=today)
         answers = screening.typed_answers(all_specs)
     return _render_questionnaire(request, screening, form, answers, questions, today)
+
+
+@role_required(CLINICIAN)
+@require_http_methods(["GET", "POST"])
+def discard(request, pk):
+    """Discard a draft: a screening started and never saved (GET asks to confirm, POST deletes). A saved screening
+    is a record of what was shown and is kept."""
+    screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
+    if not screening.is_draft:
+        messages.error(request, _("This screening was saved: it is kept as a record and cannot be discarded."))
+        return redirect("screening:detail", pk=screening.pk)
+    if request.method == "POST":
+        ref, created = screening.patient_ref, screening.created_at
+        if screening.discard():
+            record(request, AccessLog.Action.DISCARD_SCREENING, f"screening:{pk}", created=created.isoformat())
+            messages.success(request, _("The draft screening %(ref)s was discarded.") % {"ref": ref})
+        else:
+            messages.error(request, _("This screening was saved meanwhile: it is kept."))
+        return redirect("screening:list")
+    return render(request, "screening/screening_discard.html", {"screening": screening})
 
 
 @role_required(CLINICIAN)

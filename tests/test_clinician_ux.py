@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AccessLog
 from screening.models import Screening
 from tests.factories import BASE
 from trials.models import Trial
@@ -200,3 +201,74 @@ class TestCardsNameWhatDecides:
         html = client.post(detail(screening), {"age_0": "14", "age_1": "years"}, headers={"HX-Request": "true"})
         card = self.card(html.content.decode(), "NCT01219465")
         assert "answers missing:" in card and 'href="#q-t1d_diagnosis"' in card
+
+
+class TestDiscardDrafts:
+    def test_my_screenings_offers_to_discard_a_draft_only(self, client, clinician, screening):
+        saved = Screening.objects.create(patient_ref="AB-2010", clinician=clinician)
+        saved.trials.set(Trial.objects.all())
+        client.force_login(clinician)
+        client.post(detail(saved), {**BASE, "save": "1"})
+        html = client.get(reverse("screening:list")).content.decode()
+        assert html.count('class="btn btn-sm btn-link link-danger p-0 ms-1 discard"') == 1
+        assert reverse("screening:discard", args=[screening.pk]) in html
+        assert reverse("screening:discard", args=[saved.pk]) not in html
+
+    def test_it_asks_then_discards_the_draft_and_logs_it(self, client, clinician, screening):
+        client.force_login(clinician)
+        url = reverse("screening:discard", args=[screening.pk])
+        page = client.get(url)
+        assert page.status_code == 200 and "Discard this draft?" in page.content.decode()
+        assert Screening.objects.filter(pk=screening.pk).exists()  # asking changes nothing
+        response = client.post(url, follow=True)
+        assert response.redirect_chain[-1][0] == reverse("screening:list")
+        assert "The draft screening JD-2014 was discarded." in response.content.decode()
+        assert not Screening.objects.filter(pk=screening.pk).exists()
+        entry = AccessLog.objects.get(action=AccessLog.Action.DISCARD_SCREENING)
+        assert entry.user == clinician and entry.obj_ref == f"screening:{screening.pk}"
+        assert "JD-2014" not in str(entry.detail)  # never the patient reference
+
+    def test_a_saved_screening_is_kept(self, client, clinician, screening):
+        client.force_login(clinician)
+        client.post(detail(screening), {**BASE, "save": "1"})
+        response = client.post(reverse("screening:discard", args=[screening.pk]))
+        assert response.status_code == 302 and response["Location"] == detail(screening)
+        assert Screening.objects.filter(pk=screening.pk).exists()
+        assert not AccessLog.objects.filter(action=AccessLog.Action.DISCARD_SCREENING).exists()
+
+    def test_another_clinician_s_draft_is_not_found(self, client, clinician_b, screening):
+        client.force_login(clinician_b)
+        assert client.post(reverse("screening:discard", args=[screening.pk])).status_code == 404
+        assert Screening.objects.filter(pk=screening.pk).exists()
+
+    def test_coordinators_may_not_discard(self, client, coordinator, screening):
+        client.force_login(coordinator)
+        assert client.post(reverse("screening:discard", args=[screening.pk])).status_code == 403
+        assert Screening.objects.filter(pk=screening.pk).exists()
+
+
+class TestReferenceAlreadyInUse:
+    def test_it_names_the_clinician_s_screenings_of_the_reference_typed(self, client, clinician, screening):
+        client.force_login(clinician)
+        response = client.get(reverse("screening:new"), {"patient_ref": "jd-2014"}, headers={"HX-Request": "true"})
+        html = response.content.decode()
+        assert html.lstrip().startswith('<div id="ref-hint"')
+        started = timezone.localtime(screening.created_at).date().isoformat()
+        assert "You already have a screening for" in html and "JD-2014" in html and started in html
+        assert f'href="{detail(screening)}"' in html
+
+    def test_it_says_nothing_for_a_new_reference_or_another_clinician_s(self, client, clinician_b, screening):
+        client.force_login(clinician_b)
+        response = client.get(reverse("screening:new"), {"patient_ref": "JD-2014"}, headers={"HX-Request": "true"})
+        assert "You already have" not in response.content.decode()
+
+    def test_it_is_a_hint_not_a_block(self, client, clinician, screening):
+        client.force_login(clinician)
+        response = client.post(reverse("screening:new"), {"patient_ref": "JD-2014"})
+        assert response.status_code == 302
+        assert Screening.objects.filter(patient_ref="JD-2014").count() == 2
+
+    def test_without_javascript_a_refused_start_shows_it_too(self, client, clinician, screening):
+        client.force_login(clinician)
+        response = client.post(reverse("screening:new"), {"patient_ref": "JD-2014", "scope": "listed", "trials": "x"})
+        assert response.status_code == 200 and "You already have a screening for" in response.content.decode()

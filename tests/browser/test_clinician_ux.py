@@ -116,3 +116,23 @@ def test_on_a_desktop_the_results_are_beside_the_form_and_there_is_no_strip(live
     open_questionnaire(page, live_server, draft)
     expect(page.locator("#verdict-strip")).to_be_hidden()
     expect(page.locator("#results")).to_be_in_viewport()
+
+
+def test_a_clinician_is_told_of_a_reference_in_use_and_discards_the_abandoned_draft(live_server, page, draft):
+    log_in(page, live_server, "clinician", "clinician-demo")
+    page.click("text=New screening")
+    page.fill("#id_patient_ref", "ux-0001")
+    hint = page.locator("#ref-hint")
+    expect(hint).to_contain_text("You already have a screening for UX-0001 started on")
+    expect(hint.locator("a", has_text="open it?")).to_have_attribute("href", f"/screenings/{draft.pk}/")
+    page.fill("#id_patient_ref", "UX-0002")
+    expect(hint).to_be_empty()
+
+    page.goto(f"{live_server.url}/screenings/")
+    row = page.locator("tr", has_text="UX-0001")
+    row.locator("a.discard").click()
+    expect(page.locator("h1")).to_have_text("Discard this draft?")
+    page.click("main button[type=submit]")
+    expect(page.locator(".alert-success")).to_contain_text("The draft screening UX-0001 was discarded.")
+    expect(page.locator("tr", has_text="UX-0001")).to_have_count(0)
+    assert not Screening.objects.filter(pk=draft.pk).exists()
