@@ -272,3 +272,13 @@ class TestReferenceAlreadyInUse:
         client.force_login(clinician)
         response = client.post(reverse("screening:new"), {"patient_ref": "JD-2014", "scope": "listed", "trials": "x"})
         assert response.status_code == 200 and "You already have a screening for" in response.content.decode()
+
+
+class TestUnsavedMarker:
+    def test_a_page_shown_with_answers_not_saved_is_marked_for_the_leaving_warning(self, client, clinician, screening):
+        client.force_login(clinician)
+        assert "data-unsaved" not in client.get(detail(screening)).content.decode()
+        updated = client.post(detail(screening), {**BASE, "evaluate": "1"}).content.decode()
+        assert '<form method="post" id="questionnaire" novalidate data-unsaved' in updated
+        saved = client.post(detail(screening), {**BASE, "save": "1"}, follow=True).content.decode()
+        assert "Screening saved." in saved and "data-unsaved" not in saved
