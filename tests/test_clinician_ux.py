@@ -282,3 +282,23 @@ class TestUnsavedMarker:
         assert '<form method="post" id="questionnaire" novalidate data-unsaved' in updated
         saved = client.post(detail(screening), {**BASE, "save": "1"}, follow=True).content.decode()
         assert "Screening saved." in saved and "data-unsaved" not in saved
+
+
+class TestTrialListQueries:
+    def test_it_reads_a_page_in_the_same_queries_however_many_trials(self, client, clinician, seeded):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client.force_login(clinician)
+        client.get(reverse("trials:list"))  # the session's first request does its own bookkeeping
+
+        def queries(closed):
+            Trial.objects.bulk_create(
+                Trial(nct_id=f"NCT7{n:07d}", brief_title="Closed", open_for_screening=False)
+                for n in range(Trial.objects.count(), Trial.objects.count() + closed)
+            )
+            with CaptureQueriesContext(connection) as seen:
+                assert client.get(reverse("trials:list"), {"show": "all"}).status_code == 200
+            return len(seen)
+
+        assert queries(3) == queries(60)

@@ -1,6 +1,8 @@
 """What clinicians hit in the questionnaire (issue 13), in a real browser: a warning before leaving unsaved answers,
 the Save bar above a focused input, a verdict strip on a phone, discarding a draft."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
@@ -136,3 +138,21 @@ def test_a_clinician_is_told_of_a_reference_in_use_and_discards_the_abandoned_dr
     expect(page.locator(".alert-success")).to_contain_text("The draft screening UX-0001 was discarded.")
     expect(page.locator("tr", has_text="UX-0001")).to_have_count(0)
     assert not Screening.objects.filter(pk=draft.pk).exists()
+
+
+def test_the_trials_page_follows_the_search_as_it_is_typed(live_server, page, demo):
+    Trial.objects.bulk_create(
+        Trial(nct_id=f"NCT8{i:07d}", brief_title=f"Closed asthma study {i}", open_for_screening=False) for i in range(3)
+    )
+    log_in(page, live_server, "clinician", "clinician-demo")
+    page.click("nav >> text=Trials")
+    rows = page.locator("tr.trial-row")
+    expect(rows).to_have_count(2)  # open for screening here: the seed's two
+    page.select_option("#id_show", "all")
+    expect(rows).to_have_count(5)
+    page.fill("#id_q", "asthma")
+    expect(rows).to_have_count(3)
+    expect(page).to_have_url(re.compile(r"q=asthma"))
+    page.fill("#id_q", "NCT0121")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("NCT01219465")
