@@ -23,6 +23,7 @@ from prescreen.roles import CLINICIAN, role_required
 from trials.models import catalogue, questions_of, screening_data
 
 from . import prefill as prefilling
+from .display import answer_rows
 from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers
 from .models import CurrentResult, Screening, with_reasons
 from .pipeline import EVERY, screen
@@ -424,6 +425,7 @@ def screening_print(request, pk):
     latest = screening.latest_snapshot()
     # The record as saved: each result with the protocol's words it was saved with (one query for all of them).
     results = list(latest.results.select_related("criteria")) if latest else []
+    answers = answer_rows(latest.answers, latest.sources, catalogue()) if latest else []
     return render(
         request,
         "screening/screening_print.html",
@@ -431,6 +433,7 @@ def screening_print(request, pk):
             "screening": screening,
             "latest": latest,
             "results": results,
+            "answers": answers,
             "verdict_words": VERDICT_WORDS,
         },
     )
