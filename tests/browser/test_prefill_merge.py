@@ -82,3 +82,32 @@ def test_clinician_keeps_typed_answers_and_chooses_the_record_value(live_server,
     assert Snapshot.objects.filter(screening=screening).count() == 1
     expect(page.locator("#note-height")).to_contain_text("From the record: Observation LOINC 8302-2")
     assert violations == []
+
+    # The print summary and the coordinator's candidate page show the answers as the questionnaire does, with sources.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/screenings/{screening.pk}/print/")
+    expect(page.locator("#answer-height")).to_contain_text("172 cm")
+    expect(page.locator("#answer-height")).to_contain_text("From the record: Observation LOINC 8302-2")
+    page.screenshot(path=f"{SHOTS}/print.png", full_page=True)
+    from django.contrib.auth.models import User
+
+    from referrals.models import Referral
+    from trials.models import Trial
+
+    referral = Referral.create_from(
+        screening, Trial.objects.get(nct_id="NCT01219465"), User.objects.get(username="clinician")
+    )
+    page.context.clear_cookies()
+    log_in(page, live_server, "coordinator", "coordinator-demo")
+    page.goto(f"{live_server.url}/candidates/{referral.pk}/")
+    page.click("summary:has-text('Answers in the screening')")
+    expect(page.locator("#answer-height")).to_have_text(
+        "172 cmFrom the record: Observation LOINC 8302-2 (LOINC 8302-2), " + recent
+    )
+    expect(page.locator("#answer-consent_possible")).to_have_text("Yes")
+    page.locator("#answer-height").scroll_into_view_if_needed()
+    page.screenshot(path=f"{SHOTS}/candidate-desktop.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("#answer-height").scroll_into_view_if_needed()
+    page.screenshot(path=f"{SHOTS}/candidate-phone.png")
+    assert violations == []
