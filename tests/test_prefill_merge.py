@@ -114,6 +114,13 @@ class TestMerge:
         live = client.post(detail(screening), {**BASE, "height_0": "150"}, HTTP_HX_REQUEST="true").content.decode()
         assert "Record says 172 cm" in live
 
+    def test_a_record_value_that_contradicts_a_kept_answer_is_flagged_not_silent(self, client, screening, clinician):
+        client.force_login(clinician)
+        html = upload(client, screening, record(who=patient(birth="2000-01-01")), form=BASE).content.decode()
+        assert field_value(html, "date_of_birth") == "2000-01-01"  # filled: the question was empty
+        notes = html[html.index('id="note-date_of_birth"') :][:600] + html[html.index('id="note-age"') :][:600]
+        assert 'role="alert"' in notes  # the typed age 14 and the record's birth date disagree: both are shown
+
 
 class TestRefer:
     def test_refer_is_offered_only_while_the_form_shows_the_saved_answers(self, client, screening, clinician):
