@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('screening', '0010_merge_saved_criteria_current_results'),
+        ("screening", "0010_merge_saved_criteria_current_results"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='screening',
-            name='answer_sources',
-            field=models.JSONField(blank=True, default=dict, help_text='Question code → the patient-record entry its saved answer came from (resource type, code system and code, display, date; never a resource id). Answers typed by the clinician have none.'),
+            model_name="screening",
+            name="answer_sources",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Question code → the patient-record entry its saved answer came from (resource type, code system and code, display, date; never a resource id). Answers typed by the clinician have none.",
+            ),
         ),
         migrations.AddField(
-            model_name='snapshot',
-            name='sources',
-            field=models.JSONField(blank=True, default=dict, help_text='Record sources of the answers, as saved.'),
+            model_name="snapshot",
+            name="sources",
+            field=models.JSONField(blank=True, default=dict, help_text="Record sources of the answers, as saved."),
         ),
     ]

@@ -4,30 +4,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trials', '0009_nct_ascii_digits'),
+        ("trials", "0009_nct_ascii_digits"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalquestion',
-            name='child_freshness_days',
-            field=models.PositiveIntegerField(blank=True, help_text='The same limit for patients under 18 (children grow: e.g. 182 for six months). Empty: the limit above.', null=True, verbose_name='freshness limit for children (days)'),
+            model_name="historicalquestion",
+            name="child_freshness_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="The same limit for patients under 18 (children grow: e.g. 182 for six months). Empty: the limit above.",
+                null=True,
+                verbose_name="freshness limit for children (days)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalquestion',
-            name='freshness_days',
-            field=models.PositiveIntegerField(blank=True, help_text='How old a value from the patient record may be to pre-fill this question (e.g. 365 for a year). Older values are shown with their age but not filled. Empty: no limit.', null=True, verbose_name='freshness limit (days)'),
+            model_name="historicalquestion",
+            name="freshness_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="How old a value from the patient record may be to pre-fill this question (e.g. 365 for a year). Older values are shown with their age but not filled. Empty: no limit.",
+                null=True,
+                verbose_name="freshness limit (days)",
+            ),
         ),
         migrations.AddField(
-            model_name='question',
-            name='child_freshness_days',
-            field=models.PositiveIntegerField(blank=True, help_text='The same limit for patients under 18 (children grow: e.g. 182 for six months). Empty: the limit above.', null=True, verbose_name='freshness limit for children (days)'),
+            model_name="question",
+            name="child_freshness_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="The same limit for patients under 18 (children grow: e.g. 182 for six months). Empty: the limit above.",
+                null=True,
+                verbose_name="freshness limit for children (days)",
+            ),
         ),
         migrations.AddField(
-            model_name='question',
-            name='freshness_days',
-            field=models.PositiveIntegerField(blank=True, help_text='How old a value from the patient record may be to pre-fill this question (e.g. 365 for a year). Older values are shown with their age but not filled. Empty: no limit.', null=True, verbose_name='freshness limit (days)'),
+            model_name="question",
+            name="freshness_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="How old a value from the patient record may be to pre-fill this question (e.g. 365 for a year). Older values are shown with their age but not filled. Empty: no limit.",
+                null=True,
+                verbose_name="freshness limit (days)",
+            ),
         ),
     ]
