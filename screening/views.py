@@ -151,7 +151,7 @@ def prefill(request, pk):
     upload = request.FILES.get("bundle")
     if upload is None:
         messages.error(request, "Choose a FHIR Bundle file (JSON) to upload.")
-        return redirect("screening:detail", pk=screening.pk)
+        return _refused(request, screening)
     # Checked before reading it: a 98 MB Bundle held a worker 39 s in the JSON parser. One patient's record is
     # a few hundred kilobytes at most.
     if upload.size > settings.FHIR_UPLOAD_MAX_MB * 2**20:
@@ -160,7 +160,7 @@ def prefill(request, pk):
             f"{upload.name} is {upload.size / 2**20:.1f} MB; a FHIR Bundle upload is limited to "
             f"{settings.FHIR_UPLOAD_MAX_MB} MB (one patient's record). Nothing was changed.",
         )
-        return redirect("screening:detail", pk=screening.pk)
+        return _refused(request, screening)
     today = timezone.localdate()
     all_specs = catalogue()
     try:
@@ -169,7 +169,7 @@ def prefill(request, pk):
             raise fhir.FhirError(read.problems[0].message, read.problems[0].code)
     except fhir.FhirError as exc:
         messages.error(request, f"{upload.name}: {exc}. Nothing was changed.")
-        return redirect("screening:detail", pk=screening.pk)
+        return _refused(request, screening)
     result = read.record
     questions = questions_of(screening.trials.values_list("nct_id", flat=True))
     codes = {q.code for q in questions}
@@ -208,6 +208,18 @@ def prefill(request, pk):
             too_old,
         ) % {"n": too_old}
     messages.info(request, text + " " + gettext("Check them, then save the screening."))
+    return _render_questionnaire(request, screening, form, answers, questions, today)
+
+
+def _refused(request, screening):
+    """A pre-fill that read nothing: the questionnaire again as it was sent with the file (answers typed and not
+    saved are not lost), or the saved screening when only the file was sent."""
+    if "questionnaire" not in request.POST:
+        return redirect("screening:detail", pk=screening.pk)
+    today = timezone.localdate()
+    questions = questions_of(screening.trials.values_list("nct_id", flat=True))
+    form = QuestionnaireForm(questions, request.POST, as_of=today)
+    answers = form.answers() if form.is_valid() else form.partial_answers()
     return _render_questionnaire(request, screening, form, answers, questions, today)
 
 

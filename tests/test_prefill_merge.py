@@ -121,6 +121,16 @@ class TestMerge:
         notes = html[html.index('id="note-date_of_birth"') :][:600] + html[html.index('id="note-age"') :][:600]
         assert 'role="alert"' in notes  # the typed age 14 and the record's birth date disagree: both are shown
 
+    def test_no_file_or_a_bad_file_keeps_the_typed_answers(self, client, screening, clinician):
+        client.force_login(clinician)
+        url = reverse("screening:prefill", args=[screening.pk])
+        page = client.post(url, {"questionnaire": "1", **BASE}).content.decode()
+        assert "Choose a FHIR Bundle file" in page and field_value(page, "height_0") == "160"
+        bad = SimpleUploadedFile("record.json", b"not json", content_type="application/json")
+        page = client.post(url, {"questionnaire": "1", **BASE, "bundle": bad}).content.decode()
+        assert "not valid JSON" in page and field_value(page, "weight_0") == "52"
+        assert not screening.snapshots.exists()
+
 
 class TestRefer:
     def test_refer_is_offered_only_while_the_form_shows_the_saved_answers(self, client, screening, clinician):
@@ -167,10 +177,10 @@ class TestDeceased:
     @pytest.mark.parametrize("extra", [{"deceasedDateTime": "2025-06-30"}, {"deceasedBoolean": True}])
     def test_a_deceased_patient_is_refused_on_the_form(self, client, screening, clinician, extra):
         client.force_login(clinician)
-        response = upload(client, screening, record(who={**patient(), **extra}), form=BASE)
-        assert response.status_code == 302
-        page = client.get(detail(screening)).content.decode()
+        page = upload(client, screening, record(who={**patient(), **extra}), form=BASE).content.decode()
         assert "record.json: the record says the patient" in page and "Nothing was changed" in page
+        assert field_value(page, "height_0") == "160"  # the answers typed so far are still there
+        screening.refresh_from_db()
         assert screening.answers == {}
 
     def test_a_deceased_patient_is_a_problem_in_the_api(self, alice, seeded):
