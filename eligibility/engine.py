@@ -52,6 +52,10 @@ class QuestionSpec:
     max_value: float | None = None
     choices: tuple[tuple[str, str], ...] = ()  # (value, label)
     short_label: str = ""
+    # How old a value read from a patient record may be to pre-fill this question (None: no limit), and the
+    # limit for children (under 18 on the reference date; None: the adult limit). Only eligibility.fhir reads them.
+    freshness_days: int | None = None
+    child_freshness_days: int | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> QuestionSpec:
@@ -66,6 +70,8 @@ class QuestionSpec:
             max_value=row["max_value"],
             choices=tuple((str(k), str(v)) for k, v in row["choices"]),
             short_label=row["short_label"],
+            freshness_days=row.get("freshness_days"),
+            child_freshness_days=row.get("child_freshness_days"),
         )
 
     @property

@@ -11,6 +11,11 @@ rules of evidence:
   the earliest counting condition wins.
 * An Observation gives the most recent final / amended / corrected value on or before the
   reference date, converted from its UCUM unit to the question's canonical unit.
+* A Condition that has abated (any abatement[x]) counts only when its clinical status says it came back
+  (recurrence, relapse); an abatement date after the reference date leaves it counting on that date.
+* A value older than its question's freshness limit (QuestionSpec.freshness_days; child_freshness_days
+  under 18) is not filled: it is kept in `FhirResult.stale` with its date, to be shown but not used.
+* A deceased patient (Patient.deceasedBoolean true or a deceasedDateTime) is refused: FhirError "deceased".
 * Nothing ever answers "no": a problem list is not proof of absence, so an absent, resolved or
   refuted code leaves the question unanswered (unknown).
 
@@ -143,6 +148,31 @@ class Source:
             text += f"; {self.detail}"
         return text
 
+    def saved_json(self) -> dict[str, Any]:
+        """What a saved screening keeps: resource type, code system and code, date, display and conversion. Not
+        the resource id, which can identify the patient in the record it came from."""
+        data = self.to_json()
+        del data["id"]
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Source:
+        """A Source from to_json() or saved_json() (an unreadable date is dropped rather than trusted)."""
+        when = data.get("date")
+        try:
+            day = date.fromisoformat(when) if isinstance(when, str) else None
+        except ValueError:
+            day = None
+        return cls(
+            resource_type=str(data.get("resource_type", "")),
+            resource_id=str(data.get("id") or ""),
+            system=str(data.get("system", "")),
+            code=str(data.get("code", "")),
+            display=str(data.get("display") or ""),
+            date=day,
+            detail=str(data.get("detail") or ""),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "resource_type": self.resource_type,
@@ -165,6 +195,26 @@ class Note:
 
 
 @dataclass(frozen=True)
+class Stale:
+    """A record value older than its question's freshness limit: shown with its age, never filled."""
+
+    value: Any
+    source: Source
+    age_days: int  # how old the value is on the reference date
+    limit_days: int  # the limit it is older than
+
+
+def age_in_words(days: int) -> str:
+    """'3 years', '8 months', '12 days': how long ago, in the largest whole unit."""
+    years, months = days // 365, days // 30
+    if years >= 1:
+        return f"{years} year{'s' if years != 1 else ''}"
+    if months >= 1:
+        return f"{months} month{'s' if months != 1 else ''}"
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+@dataclass(frozen=True)
 class FhirResult:
     answers: dict[str, Any]  # typed, ready for the engine
     provenance: dict[str, Source]  # question code -> where its answer came from
@@ -172,6 +222,7 @@ class FhirResult:
     skipped: Counter  # resource type -> mapped resources that did not count (status, date, older value...)
     ignored: Counter  # resource type -> resources the mapping does not know
     notes: tuple[Note, ...] = ()
+    stale: Mapping[str, Stale] = field(default_factory=dict)  # question code -> its newest value, too old to fill
 
     def summary(self) -> str:
         """'Used 1 Patient, 2 Observation; skipped 4 Observation; ignored 130 (Claim 32, ...)'."""
@@ -180,6 +231,8 @@ class FhirResult:
             return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
 
         parts = [f"used {listing(self.used) or 'nothing'}"]
+        if self.stale:
+            parts.append(f"{len(self.stale)} too old to use")
         if self.skipped:
             parts.append(f"skipped {listing(self.skipped)}")
         if self.ignored:
@@ -223,6 +276,7 @@ def answers_from_bundle(
     problem = _invalid(patients[0])
     if problem:
         raise FhirError(f"the Patient resource is not valid FHIR R4 ({problem})", "invalid_patient")
+    _refuse_deceased(patients[0])
 
     # A row for a question the catalogue no longer has answers nothing (the admin form prevents it).
     rules = [r for r in rules_from_rows(mappings) if r.question in catalogue]
@@ -252,6 +306,17 @@ def answers_from_bundle(
 
 # --------------------------------------------------------------------------------------------
 # Reading the Bundle
+
+
+def _refuse_deceased(patient: dict) -> None:
+    """A deceased patient is not screened: nothing is read from the record (FhirError "deceased")."""
+    when = patient.get("deceasedDateTime")
+    if when is not None:
+        day = _when(when)
+        on = f" on {day[0].isoformat()}" if day else f" ({when})"
+        raise FhirError(f"the record says the patient died{on} (Patient.deceasedDateTime): not screened", "deceased")
+    if patient.get("deceasedBoolean") is True:
+        raise FhirError("the record says the patient has died (Patient.deceasedBoolean): not screened", "deceased")
 
 
 def _resources(bundle: Any) -> list[dict]:
@@ -350,6 +415,7 @@ class _Reader:
     mapped: dict[int, str] = field(default_factory=dict)  # index -> resource type
     ignored: Counter = field(default_factory=Counter)
     notes: list[Note] = field(default_factory=list)
+    born: date | None = None
 
     def note(self, code: str, question: str, message: str) -> None:
         self.notes.append(Note(code, question, message))
@@ -367,6 +433,8 @@ class _Reader:
     def patient(self, index: int, resource: dict) -> None:
         pid = resource.get("id", "")
         birth = resource.get("birthDate")
+        when_born = _when(birth)
+        self.born = when_born[0] if when_born else None
         if birth is not None and "date_of_birth" in self.catalogue:
             when = _when(birth)
             if when is None:
@@ -397,6 +465,12 @@ class _Reader:
                     clinical if known else "status",
                     rule.question,
                     f"{source.describe()} {status}: it does not answer “{name}”",
+                )
+                continue
+            abated = _abated(resource, self.as_of)
+            if abated and clinical not in ("recurrence", "relapse"):
+                self.note(
+                    "abated", rule.question, f"{source.describe()} abated ({abated}): it does not answer “{name}”"
                 )
                 continue
             if verification in NOT_COUNTING_VERIFICATION:
@@ -467,17 +541,67 @@ class _Reader:
                 )
             self.offer(rule.question, converted, source, index, (when[1].timestamp(), index))
 
+    def limit(self, spec: QuestionSpec) -> int | None:
+        """The question's freshness limit in days for this patient (None: no limit). Without a birth date the
+        stricter of the two limits, as the patient may be a child."""
+        adult, child = spec.freshness_days, spec.child_freshness_days
+        if child is None:
+            return adult
+        if adult is None:
+            return child if self.born is None or _years(self.born, self.as_of) < 18 else None
+        if self.born is None:
+            return min(adult, child)
+        return child if _years(self.born, self.as_of) < 18 else adult
+
     def result(self) -> FhirResult:
-        answers, provenance, winners = {}, {}, set()
+        answers, provenance, winners, stale = {}, {}, set(), {}
         for question, offered in self.candidates.items():
             best = max(offered, key=lambda c: c.order)
+            limit = self.limit(self.catalogue[question])
+            measured = best.source.date
+            if limit is not None and measured is not None and (self.as_of - measured).days > limit:
+                age = (self.as_of - measured).days
+                stale[question] = Stale(best.value, best.source, age, limit)
+                self.note(
+                    "stale",
+                    question,
+                    f"{best.source.describe()} was measured {age_in_words(age)} ago, more than the "
+                    f"{age_in_words(limit)} a value may be old to answer “{self.catalogue[question].name}”",
+                )
+                continue
             answers[question] = best.value
             provenance[question] = best.source
             winners.add(best.index)
         used, skipped = Counter({PATIENT: 1}), Counter[str]()
         for index, kind in self.mapped.items():
             (used if index in winners else skipped)[kind] += 1
-        return FhirResult(answers, provenance, used, skipped, self.ignored, tuple(self.notes))
+        return FhirResult(answers, provenance, used, skipped, self.ignored, tuple(self.notes), stale)
+
+
+def _years(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+ABATEMENT = ("abatementDateTime", "abatementAge", "abatementPeriod", "abatementRange", "abatementString")
+
+
+def _abated(resource: dict, as_of: date) -> str | None:
+    """How the Condition says it abated on or before `as_of` ('abatementDateTime 2019-04-02'), or None."""
+    if resource.get("abatementBoolean") is True:
+        return "abatementBoolean"
+    for name in ABATEMENT:
+        value = resource.get(name)
+        if value is None:
+            continue
+        when = None
+        if name == "abatementDateTime":
+            when = _when(value)
+        elif name == "abatementPeriod" and isinstance(value, dict):
+            when = _when(value.get("end") or value.get("start"))
+        if when and when[0] > as_of:
+            continue  # it abated after the reference date: on that date it was still there
+        return f"{name} {value}" if isinstance(value, str) else name
+    return None
 
 
 def overlay(prefilled: Mapping[str, Any], raw: Any, typed: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,11 +14,13 @@ from django.views.decorators.vary import vary_on_headers
 
 from audit.log import record
 from audit.models import AccessLog
+from eligibility.answers import to_json
 from eligibility.engine import Verdict
 from eligibility.report import VERDICT_WORDS
 from eligibility.verification import apply_verifications
 from prescreen.roles import ADMIN, CLINICIAN, COORDINATOR, has_role, role_required
 from prescreen.security import signature_valid
+from screening.display import answer_rows
 from screening.models import Screening
 from screening.pipeline import screen
 from trials.models import Trial, catalogue
@@ -117,7 +119,7 @@ def _csv_safe(text):
 def _detail_context(referral, status_form=None, error=None):
     questions = catalogue()
     screened = _screen_today(referral, explain=[referral.trial.nct_id])
-    answers = screened.answers
+    answers = to_json(screened.answers)
     now = screened.explained[referral.trial.nct_id]
     verifications = {str(v.criterion_id): v for v in referral.verifications.select_related("verified_by")}
     verified = apply_verifications(now, {k: v.status for k, v in verifications.items()})
@@ -139,7 +141,8 @@ def _detail_context(referral, status_form=None, error=None):
         "verified": verified,
         "at_referral": referral.snapshot_result.verdict,
         "changed": now.verdict != referral.snapshot_result.verdict,
-        "answers": sorted((questions[k].label, v) for k, v in answers.items() if k in questions),
+        # As the questionnaire shows them (yes / no, units, choice labels), with the record each came from.
+        "answers": answer_rows(answers, referral.screening.answer_sources, questions),
         "status_form": status_form or StatusForm(referral=referral),
         "error": error,
         "history": _history(referral),

@@ -489,7 +489,16 @@ def _screen(request, fields: dict, problems: dict[str, list[str]]):
     with transaction.atomic():
         screening = Screening.objects.create(patient_ref=fields["patient_ref"], clinician=request.user)
         screening.trials.set(Trial.objects.filter(nct_id__in=[v.nct_id for v in result.verdicts]))
-        snapshot = screening.save_snapshot(to_json(result.answers), result.results, request.user, as_of)
+        # Answers the record gave (and the given answers did not replace) are saved with their record source.
+        given = fields.get("answers") if isinstance(fields.get("answers"), dict) else {}
+        sources = {
+            code: source.saved_json()
+            for code, source in (result.record.provenance.items() if result.record else ())
+            if code not in given
+        }
+        snapshot = screening.save_snapshot(
+            to_json(result.answers), result.results, request.user, as_of, sources=sources
+        )
     data["saved"] = {
         "screening": screening.pk,
         "snapshot": snapshot.pk,

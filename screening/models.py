@@ -38,6 +38,12 @@ class Screening(models.Model):
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="screenings")
     trials = models.ManyToManyField(Trial, related_name="screenings")
     answers = models.JSONField(default=dict, blank=True, help_text="Canonical answers as last saved.")
+    answer_sources = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Question code → the patient-record entry its saved answer came from (resource type, code system "
+        "and code, display, date; never a resource id). Answers typed by the clinician have none.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -70,15 +76,20 @@ class Screening(models.Model):
         ).results
 
     @transaction.atomic
-    def save_snapshot(self, answers_json: dict, results, by, as_of: date) -> Snapshot:
+    def save_snapshot(self, answers_json: dict, results, by, as_of: date, sources: dict | None = None) -> Snapshot:
         """Store the answers and one result row per trial, so the record stays true when criteria change.
 
         A row keeps the verdict, the criteria version and the patient's outcomes per criterion (compactly); the
         protocol's words are kept once per trial and criteria version (SavedCriteria), shared by every save.
-        A constant number of queries whatever the number of trials."""
+        A constant number of queries whatever the number of trials. `sources` gives the record source of each
+        answer that came from the patient's record (screening.prefill.sources_to_save)."""
+        sources = {code: s for code, s in (sources or {}).items() if code in answers_json}
         self.answers = answers_json
-        self.save(update_fields=["answers", "updated_at"])
-        snapshot = Snapshot.objects.create(screening=self, saved_by=by, as_of=as_of, answers=answers_json)
+        self.answer_sources = sources
+        self.save(update_fields=["answers", "answer_sources", "updated_at"])
+        snapshot = Snapshot.objects.create(
+            screening=self, saved_by=by, as_of=as_of, answers=answers_json, sources=sources
+        )
         trial_ids = dict(self.trials.values_list("nct_id", "pk"))
         results = list(results)
         words = SavedCriteria.objects.for_results(trial_ids, results)
@@ -125,6 +136,7 @@ class Snapshot(models.Model):
     saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     as_of = models.DateField()
     answers = models.JSONField(default=dict)
+    sources = models.JSONField(default=dict, blank=True, help_text="Record sources of the answers, as saved.")
 
     class Meta:
         ordering = ["-saved_at", "-pk"]

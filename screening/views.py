@@ -4,10 +4,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -22,6 +23,8 @@ from eligibility.report import VERDICT_WORDS
 from prescreen.roles import CLINICIAN, role_required
 from trials.models import catalogue, questions_of, screening_data
 
+from . import prefill as prefilling
+from .display import answer_rows
 from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers
 from .models import CurrentResult, Screening, with_reasons
 from .pipeline import EVERY, screen
@@ -125,14 +128,24 @@ def questionnaire(request, pk):
     all_specs = catalogue()
 
     if request.method == "POST":
-        form = QuestionnaireForm(questions, request.POST, as_of=today)
+        data = request.POST
+        state = request.session.get(prefilling.session_key(screening)) or {}
+        use = request.POST.get("use_record", "")
+        if use in (state.get("record") or {}) and use in all_specs:
+            # "Use record value" without JavaScript: the form again with the record's value in that question.
+            data = prefilling.form_data(request.POST.copy(), {use: state["record"][use][0]}, all_specs)
+        form = QuestionnaireForm(questions, data, as_of=today)
         valid = form.is_valid()
         answers = form.answers() if valid else form.partial_answers()
         if "save" in request.POST and not request.htmx:
             if valid:
                 results = _screen(screening, answers, today).results
-                screening.save_snapshot(to_json(answers), results, request.user, today)
-                request.session.pop(_prefill_key(screening), None)
+                saved = to_json(answers)
+                sources = prefilling.sources_to_save(
+                    saved, state, screening.answers, screening.answer_sources, all_specs
+                )
+                screening.save_snapshot(saved, results, request.user, today, sources=sources)
+                request.session.pop(prefilling.session_key(screening), None)
                 messages.success(request, "Screening saved.")
                 return redirect("screening:detail", pk=screening.pk)
             messages.error(request, "Nothing was saved: please correct the answers marked below.")
@@ -166,13 +179,15 @@ def discard(request, pk):
 @role_required(CLINICIAN)
 @require_POST
 def prefill(request, pk):
-    """Pre-fill the questionnaire from an uploaded FHIR R4 Bundle. Nothing is saved: the clinician
-    reviews the answers, each marked with its source, and saves the screening themselves."""
+    """Pre-fill the questionnaire from an uploaded FHIR R4 Bundle, merged into the form as posted with it (the
+    answers typed so far, saved or not) or, without it, the saved answers. Typed answers win; an empty question
+    takes the record's value; each difference is shown under its question for the clinician to choose. Values
+    too old to use are shown, not filled. Nothing is saved: the clinician reviews and saves."""
     screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
     upload = request.FILES.get("bundle")
     if upload is None:
         messages.error(request, "Choose a FHIR Bundle file (JSON) to upload.")
-        return redirect("screening:detail", pk=screening.pk)
+        return _refused(request, screening)
     # Checked before reading it: a 98 MB Bundle held a worker 39 s in the JSON parser. One patient's record is
     # a few hundred kilobytes at most.
     if upload.size > settings.FHIR_UPLOAD_MAX_MB * 2**20:
@@ -181,7 +196,7 @@ def prefill(request, pk):
             f"{upload.name} is {upload.size / 2**20:.1f} MB; a FHIR Bundle upload is limited to "
             f"{settings.FHIR_UPLOAD_MAX_MB} MB (one patient's record). Nothing was changed.",
         )
-        return redirect("screening:detail", pk=screening.pk)
+        return _refused(request, screening)
     today = timezone.localdate()
     all_specs = catalogue()
     try:
@@ -190,27 +205,58 @@ def prefill(request, pk):
             raise fhir.FhirError(read.problems[0].message, read.problems[0].code)
     except fhir.FhirError as exc:
         messages.error(request, f"{upload.name}: {exc}. Nothing was changed.")
-        return redirect("screening:detail", pk=screening.pk)
+        return _refused(request, screening)
     result = read.record
     questions = questions_of(screening.trials.values_list("nct_id", flat=True))
-    answers = {**screening.typed_answers(all_specs), **result.answers}
-    form = QuestionnaireForm(questions, initial=initial_from_answers(to_json(answers), questions), as_of=today)
-    used = sum(1 for code in result.answers if code in {q.code for q in questions})
-    messages.info(
-        request,
-        f"Pre-filled {used} answer{'s' if used != 1 else ''} from {upload.name} ({result.summary()}). "
-        "Check them, then save the screening.",
+    codes = {q.code for q in questions}
+    if "questionnaire" in request.POST:  # the form as it stands, sent with the file
+        data = request.POST.copy()
+        typed = prefilling.typed_codes(data, questions)
+    else:
+        saved = {k: v for k, v in screening.answers.items() if k in codes}
+        data = prefilling.form_data(QueryDict(mutable=True), saved, all_specs)
+        typed = set(saved)
+    state = prefilling.remembered(result, codes)
+    filled = [code for code in state["record"] if code not in typed]
+    data = prefilling.form_data(data, {code: state["record"][code][0] for code in filled}, all_specs)
+    form = QuestionnaireForm(questions, data, as_of=today)
+    answers = form.answers() if form.is_valid() else form.partial_answers()
+    request.session[prefilling.session_key(screening)] = state
+    current = to_json(answers)
+    differ = sum(
+        1 for n in prefilling.record_notes(current, state, {}, {}, all_specs).values() if n["kind"] == "conflict"
     )
-    request.session[_prefill_key(screening)] = {
-        code: [value, source.describe()]
-        for code, value in to_json(result.answers).items()
-        if (source := result.provenance.get(code))
-    }
+    text = ngettext(
+        "Pre-filled %(n)d answer from %(file)s (%(summary)s).",
+        "Pre-filled %(n)d answers from %(file)s (%(summary)s).",
+        len(filled),
+    ) % {"n": len(filled), "file": upload.name, "summary": result.summary()}
+    if differ:
+        text += " " + ngettext(
+            "%(n)d answer already given differs from the record: it is kept, and both values are shown under it.",
+            "%(n)d answers already given differ from the record: they are kept, and both values are shown under them.",
+            differ,
+        ) % {"n": differ}
+    if too_old := len(state["stale"]):
+        text += " " + ngettext(
+            "%(n)d value is too old to use and was not filled.",
+            "%(n)d values are too old to use and were not filled.",
+            too_old,
+        ) % {"n": too_old}
+    messages.info(request, text + " " + gettext("Check them, then save the screening."))
     return _render_questionnaire(request, screening, form, answers, questions, today)
 
 
-def _prefill_key(screening):
-    return f"prefill-{screening.pk}"
+def _refused(request, screening):
+    """A pre-fill that read nothing: the questionnaire again as it was sent with the file (answers typed and not
+    saved are not lost), or the saved screening when only the file was sent."""
+    if "questionnaire" not in request.POST:
+        return redirect("screening:detail", pk=screening.pk)
+    today = timezone.localdate()
+    questions = questions_of(screening.trials.values_list("nct_id", flat=True))
+    form = QuestionnaireForm(questions, request.POST, as_of=today)
+    answers = form.answers() if form.is_valid() else form.partial_answers()
+    return _render_questionnaire(request, screening, form, answers, questions, today)
 
 
 def _screen(screening, answers, today, explain=EVERY, data=None):
@@ -286,7 +332,16 @@ def _panel(request, screening, answers, today, windows):
     return verdicts, explained, groups, matches, first.missing
 
 
-def _cards(screening, explained, nct_ids, panel):
+def _unsaved(screening, form, current, specs):
+    """Whether the form shows anything but the saved answers (a result shown is then not the saved one)."""
+    if form.is_bound and form.errors:
+        return True
+    return {k: v for k, v in current.items() if k in specs} != {
+        k: v for k, v in screening.answers.items() if k in specs
+    }
+
+
+def _cards(screening, explained, nct_ids, panel, unsaved=False):
     latest = screening.latest_snapshot()
     saved = {}
     if latest:
@@ -296,6 +351,8 @@ def _cards(screening, explained, nct_ids, panel):
         n: {
             "result": explained[n],
             "saved": saved.get(n),
+            # Refer is offered for the saved result only while the panel shows it: not for answers not yet saved.
+            "referable": saved.get(n) is not None and not unsaved and saved[n].verdict == explained[n].verdict,
             "referral": referrals.get(n),
             "lapses": panel.lapsing.get(n),
         }
@@ -309,18 +366,26 @@ def _render_questionnaire(request, screening, form, answers, questions, today):
     verdicts, explained, groups, matches, missing = _panel(request, screening, answers, today, _shown(params))
     sources = {q.code: q.sources for q in questions if q.sources}
     panel = build_panel(list(explained.values()), answers, specs, today, sources, missing)
-    latest, cards = _cards(screening, explained, [n for g in groups for n in g.shown], panel)
+    current = to_json(answers)
+    unsaved = _unsaved(screening, form, current, specs)
+    latest, cards = _cards(screening, explained, [n for g in groups for n in g.shown], panel, unsaved)
     notes = form.notes(panel.derived)
     tally = Counter(v.verdict for v in verdicts)
-    # Pre-filled answers show their source for as long as the clinician keeps the value.
-    current = to_json(answers)
-    for code, (value, source) in request.session.get(_prefill_key(screening), {}).items():
-        if code in specs and code not in notes and current.get(code) == value:
-            notes[code] = ("source", f"From the record: {source}")
+    # What the record says of each answer (its source, a different value, a value too old), for as long as the
+    # pre-fill is in the session; then the sources saved with the screening, while the answer is unchanged.
+    record_notes = prefilling.record_notes(
+        current,
+        request.session.get(prefilling.session_key(screening)),
+        screening.answers,
+        screening.answer_sources,
+        specs,
+    )
     context = {
         "screening": screening,
         "form": form,
         "notes": notes,
+        "record_notes": record_notes,
+        "unsaved": unsaved,
         "panel": panel,
         "groups": [{"group": g, "rows": [cards[n] for n in g.shown]} for g in groups],
         "counts": [(v, VERDICT_WORDS[v], tally[v]) for v in GROUP_ORDER],
@@ -356,14 +421,15 @@ def more_results(request, pk, verdict):
         return redirect(f"{reverse('screening:detail', args=[pk])}?show_{verdict}={_start(request) + PAGE}")
     today = timezone.localdate()
     questions = questions_of(screening.trials.values_list("nct_id", flat=True))
-    _form, answers = _live_answers(request, screening, questions, today)
+    form, answers = _live_answers(request, screening, questions, today)
     start = _start(request)
     windows = {v: (0, 0) for v in GROUP_ORDER} | {Verdict(verdict): (start, start + PAGE)}
     _verdicts, explained, groups, _matches, missing = _panel(request, screening, answers, today, windows)
     group = next(g for g in groups if g.verdict == verdict)
     specs = {q.code: q.spec() for q in questions}
     panel = build_panel([explained[n] for n in group.shown], answers, specs, today, missing=missing)
-    _latest, cards = _cards(screening, explained, group.shown, panel)
+    unsaved = _unsaved(screening, form, to_json(answers), specs)
+    _latest, cards = _cards(screening, explained, group.shown, panel, unsaved)
     context = {
         "screening": screening,
         "group": group,
@@ -410,6 +476,7 @@ def screening_print(request, pk):
     latest = screening.latest_snapshot()
     # The record as saved: each result with the protocol's words it was saved with (one query for all of them).
     results = list(latest.results.select_related("criteria")) if latest else []
+    answers = answer_rows(latest.answers, latest.sources, catalogue()) if latest else []
     return render(
         request,
         "screening/screening_print.html",
@@ -417,6 +484,7 @@ def screening_print(request, pk):
             "screening": screening,
             "latest": latest,
             "results": results,
+            "answers": answers,
             "verdict_words": VERDICT_WORDS,
         },
     )

@@ -159,6 +159,14 @@ SNOMED_CASES = [
     ("34000006", {"inflammatory_bowel_disease"}),
     ("64766004", {"inflammatory_bowel_disease"}),
     ("44054006", set()),  # diabetes (type 2 in Synthea): not type 1
+    ("709044004", {"renal_impairment"}),  # chronic kidney disease
+    ("431855005", {"renal_impairment"}),  # CKD stage 1
+    ("433144002", {"renal_impairment"}),  # CKD stage 3
+    ("433146000", {"renal_impairment"}),  # CKD stage 5
+    ("46177005", {"renal_impairment"}),  # end-stage renal disease
+    ("127013003", {"renal_impairment"}),  # diabetic renal disease (Synthea's code)
+    ("90781000119102", {"renal_impairment"}),  # microalbuminuria due to type 2 diabetes (Synthea's code)
+    ("157141000119108", {"renal_impairment"}),  # proteinuria due to type 2 diabetes (Synthea's code)
     ("4635009", set()),  # SNOMED codes match whole, never by prefix
 ]
 
@@ -194,6 +202,12 @@ ICD10_CASES = [
     ("D05.10", set()),  # carcinoma in situ is not C00–C96
     ("D80.0", {"primary_immunodeficiency"}),
     ("D84.9", {"primary_immunodeficiency"}),
+    ("D83.9", {"primary_immunodeficiency"}),
+    ("D84.1", {"primary_immunodeficiency"}),
+    ("D84.89", {"primary_immunodeficiency"}),
+    ("D84.81", set()),  # immunodeficiency due to conditions classified elsewhere: secondary
+    ("D84.821", set()),  # due to drugs: secondary
+    ("D84822", set()),  # due to external causes, written without the dot: secondary
     ("D86.0", set()),
     ("K50.90", {"inflammatory_bowel_disease"}),
     ("K51.90", {"inflammatory_bowel_disease"}),
@@ -564,7 +578,8 @@ def test_the_seed_table_maps_every_code_the_issue_names():
             "N18",
         ]
         + [f"C{n:02d}" for n in range(97)]
-        + [f"D8{n}" for n in range(5)]
+        + [f"D8{n}" for n in range(4)]
+        + ["D84.0", "D84.1", "D84.89", "D84.9"]  # primary only: D84.81 and D84.82x are secondary (issue 13)
         + [f"F{n}" for n in range(20, 32)]
     )
     loinc = ["39156-5", "29463-7", "8302-2", "4548-4", "17856-6", "59261-8", "1986-9", "1558-6"]

@@ -57,6 +57,20 @@ class Question(models.Model):
         blank=True,
         help_text="Codes this value is computed from when they are answered (e.g. 'height,weight' for BMI).",
     )
+    freshness_days = models.PositiveIntegerField(
+        "freshness limit (days)",
+        null=True,
+        blank=True,
+        help_text="How old a value from the patient record may be to pre-fill this question (e.g. 365 for a "
+        "year). Older values are shown with their age but not filled. Empty: no limit.",
+    )
+    child_freshness_days = models.PositiveIntegerField(
+        "freshness limit for children (days)",
+        null=True,
+        blank=True,
+        help_text="The same limit for patients under 18 (children grow: e.g. 182 for six months). "
+        "Empty: the limit above.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
 
@@ -95,6 +109,8 @@ class Question(models.Model):
             max_value=self.max_value,
             choices=tuple((str(k), str(v)) for k, v in (self.choices or [])),
             short_label=self.short_label,
+            freshness_days=self.freshness_days,
+            child_freshness_days=self.child_freshness_days,
         )
 
 

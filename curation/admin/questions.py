@@ -26,7 +26,17 @@ def question_usage() -> dict[str, dict[tuple[int, str], int]]:
 
 @admin.register(Question)
 class QuestionAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
-    list_display = ("code", "label", "type", "unit", "plausible_range", "choice_labels", "section", "used_by")
+    list_display = (
+        "code",
+        "label",
+        "type",
+        "unit",
+        "plausible_range",
+        "choice_labels",
+        "freshness",
+        "section",
+        "used_by",
+    )
     list_filter = ("type", "section")
     search_fields = ("code", "label")
     readonly_fields = ("used_by_trials",)
@@ -41,6 +51,16 @@ class QuestionAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
         low = format_number(obj.min_value)
         high = format_number(obj.max_value)
         return f"{low}–{high} {obj.unit}".strip()
+
+    @admin.display(description="freshness limit")
+    def freshness(self, obj):
+        """'365 days (children 182)': how old a record value may be to pre-fill the question."""
+        if obj.freshness_days is None and obj.child_freshness_days is None:
+            return ""
+        adult = f"{obj.freshness_days} days" if obj.freshness_days is not None else "none"
+        if obj.child_freshness_days is None or obj.child_freshness_days == obj.freshness_days:
+            return adult
+        return f"{adult} (children {obj.child_freshness_days})"
 
     @admin.display(description="choices")
     def choice_labels(self, obj):
