@@ -230,11 +230,15 @@ def _describe(rule: Rule | None, catalogue: Mapping[str, QuestionSpec]) -> str:
     if isinstance(rule, (AllOf, AnyOf)):
         parts = [_describe(child, catalogue) for child in rule.children]
         if not parts:
-            return "always (no conditions)"
+            # As the engine evaluates them: "all of" nothing holds, "any of" nothing never does (validation
+            # refuses an empty "any of", but the words must not promise what screening will not do).
+            return "always (no conditions)" if isinstance(rule, AllOf) else "never (empty 'any of' group)"
         if len(parts) == 1:
             return parts[0]
         return ("all of: " if isinstance(rule, AllOf) else "any of: ") + ", ".join(parts)
     if isinstance(rule, AtLeast):
+        if not rule.children:
+            return f"never (empty 'at least {rule.n} of' group)"
         return f"at least {rule.n} of: " + ", ".join(_describe(child, catalogue) for child in rule.children)
     # Described while invalid (its problems are listed beside it): a condition still reads as one.
     raw = thaw(rule.raw)
