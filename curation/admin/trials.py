@@ -5,6 +5,7 @@ from collections import Counter
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import path, reverse
@@ -12,10 +13,20 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from eligibility.rules import describe
+from prescreen.roles import COORDINATOR
 from trials.models import Criterion, Trial
 
 from .examples import ExamplePatientInline, report_examples
-from .page import ADMIN_CSS, OnePageMixin, StorableJSONMixin, one_page, page_questions, rendered, state_badge
+from .page import (
+    ADMIN_CSS,
+    LINE_LISTS,
+    OnePageMixin,
+    StorableJSONMixin,
+    one_page,
+    page_questions,
+    rendered,
+    state_badge,
+)
 from .views import criteria_versions_view
 
 
@@ -88,11 +99,25 @@ class TrialAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
     list_filter = ("overall_status", "phase", ConditionFilter, "open_for_screening", NeedsReviewFilter)
     search_fields = ("nct_id", "brief_title", "official_title", "conditions")
     readonly_fields = ("criteria_version",)
+    line_lists = LINE_LISTS
     inlines = [CriterionInline, ExamplePatientInline]
     change_form_template = "admin/trials/trial/change_form.html"
 
     class Media:
         css = ADMIN_CSS
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "coordinators":
+            # Only people who can review referrals: a clinician or an admin named here would see no candidates,
+            # and the trial's referrals would wait for nobody.
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_active=True, groups__name=COORDINATOR)
+                .distinct()
+                .order_by("username")
+            )
+            kwargs.setdefault("help_text", "Active members of the Coordinator group who review this trial's referrals.")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return (
