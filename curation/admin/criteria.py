@@ -1,11 +1,13 @@
 """Criteria: the change form with the rule builder, approving drafts, and a history in plain words."""
 
 import difflib
+import hashlib
+import json
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -19,6 +21,7 @@ from prescreen.security import signature_valid
 from trials.models import Criterion
 
 from .. import rule_builder
+from ..models import ExamplePatient, rules_with
 from .builder import RuleField
 from .examples import report_examples
 from .page import ADMIN_CSS, OnePageMixin, page_questions, state_badge
@@ -27,8 +30,17 @@ from .views import rule_builder_view
 APPROVAL_MEANING = "I approve these draft rules for screening"
 
 
+# The confirm step when a change would break example patients: the preview's "Save anyway" button posts
+# CONFIRM = "<the save button first pressed>:<fingerprint of the change shown>"; the form then finds CONFIRMED.
+CONFIRM = "_confirm_examples"
+CONFIRMED = "_examples_confirmed"
+SAVE_BUTTONS = ("_save", "_continue", "_addanother", "_approve")
+
+
 class CriterionForm(forms.ModelForm):
     rule = RuleField(label="Rule")
+    example_changes: list = []
+    change_fingerprint = ""
 
     class Meta:
         model = Criterion
@@ -50,6 +62,34 @@ class CriterionForm(forms.ModelForm):
             else:
                 cleaned["rule_status"] = Criterion.RuleStatus.APPROVED
         return cleaned
+
+    def _post_clean(self):
+        # After the instance holds the edited values (ModelForm._post_clean), before anything is saved: screen the
+        # trial's example patients with the criterion as it would be. A change that breaks one is not saved until
+        # the admin has seen which, before → after, and confirmed this very change.
+        super()._post_clean()
+        if self._errors or self.instance.trial_id is None:
+            return
+        trial = self.instance.trial
+        self.example_changes = ExamplePatient.objects.filter(trial=trial).changes_if(
+            rules_with(trial, self.instance), page_questions()
+        )
+        self.change_fingerprint = fingerprint(trial.criteria_version, self.instance)
+        if any(c.breaks for c in self.example_changes) and self.data.get(CONFIRMED) != self.change_fingerprint:
+            self.add_error(
+                None,
+                ValidationError(
+                    "Not saved yet: this change would make example patients fail (below). Save anyway, or change "
+                    "it and save again.",
+                    code="examples_change",
+                ),
+            )
+
+
+def fingerprint(version: int, criterion: Criterion) -> str:
+    """What the admin confirms: this criterion's kind, rule and status, on top of this criteria version."""
+    text = json.dumps([version, criterion.pk, criterion.kind, criterion.rule_status, criterion.rule], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class CriterionNeedsReviewFilter(admin.SimpleListFilter):
@@ -123,8 +163,29 @@ class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and CONFIRM in request.POST:
+            # "Save anyway": the save button first pressed, and the fingerprint of the change the admin saw.
+            action, _, confirmed = request.POST[CONFIRM].partition(":")
+            post = request.POST.copy()
+            if action in SAVE_BUTTONS:
+                post[action] = "Save"
+            post[CONFIRMED] = confirmed
+            request.POST = post
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         form = context["adminform"].form
+        if form.is_bound and [e.code for e in form.non_field_errors().as_data()] == ["examples_change"]:
+            # Not an error either: the preview of what the change does to the examples, with its confirm button.
+            action = next((name for name in SAVE_BUTTONS if name in request.POST), "_save")
+            context["example_preview"] = {
+                "changes": form.example_changes,
+                "confirm": f"{action}:{form.change_fingerprint}",
+                "trial": form.instance.trial,
+            }
+            del form.errors[NON_FIELD_ERRORS]
+            context["errors"] = helpers.AdminErrorList(form, [])
         if form.is_bound and [e.code for e in form.errors.as_data().get("rule", [])] == ["builder_updated"]:
             # Not an error: the builder was edited without JavaScript and is shown again.
             del form.errors["rule"]
