@@ -22,7 +22,7 @@ def overflow(page):
 
 
 @pytest.mark.parametrize("width", [1280, 1024])
-def test_the_trial_page_fits_the_screen_without_scrolling_sideways(live_server, watched, curator, width):
+def test_the_trial_page_fits_the_screen_without_scrolling_sideways(live_server, watched, curator, width):  # noqa: F811
     from trials.models import Trial
 
     page = watched
