@@ -35,3 +35,21 @@ def test_a_rule_that_breaks_an_example_is_saved_only_after_save_anyway(live_serv
     expect(page.locator(".messagelist")).to_contain_text("1 of 4 fail")
     assert criterion(*BMI).rule["value"] == 35
     page.check_csp("example preview and confirm")
+
+
+def test_hba1c_is_typed_in_mmol_per_mol_and_worded_in_both_units(live_server, watched, curator):  # noqa: F811
+    from playwright.sync_api import expect
+
+    page = watched
+    admin_log_in(page, live_server)
+    page.goto(live_server.url + change_url(criterion(*BMI)))
+    page.select_option("select[name='rb.0-q']", "hba1c")
+    expect(page.locator("select[name='rb.0-vunit'] option")).to_have_text(["%", "mmol/mol"])
+    page.fill("input[name='rb.0-value']", "53")
+    page.select_option("select[name='rb.0-vunit']", "mmol/mol")
+    expect(page.locator("#rb-sentence")).to_have_text("HbA1c > 7 % (53 mmol/mol)")
+    expect(page.locator("#rb\\.0-converted")).to_have_text("saved as 7 %")
+    expect(page.locator("#id_rule_json")).to_have_value('{"q": "hba1c", "op": ">", "value": 7, "unit": "%"}')
+    expect(page.locator("select[name='rb.0-vunit']")).to_have_value("mmol/mol")  # kept across the redraw
+    screenshot(page, "admin-rule-builder-hba1c-units")
+    page.check_csp("rule builder, HbA1c in mmol/mol")
