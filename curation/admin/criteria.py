@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from eligibility.rules import describe, validate_rule
@@ -79,8 +80,10 @@ class CriterionForm(forms.ModelForm):
             self.add_error(
                 None,
                 ValidationError(
-                    "Not saved yet: this change would make example patients fail (below). Save anyway, or change "
-                    "it and save again.",
+                    _(
+                        "Not saved yet: this change would make example patients fail (below). Save anyway, or "
+                        "change it and save again."
+                    ),
                     code="examples_change",
                 ),
             )

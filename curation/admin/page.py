@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.fields import InvalidJSONInput
 from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from eligibility import jsontext
 from trials.models import Criterion, catalogue
@@ -129,7 +131,7 @@ class LinesField(forms.Field):
         if len(lines) > self.max_lines:
             problems.append(
                 ValidationError(
-                    "At most %(max)s lines, one %(item)s per line (got %(count)s).",
+                    _("At most %(max)s lines, one %(item)s per line (got %(count)s)."),
                     code="too_many",
                     params={"max": self.max_lines, "item": self.item_name, "count": len(lines)},
                 )
@@ -139,7 +141,9 @@ class LinesField(forms.Field):
             if line.startswith("[") and line.endswith("]"):
                 problems.append(
                     ValidationError(
-                        "Line %(line)s looks like a JSON list: write one %(item)s per line, without brackets or quotes.",
+                        _(
+                            "Line %(line)s looks like a JSON list: write one %(item)s per line, without brackets or quotes."
+                        ),
                         code="json_list",
                         params=params,
                     )
@@ -147,7 +151,7 @@ class LinesField(forms.Field):
             elif any(unicodedata.category(ch) == "Cc" for ch in line):
                 problems.append(
                     ValidationError(
-                        "Line %(line)s has a control character (such as a tab or NUL): remove it.",
+                        _("Line %(line)s has a control character (such as a tab or NUL): remove it."),
                         code="control_character",
                         params=params,
                     )
@@ -155,7 +159,7 @@ class LinesField(forms.Field):
             elif len(line) > self.max_line:
                 problems.append(
                     ValidationError(
-                        "Line %(line)s is longer than %(max)s characters: is it several %(item)ss run together?",
+                        _("Line %(line)s is longer than %(max)s characters: are several run together?"),
                         code="too_long",
                         params=params,
                     )
@@ -163,7 +167,7 @@ class LinesField(forms.Field):
             elif line.casefold() in seen:
                 problems.append(
                     ValidationError(
-                        "Line %(line)s repeats line %(first)s (“%(text)s”): list each %(item)s once.",
+                        _("Line %(line)s repeats line %(first)s (“%(text)s”): list each %(item)s once."),
                         code="duplicate",
                         params={**params, "first": seen[line.casefold()], "text": line},
                     )
@@ -175,7 +179,7 @@ class LinesField(forms.Field):
 
 
 # A trial's lists of short texts, edited one per line rather than as JSON.
-LINE_LISTS = {"conditions": "condition", "keywords": "keyword", "sites": "site"}
+LINE_LISTS = {"conditions": _("condition"), "keywords": _("keyword"), "sites": _("site")}
 
 
 class StorableJSONMixin:
@@ -189,7 +193,9 @@ class StorableJSONMixin:
             kwargs["item_name"] = self.line_lists[db_field.name]
             kwargs["widget"] = forms.Textarea(attrs={"rows": 4, "cols": 60, "class": "lines"})
             help_text = db_field.help_text or ""
-            kwargs["help_text"] = f"{help_text} One per line.".strip()
+            kwargs["help_text"] = (
+                format_lazy("{} {}", help_text, _("One per line.")) if help_text else _("One per line.")
+            )
             return db_field.formfield(**kwargs)
         if isinstance(db_field, models.JSONField):
             default = db_field.get_default()

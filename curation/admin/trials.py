@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from eligibility.rules import describe
@@ -116,7 +117,9 @@ class TrialAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
                 .distinct()
                 .order_by("username")
             )
-            kwargs.setdefault("help_text", "Active members of the Coordinator group who review this trial's referrals.")
+            kwargs.setdefault(
+                "help_text", _("Active members of the Coordinator group who review this trial's referrals.")
+            )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request):
