@@ -116,9 +116,11 @@ class ExampleChange:
         return self.before.passed and not self.after.passed
 
 
-def rules_with(trial: Trial, criterion: Criterion) -> engine.TrialRules:
-    """The trial's rules as they would be with `criterion` (edited or new, not saved yet) in place of its stored row."""
-    rows = [c for c in trial.criteria.all() if criterion.pk is None or c.pk != criterion.pk] + [criterion]
+def rules_with(trial: Trial, *criteria: Criterion) -> engine.TrialRules:
+    """The trial's rules as they would be with `criteria` (edited or new, not saved yet) in place of their stored
+    rows."""
+    replaced = {c.pk for c in criteria if c.pk is not None}
+    rows = [c for c in trial.criteria.all() if c.pk not in replaced] + list(criteria)
     return engine.TrialRules(
         nct_id=trial.nct_id,
         title=trial.brief_title,

@@ -90,3 +90,19 @@ def test_approving_a_draft_that_breaks_an_example_asks_first(adam):
     response = adam.post(change_url(bmi), {**data, "_confirm_examples": confirm_value(html)})
     assert response.status_code == 302
     assert state(bmi)[:2] == ({**BMI_35, "value": 15}, "approved")
+
+
+def test_the_approval_page_shows_the_examples_approving_would_change_before_signing(adam):
+    from django.urls import reverse
+
+    bmi = criterion(*BMI)
+    bmi.rule, bmi.rule_status = {**BMI_35, "value": 15}, "draft"
+    bmi.save()
+    before = state(bmi)
+    html = adam.post(
+        reverse("admin:trials_criterion_changelist"), {"action": "approve_drafts", "_selected_action": [bmi.pk]}
+    ).content.decode()
+    assert "Example patients of NCT01219465 whose verdict approval would change" in html
+    row = re.search(r'<tr class="row-fail">(.*?)</tr>', html, re.S).group(1)
+    assert "Retinopathy not yet examined" in row and "✗ FAIL" in row
+    assert state(bmi) == before  # shown, not approved: that takes the signature

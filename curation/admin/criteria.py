@@ -1,5 +1,6 @@
 """Criteria: the change form with the rule builder, approving drafts, and a history in plain words."""
 
+import copy
 import difflib
 import hashlib
 import json
@@ -228,6 +229,7 @@ class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
             "admin/trials/criterion/approve_drafts.html",
             {
                 **self.admin_site.each_context(request),
+                "example_changes": _examples_if_approved(drafts),
                 "title": "Sign the approval of draft rules",
                 "opts": self.model._meta,
                 "drafts": drafts,
@@ -317,3 +319,21 @@ def _word_diff(old: str, new: str) -> str:
         if op == "equal":
             out.append(escape(" ".join(a[i1:i2])))
     return mark_safe(" ".join(out))
+
+
+def _examples_if_approved(drafts) -> list[dict]:
+    """Per trial, the example patients whose verdict approving these drafts would change (before → after), shown
+    on the signing page so that no rule goes live before the admin has seen what it does to them."""
+    questions = page_questions()
+    by_trial: dict = {}
+    for criterion in drafts:
+        if criterion.rule is not None and not validate_rule(criterion.rule, questions):
+            approved = copy.copy(criterion)  # as it would be once signed; nothing is saved here
+            approved.rule_status = Criterion.RuleStatus.APPROVED
+            by_trial.setdefault(criterion.trial, []).append(approved)
+    found = []
+    for trial, approved in by_trial.items():
+        changes = ExamplePatient.objects.filter(trial=trial).changes_if(rules_with(trial, *approved), questions)
+        if changes:
+            found.append({"trial": trial, "changes": changes})
+    return found
