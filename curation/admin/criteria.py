@@ -2,8 +2,6 @@
 
 import copy
 import difflib
-import hashlib
-import json
 
 from django import forms
 from django.contrib import admin, messages
@@ -25,18 +23,11 @@ from trials.models import Criterion
 from .. import rule_builder
 from ..models import ExamplePatient, rules_with
 from .builder import RuleField
-from .examples import report_examples
+from .examples import CONFIRMED, ExamplePreviewMixin, fingerprint, preview, report_examples
 from .page import ADMIN_CSS, OnePageMixin, page_questions, state_badge
 from .views import rule_builder_view
 
 APPROVAL_MEANING = "I approve these draft rules for screening"
-
-
-# The confirm step when a change would break example patients: the preview's "Save anyway" button posts
-# CONFIRM = "<the save button first pressed>:<fingerprint of the change shown>"; the form then finds CONFIRMED.
-CONFIRM = "_confirm_examples"
-CONFIRMED = "_examples_confirmed"
-SAVE_BUTTONS = ("_save", "_continue", "_addanother", "_approve")
 
 
 class CriterionForm(forms.ModelForm):
@@ -76,7 +67,7 @@ class CriterionForm(forms.ModelForm):
         self.example_changes = ExamplePatient.objects.filter(trial=trial).changes_if(
             rules_with(trial, self.instance), page_questions()
         )
-        self.change_fingerprint = fingerprint(trial.criteria_version, self.instance)
+        self.change_fingerprint = fingerprint(trial.criteria_version, [self.instance])
         if any(c.breaks for c in self.example_changes) and self.data.get(CONFIRMED) != self.change_fingerprint:
             self.add_error(
                 None,
@@ -88,12 +79,6 @@ class CriterionForm(forms.ModelForm):
                     code="examples_change",
                 ),
             )
-
-
-def fingerprint(version: int, criterion: Criterion) -> str:
-    """What the admin confirms: this criterion's kind, rule and status, on top of this criteria version."""
-    text = json.dumps([version, criterion.pk, criterion.kind, criterion.rule_status, criterion.rule], sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class CriterionNeedsReviewFilter(admin.SimpleListFilter):
@@ -121,7 +106,7 @@ class CriterionNeedsReviewFilter(admin.SimpleListFilter):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
+class CriterionAdmin(ExamplePreviewMixin, OnePageMixin, SimpleHistoryAdmin):
     form = CriterionForm
     list_display = ("trial", "order", "kind", "short_text", "rule_words", "state")
     list_filter = (CriterionNeedsReviewFilter, "kind", "source")
@@ -167,27 +152,13 @@ class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
             *super().get_urls(),
         ]
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method == "POST" and CONFIRM in request.POST:
-            # "Save anyway": the save button first pressed, and the fingerprint of the change the admin saw.
-            action, _, confirmed = request.POST[CONFIRM].partition(":")
-            post = request.POST.copy()
-            if action in SAVE_BUTTONS:
-                post[action] = "Save"
-            post[CONFIRMED] = confirmed
-            request.POST = post
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         form = context["adminform"].form
         if form.is_bound and [e.code for e in form.non_field_errors().as_data()] == ["examples_change"]:
             # Not an error either: the preview of what the change does to the examples, with its confirm button.
-            action = next((name for name in SAVE_BUTTONS if name in request.POST), "_save")
-            context["example_preview"] = {
-                "changes": form.example_changes,
-                "confirm": f"{action}:{form.change_fingerprint}",
-                "trial": form.instance.trial,
-            }
+            context["example_preview"] = preview(
+                request, form.instance.trial, form.example_changes, form.change_fingerprint
+            )
             del form.errors[NON_FIELD_ERRORS]
             context["errors"] = helpers.AdminErrorList(form, [])
         if form.is_bound and [e.code for e in form.errors.as_data().get("rule", [])] == ["builder_updated"]:
