@@ -116,10 +116,10 @@ class ExampleChange:
         return self.before.passed and not self.after.passed
 
 
-def rules_with(trial: Trial, *criteria: Criterion) -> engine.TrialRules:
+def rules_with(trial: Trial, *criteria: Criterion, deleted=()) -> engine.TrialRules:
     """The trial's rules as they would be with `criteria` (edited or new, not saved yet) in place of their stored
-    rows."""
-    replaced = {c.pk for c in criteria if c.pk is not None}
+    rows, and without the criteria whose primary keys are `deleted`."""
+    replaced = {c.pk for c in criteria if c.pk is not None} | set(deleted)
     rows = [c for c in trial.criteria.all() if c.pk not in replaced] + list(criteria)
     return engine.TrialRules(
         nct_id=trial.nct_id,

@@ -106,3 +106,40 @@ def test_the_approval_page_shows_the_examples_approving_would_change_before_sign
     row = re.search(r'<tr class="row-fail">(.*?)</tr>', html, re.S).group(1)
     assert "Retinopathy not yet examined" in row and "✗ FAIL" in row
     assert state(bmi) == before  # shown, not approved: that takes the signature
+
+
+# --- The same on the trial page, whose criteria inline changes verdicts too ------------------------------
+
+
+def inline_index(data, bmi):
+    return next(k.split("-")[1] for k, v in data.items() if re.fullmatch(r"criteria-\d+-id", k) and v == [str(bmi.pk)])
+
+
+def test_deleting_a_criterion_on_the_trial_page_shows_the_examples_first(adam):
+    from trials.models import Criterion
+
+    bmi = criterion(*BMI)
+    trial = bmi.trial
+    data = page_form(adam, trial)
+    data.pop("coordinators", None)
+    data[f"criteria-{inline_index(data, bmi)}-DELETE"] = ["on"]
+    response = adam.post(change_url(trial), {**data, "_save": "Save"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Adult with BMI 32.9" in html[html.index('id="example-preview"') : html.index("Save anyway")]
+    assert "Please correct the error" not in html
+    assert Criterion.objects.filter(pk=bmi.pk).exists()
+
+    response = adam.post(change_url(trial), {**data, "_confirm_examples": confirm_value(html)})
+    assert response.status_code == 302
+    assert not Criterion.objects.filter(pk=bmi.pk).exists()
+
+
+def test_a_trial_page_save_that_changes_no_verdict_saves_at_once(adam):
+    bmi = criterion(*BMI)
+    data = page_form(adam, bmi.trial)
+    data.pop("coordinators", None)
+    data[f"criteria-{inline_index(data, bmi)}-text"] = ["Body Mass Index above 30."]
+    assert adam.post(change_url(bmi.trial), {**data, "_save": "Save"}).status_code == 302
+    bmi.refresh_from_db()
+    assert bmi.text == "Body Mass Index above 30."
