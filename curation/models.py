@@ -99,11 +99,52 @@ class ExampleResult:
         return ()
 
 
+@dataclass(frozen=True)
+class ExampleChange:
+    """One example patient whose verdict a pending change to its trial's criteria would change."""
+
+    before: ExampleResult
+    after: ExampleResult
+
+    @property
+    def example(self) -> "ExamplePatient":
+        return self.before.example
+
+    @property
+    def breaks(self) -> bool:
+        """It passes now and would fail after the change."""
+        return self.before.passed and not self.after.passed
+
+
+def rules_with(trial: Trial, *criteria: Criterion, deleted=()) -> engine.TrialRules:
+    """The trial's rules as they would be with `criteria` (edited or new, not saved yet) in place of their stored
+    rows, and without the criteria whose primary keys are `deleted`."""
+    replaced = {c.pk for c in criteria if c.pk is not None} | set(deleted)
+    rows = [c for c in trial.criteria.all() if c.pk not in replaced] + list(criteria)
+    return engine.TrialRules(
+        nct_id=trial.nct_id,
+        title=trial.brief_title,
+        criteria=tuple(c.spec() for c in sorted(rows, key=lambda c: (c.order, c.pk is None, c.pk or 0))),
+        version=trial.criteria_version,
+    )
+
+
 class ExamplePatientQuerySet(models.QuerySet):
     def results(self, questions=None) -> list[ExampleResult]:
         """Every example screened at its own reference date against its trial's current rules."""
         questions = questions if questions is not None else catalogue()
         return [example.evaluate(questions) for example in self.select_related("trial")]
+
+    def changes_if(self, rules: engine.TrialRules, questions=None) -> list[ExampleChange]:
+        """The examples whose verdict would differ under `rules` (their trial's rules after a pending change),
+        each before and after, by the same pipeline as every screening."""
+        questions = questions if questions is not None else catalogue()
+        changes = []
+        for example in self.select_related("trial"):
+            before, after = example.evaluate(questions), example.evaluate(questions, rules)
+            if (before.actual, before.problems) != (after.actual, after.problems):
+                changes.append(ExampleChange(before, after))
+        return changes
 
 
 class ExamplePatient(models.Model):
@@ -146,10 +187,11 @@ class ExamplePatient(models.Model):
         if errors:
             raise ValidationError({"answers": [str(e) for e in errors]})
 
-    def evaluate(self, questions=None) -> ExampleResult:
-        """This example screened at its reference date by the one pipeline every screening goes through."""
+    def evaluate(self, questions=None, rules: engine.TrialRules | None = None) -> ExampleResult:
+        """This example screened at its reference date by the one pipeline every screening goes through, against
+        its trial's current rules (or `rules`, the trial's rules as a pending change would make them)."""
         questions = questions if questions is not None else catalogue()
-        rules = self.trial.rules()
+        rules = rules if rules is not None else self.trial.rules()
         screened = pipeline.screen(catalogue=questions, trials=[rules], as_of=self.as_of, answers=self.answers)
         if not screened.ok:
             return ExampleResult(self, None, tuple(p.message for p in screened.problems))

@@ -7,6 +7,8 @@ The builder posts its tree as flat form fields named by path. The top group is `
     -count       N of "at least N of"
     -q, -op      the question and the operator; -prev_q is the question the form was drawn for
     -value       a number, yes/no ("true"/"false") or one choice
+    -vunit       the unit a number (or between's two) is typed in, e.g. "mmol/mol" for HbA1c: converted to the
+                 question's canonical unit (eligibility/units.py) as answers typed in it are, and stored so
     -values      several choices (in / not_in), repeated
     -low, -high  between
     -amount, -unit                                 within / before, e.g. "9" "weeks"
@@ -21,6 +23,7 @@ that `validate_rule`, the one judge of what a valid rule is, reports it with its
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,7 +33,8 @@ from eligibility import jsontext
 from eligibility.engine import BOOLEAN, CHOICE, DATE, DURATION_UNITS, MULTI, NUMBER, QuestionSpec
 from eligibility.nodes import AllOf, AnyOf, AtLeast, Condition, Not, Rule, as_rule, read_rule, thaw
 from eligibility.rules import COMPARISONS, OPERATORS_BY_TYPE, InvalidRule, Problem, describe, parse_rule, validate_rule
-from eligibility.vocabulary import OPERATOR_WORDS
+from eligibility.units import to_canonical, units_for
+from eligibility.vocabulary import OPERATOR_WORDS, format_number
 
 ROOT = "rb"
 ALL, ANY, AT_LEAST, NOT, COND, NONE = "all", "any", "at_least", "not", "cond", "none"
@@ -78,6 +82,7 @@ class Node:
     min_unit: str = "years"
     max_amount: str = ""
     max_unit: str = "years"
+    vunit: str = ""
     # Set by the builder, not posted:
     path: str = ROOT
     depth: int = 0
@@ -87,6 +92,8 @@ class Node:
     spec: QuestionSpec | None = None
     op_choices: list[tuple[str, str]] = field(default_factory=list)
     input: str = ""  # which value inputs: number, between, boolean, choice, choices, duration, age or ""
+    unit_choices: tuple[str, ...] = ()  # units a number may be typed in (the canonical one first), if several
+    converted: str = ""  # a number typed in another unit, as it is stored: "7 %"
 
     @property
     def is_group(self) -> bool:
@@ -201,6 +208,7 @@ def from_form(data: Mapping[str, Any]) -> Node:
                 "min_unit",
                 "max_amount",
                 "max_unit",
+                "vunit",
             ):
                 setattr(node, name, _get(data, f"{path}-{name}").strip() or getattr(Node, name, ""))
             node.values = [v for v in _getlist(data, f"{path}-values") if v]
@@ -364,6 +372,11 @@ def fit(root: Node, catalogue: Mapping[str, QuestionSpec]) -> None:
             node.unit = "weeks"
         node.prev_q = node.q
         node.input = value_input(spec, node.op)
+        choices = units_for(spec.unit) if spec.type == NUMBER and spec.unit else ()
+        node.unit_choices = choices if len(choices) > 1 else ()
+        if not node.unit_choices or not node.vunit:
+            node.vunit = spec.unit
+        # A unit the question does not take (a forged post) is kept, for the condition to be reported.
 
 
 # --------------------------------------------------------------------------------------------
@@ -427,7 +440,16 @@ def _condition(node: Node, spec: QuestionSpec | None) -> dict[str, Any]:
         rule["value"] = bounds
         return rule
     kind = spec.type if spec else None
-    if op == "between":
+    node.converted = ""
+    if kind == NUMBER and op in COMPARISONS + ("between",) and spec.unit and node.vunit not in ("", spec.unit):
+        # Typed in another unit (HbA1c in mmol/mol): stored in the question's unit, rounded as answers typed in that
+        # unit are (units.to_canonical), so that a patient at the limit compares equal to it.
+        typed = [node.low, node.high] if op == "between" else [node.value]
+        values = [_canonical(text, node.vunit, spec.unit) for text in typed]
+        if all(_is_number(v) for v in values):
+            node.converted = "–".join(format_number(v) for v in values) + f" {spec.unit}"
+        rule["value"] = values if op == "between" else values[0]
+    elif op == "between":
         rule["value"] = [_number(node.low), _number(node.high)]
     elif op in ("within", "before"):
         rule["value"] = f"{node.amount} {node.unit}".strip() if node.amount else ""
@@ -458,6 +480,24 @@ def _number(text: str) -> Any:
     except ValueError:
         return text
     return int(number) if number.is_integer() and abs(number) < 1e15 else number
+
+
+def _canonical(text: str, unit: str, canonical: str) -> Any:
+    """A number typed in `unit`, in `canonical`; anything else stays as typed, for validation to report."""
+    number = _number(text)
+    if not _is_number(number):
+        return number
+    try:
+        value = to_canonical(float(number), unit, canonical)
+    except (ValueError, OverflowError):
+        return f"{text} {unit}"  # not a number of the question's unit: validation says so
+    if not math.isfinite(value):
+        return value
+    return int(value) if value.is_integer() and abs(value) < 1e15 else value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _count(text: str) -> Any:

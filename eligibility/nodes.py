@@ -234,7 +234,7 @@ def _read(raw: Any, path: str, problems: list[Problem] | None, check: ConditionC
         if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n > len(items):
             note("bad_count", f"'at_least' must be a whole number from 1 to {len(items)}, got {n!r}")
     elif kind == "any" and not items:
-        note("empty_group", "'any' needs at least one rule")
+        note("empty_group", "this 'any of' group is empty: it would never hold (add a condition or remove it)")
     children = tuple(_read(child, f"{path}.{key}[{i}]", problems, check) for i, child in enumerate(items))
     if kind == "all":
         return AllOf(children)

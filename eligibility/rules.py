@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from . import units
 from .engine import (
     BOOLEAN,
     CHOICE,
@@ -230,11 +231,15 @@ def _describe(rule: Rule | None, catalogue: Mapping[str, QuestionSpec]) -> str:
     if isinstance(rule, (AllOf, AnyOf)):
         parts = [_describe(child, catalogue) for child in rule.children]
         if not parts:
-            return "always (no conditions)"
+            # As the engine evaluates them: "all of" nothing holds, "any of" nothing never does (validation
+            # refuses an empty "any of", but the words must not promise what screening will not do).
+            return "always (no conditions)" if isinstance(rule, AllOf) else "never (empty 'any of' group)"
         if len(parts) == 1:
             return parts[0]
         return ("all of: " if isinstance(rule, AllOf) else "any of: ") + ", ".join(parts)
     if isinstance(rule, AtLeast):
+        if not rule.children:
+            return f"never (empty 'at least {rule.n} of' group)"
         return f"at least {rule.n} of: " + ", ".join(_describe(child, catalogue) for child in rule.children)
     # Described while invalid (its problems are listed beside it): a condition still reads as one.
     raw = thaw(rule.raw)
@@ -259,7 +264,11 @@ def _describe_leaf(code: Any, op: Any, value: Any, catalogue: Mapping[str, Quest
         positive = (value is True) == (op == "=")
         return name if positive else f"no {name}"
     if op == "between" and isinstance(value, list) and len(value) == 2:
-        return f"{name} {format_number(value[0])}–{format_number(value[1])}{unit}"
+        words = f"{name} {format_number(value[0])}–{format_number(value[1])}{unit}"
+        low, high = (units.also_in(v, spec.unit) if spec else "" for v in value)
+        if low and high:  # "HbA1c 7–10 % (53–86 mmol/mol)"
+            words += f" ({low.split(' ', 1)[0]}–{high})"
+        return words
     if op in ("in", "not_in") and isinstance(value, list):
         labels = [spec.choice_label(v) if spec else str(v) for v in value]
         return f"{name} {OPERATOR_WORDS[op]} {', '.join(labels)}"
@@ -268,4 +277,5 @@ def _describe_leaf(code: Any, op: Any, value: Any, catalogue: Mapping[str, Quest
     if spec and spec.type in (CHOICE,) and op in ("=", "!="):
         return f"{name} {OPERATOR_WORDS[op]} {spec.choice_label(value)}"
     shown = format_number(value) if _is_number(value) else str(value)
-    return f"{name} {OPERATOR_WORDS.get(op, op)} {shown}{unit}"
+    also = units.also_in(value, spec.unit) if spec and op in COMPARISONS else ""
+    return f"{name} {OPERATOR_WORDS.get(op, op)} {shown}{unit}" + (f" ({also})" if also else "")

@@ -47,3 +47,34 @@ def to_canonical(value: float, unit: str, canonical: str) -> float:
         if conversion.unit == unit:
             return round(conversion.to_canonical(value), 2)
     raise ValueError(f"{unit!r} cannot be converted to {canonical}")
+
+
+# Units a rule's description also shows its limits in: HbA1c is reported in % (NGSP) by some laboratories and in
+# mmol/mol (IFCC) by others, so a limit reads in both. mmol/mol are whole numbers, as laboratories report them.
+SHOWN_ALSO: dict[str, tuple[str, int]] = {"%": ("mmol/mol", 0)}
+
+
+def from_canonical(value: float, unit: str, canonical: str) -> float:
+    """`value` in `canonical` converted to `unit` (the inverse of to_canonical, unrounded); ValueError if it does
+    not fit."""
+    if not unit or unit == canonical:
+        return value
+    for conversion in ALTERNATIVES.get(canonical, ()):
+        if conversion.unit == unit:
+            return (value - conversion.offset) / conversion.factor
+    raise ValueError(f"{unit!r} cannot be converted from {canonical}")
+
+
+def also_in(value: float, canonical: str) -> str:
+    """'53 mmol/mol' for 7 (%): the value in the unit SHOWN_ALSO lists for `canonical`, or "" if none."""
+    if canonical not in SHOWN_ALSO or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ""
+    unit, digits = SHOWN_ALSO[canonical]
+    try:
+        converted = round(from_canonical(float(value), unit, canonical), digits)
+    except (ValueError, OverflowError):
+        return ""
+    if converted != converted or converted in (float("inf"), float("-inf")):
+        return ""
+    shown = int(converted) if digits == 0 else converted
+    return f"{shown} {unit}"

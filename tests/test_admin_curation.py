@@ -6,6 +6,7 @@ adam, the Admin-group persona (staff, not a superuser).
 """
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -270,11 +271,12 @@ def test_it_saves_a_rule_made_with_the_builder(adam):
 
     bmi = criterion(*BMI)
     version = Trial.objects.get(pk=bmi.trial_id).criteria_version
-    data = with_rule(page_form(adam, bmi), **{"rb-kind": "all", **cond("rb.0", "bmi", ">=", value="35")}, _save="Save")
+    # ≥ 30 rather than > 30: no example patient's verdict changes, so it saves at once (see test_admin_examples.py).
+    data = with_rule(page_form(adam, bmi), **{"rb-kind": "all", **cond("rb.0", "bmi", ">=", value="30")}, _save="Save")
     response = adam.post(change_url(bmi), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     bmi.refresh_from_db()
-    assert bmi.rule == {"q": "bmi", "op": ">=", "value": 35, "unit": "kg/m²"}
+    assert bmi.rule == {"q": "bmi", "op": ">=", "value": 30, "unit": "kg/m²"}
     assert Trial.objects.get(pk=bmi.trial_id).criteria_version == version + 1
 
 
@@ -389,10 +391,20 @@ def test_raw_json_saves_when_valid(adam):
     assert bmi.rule == json.loads(text)
 
 
+def confirmed(adam, url, data):
+    """Post a change that breaks an example patient: the preview comes first, then "Save anyway"."""
+    response = adam.post(url, data)
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="example-preview"' in html, html[:3000]
+    confirm = re.search(r'name="_confirm_examples" value="([^"]+)"', html).group(1)
+    return adam.post(url, {**data, "_confirm_examples": confirm})
+
+
 def test_an_empty_rule_means_needs_review(adam):
     bmi = criterion(*BMI)
     data = with_rule(page_form(adam, bmi), **{"rb-kind": "none"}, _save="Save")
-    assert adam.post(change_url(bmi), data).status_code == 302
+    # The example "Adult with BMI 32.9" then needs review: asked first.
+    assert confirmed(adam, change_url(bmi), data).status_code == 302
     bmi.refresh_from_db()
     assert bmi.rule is None
 
@@ -477,7 +489,10 @@ def test_the_trial_page_shows_an_example_that_fails_after_a_change(adam):
     data = with_rule(
         page_form(adam, bmi), **{"rb-kind": "all", **cond("rb.0", "bmi", ">", value="35")}, _continue="Save"
     )
-    response = adam.post(change_url(bmi), data, follow=True)
+    response = adam.post(change_url(bmi), data)
+    assert response.status_code == 200 and 'id="example-preview"' in response.content.decode()  # asked first
+    confirm = re.search(r'name="_confirm_examples" value="([^"]+)"', response.content.decode()).group(1)
+    response = adam.post(change_url(bmi), {**data, "_confirm_examples": confirm}, follow=True)
     assert "1 of 4 fail" in response.content.decode()  # said right after the change
 
     html = adam.get(change_url(trial)).content.decode()
@@ -549,7 +564,7 @@ def test_the_criteria_at_an_earlier_version_show_the_old_rule(adam):
     trial = Trial.objects.get(pk=bmi.trial_id)
     assert trial.criteria_version == 1
     data = with_rule(page_form(adam, bmi), **{"rb-kind": "all", **cond("rb.0", "bmi", ">", value="35")}, _save="Save")
-    adam.post(change_url(bmi), data)
+    confirmed(adam, change_url(bmi), data)
 
     url = reverse("admin:trials_trial_criteria_versions", args=[trial.pk])
     old = adam.get(url, {"version": 1}).content.decode()
@@ -593,7 +608,7 @@ def test_the_criterion_history_says_what_changed_in_plain_words(adam, admin_user
     data = with_rule(page_form(adam, bmi), **{"rb-kind": "all", **cond("rb.0", "bmi", ">", value="35")})
     data["text"] = ["Body Mass Index >35."]
     data["_save"] = ["Save"]
-    adam.post(change_url(bmi), data)
+    confirmed(adam, change_url(bmi), data)
     html = adam.get(reverse("admin:trials_criterion_history", args=[bmi.pk])).content.decode()
     assert "adam" in html
     assert '<span class="before">BMI &gt; 30 kg/m²</span> &rarr; <span class="after">BMI &gt; 35 kg/m²</span>' in html

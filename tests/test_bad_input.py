@@ -914,11 +914,12 @@ def test_it_refuses_example_answers_the_database_cannot_store(adam, answers, mes
 @pytest.mark.parametrize(
     "field, text, message",
     [
-        ("conditions", "[NaN]", "Not valid JSON: NaN is not a number JSON can store."),
-        ("keywords", "null", "Enter a JSON list, e.g. [&quot;Type 1 diabetes&quot;]."),
-        ("sites", "[1e999]", "Not valid JSON: 1e999 is too large a number."),
-        ("conditions", '["\\u0000"]', "Not valid JSON: text may not contain the NUL character (\\u0000)."),
-        ("conditions", '{"a": 1}', "Enter a JSON list"),
+        # Edited one per line (issue 13), not as JSON.
+        ("conditions", "[NaN]", "Line 1 looks like a JSON list: write one condition per line"),
+        ("keywords", '["Type 1 diabetes"]', "Line 1 looks like a JSON list: write one keyword per line"),
+        ("sites", "x" * 501, "Line 1 is longer than 500 characters"),
+        ("conditions", "Obesity\nType 1\x00 diabetes", "Line 2 has a control character (such as a tab or NUL)"),
+        ("conditions", "Obesity\nobesity", "Line 2 repeats line 1"),
     ],
 )
 def test_it_refuses_trial_lists_the_database_cannot_store(adam, field, text, message):

@@ -195,8 +195,8 @@ DESCRIBE_CASES = [
     (q("bmi", ">", 30, unit="kg/m²"), "BMI > 30 kg/m²"),
     (q("bmi", ">", 30), "BMI > 30 kg/m²"),
     (q("bmi", ">=", 30.5), "BMI ≥ 30.5 kg/m²"),
-    (q("hba1c", "<", 7.5), "HbA1c < 7.5 %"),
-    (q("hba1c", "<=", 7), "HbA1c ≤ 7 %"),
+    (q("hba1c", "<", 7.5), "HbA1c < 7.5 % (58 mmol/mol)"),
+    (q("hba1c", "<=", 7), "HbA1c ≤ 7 % (53 mmol/mol)"),
     (q("bmi", "between", [18.5, 25]), "BMI 18.5–25 kg/m²"),
     (HIV, "HIV infection"),
     (q("hiv", "=", False), "no HIV infection"),
@@ -216,6 +216,8 @@ DESCRIBE_CASES = [
     ({"all": [q("sex", "=", "female"), q("age", ">=", 18)]}, "all of: Sex is Female, Age ≥ 18 years"),
     ({"all": [HIV]}, "HIV infection"),
     ({"all": []}, "always (no conditions)"),
+    ({"any": []}, "never (empty 'any of' group)"),
+    ({"at_least": 1, "of": []}, "never (empty 'at least 1 of' group)"),
     ({"not": HIV}, "not (HIV infection)"),
     ({"at_least": 2, "of": [HIV, HEP_B, HEP_C]}, "at least 2 of: HIV infection, Hepatitis B, Hepatitis C"),
     ({"all": [{"any": [HIV, HEP_B]}, {"not": HEP_C}]}, "all of: any of: HIV infection, Hepatitis B, not (Hepatitis C)"),
@@ -234,3 +236,28 @@ DESCRIBE_CASES = [
 @pytest.mark.parametrize("rule, words", DESCRIBE_CASES)
 def test_it_describes_a_rule_in_plain_words(rule, words):
     assert describe(rule, CATALOGUE) == words
+
+
+@pytest.mark.parametrize(
+    "rule, words, outcome",
+    [
+        ({"all": []}, "always", "met"),
+        ({"any": []}, "never", "not_met"),
+        ({"at_least": 1, "of": []}, "never", "not_met"),
+        ({"not": {"any": []}}, "not (never", "met"),
+    ],
+)
+def test_the_words_for_an_empty_group_match_how_the_engine_evaluates_it(rule, words, outcome):
+    from datetime import date
+
+    from eligibility.engine import CriterionSpec, TrialRules, evaluate
+
+    trial = TrialRules("NCT00000000", "Test trial", (CriterionSpec("1", "inclusion", "criterion", rule),))
+    assert evaluate(trial, {}, date(2026, 1, 1), CATALOGUE).criteria[0].outcome == outcome
+    assert describe(rule, CATALOGUE).startswith(words)
+
+
+def test_an_empty_any_of_group_is_refused_with_a_clear_message():
+    [problem] = validate_rule({"any": []}, CATALOGUE)
+    assert problem.code == "empty_group"
+    assert "never hold" in problem.message

@@ -1,17 +1,19 @@
 """Criteria: the change form with the rule builder, approving drafts, and a history in plain words."""
 
+import copy
 import difflib
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from eligibility.rules import describe, validate_rule
@@ -19,8 +21,9 @@ from prescreen.security import signature_valid
 from trials.models import Criterion
 
 from .. import rule_builder
+from ..models import ExamplePatient, rules_with
 from .builder import RuleField
-from .examples import report_examples
+from .examples import CONFIRMED, ExamplePreviewMixin, fingerprint, preview, report_examples
 from .page import ADMIN_CSS, OnePageMixin, page_questions, state_badge
 from .views import rule_builder_view
 
@@ -29,6 +32,8 @@ APPROVAL_MEANING = "I approve these draft rules for screening"
 
 class CriterionForm(forms.ModelForm):
     rule = RuleField(label="Rule")
+    example_changes: list = []
+    change_fingerprint = ""
 
     class Meta:
         model = Criterion
@@ -50,6 +55,30 @@ class CriterionForm(forms.ModelForm):
             else:
                 cleaned["rule_status"] = Criterion.RuleStatus.APPROVED
         return cleaned
+
+    def _post_clean(self):
+        # After the instance holds the edited values (ModelForm._post_clean), before anything is saved: screen the
+        # trial's example patients with the criterion as it would be. A change that breaks one is not saved until
+        # the admin has seen which, before → after, and confirmed this very change.
+        super()._post_clean()
+        if self._errors or self.instance.trial_id is None:
+            return
+        trial = self.instance.trial
+        self.example_changes = ExamplePatient.objects.filter(trial=trial).changes_if(
+            rules_with(trial, self.instance), page_questions()
+        )
+        self.change_fingerprint = fingerprint(trial.criteria_version, [self.instance])
+        if any(c.breaks for c in self.example_changes) and self.data.get(CONFIRMED) != self.change_fingerprint:
+            self.add_error(
+                None,
+                ValidationError(
+                    _(
+                        "Not saved yet: this change would make example patients fail (below). Save anyway, or "
+                        "change it and save again."
+                    ),
+                    code="examples_change",
+                ),
+            )
 
 
 class CriterionNeedsReviewFilter(admin.SimpleListFilter):
@@ -77,7 +106,7 @@ class CriterionNeedsReviewFilter(admin.SimpleListFilter):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
+class CriterionAdmin(ExamplePreviewMixin, OnePageMixin, SimpleHistoryAdmin):
     form = CriterionForm
     list_display = ("trial", "order", "kind", "short_text", "rule_words", "state")
     list_filter = (CriterionNeedsReviewFilter, "kind", "source")
@@ -125,6 +154,13 @@ class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         form = context["adminform"].form
+        if form.is_bound and [e.code for e in form.non_field_errors().as_data()] == ["examples_change"]:
+            # Not an error either: the preview of what the change does to the examples, with its confirm button.
+            context["example_preview"] = preview(
+                request, form.instance.trial, form.example_changes, form.change_fingerprint
+            )
+            del form.errors[NON_FIELD_ERRORS]
+            context["errors"] = helpers.AdminErrorList(form, [])
         if form.is_bound and [e.code for e in form.errors.as_data().get("rule", [])] == ["builder_updated"]:
             # Not an error: the builder was edited without JavaScript and is shown again.
             del form.errors["rule"]
@@ -164,6 +200,7 @@ class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
             "admin/trials/criterion/approve_drafts.html",
             {
                 **self.admin_site.each_context(request),
+                "example_changes": _examples_if_approved(drafts),
                 "title": "Sign the approval of draft rules",
                 "opts": self.model._meta,
                 "drafts": drafts,
@@ -253,3 +290,21 @@ def _word_diff(old: str, new: str) -> str:
         if op == "equal":
             out.append(escape(" ".join(a[i1:i2])))
     return mark_safe(" ".join(out))
+
+
+def _examples_if_approved(drafts) -> list[dict]:
+    """Per trial, the example patients whose verdict approving these drafts would change (before → after), shown
+    on the signing page so that no rule goes live before the admin has seen what it does to them."""
+    questions = page_questions()
+    by_trial: dict = {}
+    for criterion in drafts:
+        if criterion.rule is not None and not validate_rule(criterion.rule, questions):
+            approved = copy.copy(criterion)  # as it would be once signed; nothing is saved here
+            approved.rule_status = Criterion.RuleStatus.APPROVED
+            by_trial.setdefault(criterion.trial, []).append(approved)
+    found = []
+    for trial, approved in by_trial.items():
+        changes = ExamplePatient.objects.filter(trial=trial).changes_if(rules_with(trial, *approved), questions)
+        if changes:
+            found.append({"trial": trial, "changes": changes})
+    return found

@@ -1,4 +1,8 @@
-"""Example patients in the admin: edited inline on their trial, and how they fare after each change."""
+"""Example patients in the admin: edited inline on their trial, how they fare after each change, and the confirm
+step before a change that would make some fail."""
+
+import hashlib
+import json
 
 from django import forms
 from django.contrib import admin, messages
@@ -66,3 +70,37 @@ def _verdict_label(verdict) -> str:
     if verdict is None:
         return "invalid answers"
     return ExamplePatient.Verdict(verdict).label.lower()
+
+
+# The confirm step when a change would break example patients: the preview's "Save anyway" button posts
+# CONFIRM = "<the save button first pressed>:<fingerprint of the change shown>"; the form then finds CONFIRMED.
+CONFIRM = "_confirm_examples"
+CONFIRMED = "_examples_confirmed"
+SAVE_BUTTONS = ("_save", "_continue", "_addanother", "_approve")
+
+
+def fingerprint(version: int, criteria, deleted=()) -> str:
+    """What the admin confirms: these criteria's kinds, rules and states (and those deleted), on top of this
+    criteria version. Anything else edited since the preview makes another change, previewed again."""
+    rows = sorted(([c.pk or 0, c.kind, c.rule_status, c.rule] for c in criteria), key=lambda row: row[0])
+    text = json.dumps([version, rows, sorted(deleted)], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def preview(request, trial, changes, fingerprint_: str) -> dict:
+    action = next((name for name in SAVE_BUTTONS if name in request.POST), "_save")
+    return {"changes": changes, "confirm": f"{action}:{fingerprint_}", "trial": trial}
+
+
+class ExamplePreviewMixin:
+    """Reads "Save anyway" as the save button first pressed, with the fingerprint of the change the admin saw."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and CONFIRM in request.POST:
+            action, _, confirmed = request.POST[CONFIRM].partition(":")
+            post = request.POST.copy()
+            if action in SAVE_BUTTONS:
+                post[action] = "Save"
+            post[CONFIRMED] = confirmed
+            request.POST = post
+        return super().changeform_view(request, object_id, form_url, extra_context)

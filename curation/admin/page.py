@@ -2,6 +2,7 @@
 and a criterion's rule state."""
 
 import contextvars
+import unicodedata
 from contextlib import contextmanager
 
 from django import forms
@@ -9,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.fields import InvalidJSONInput
 from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from eligibility import jsontext
 from trials.models import Criterion, catalogue
@@ -94,10 +97,106 @@ class StorableJSONField(forms.JSONField):
             return InvalidJSONInput(data)
 
 
+class LinesField(forms.Field):
+    """A list of short texts (a trial's conditions, keywords, sites) edited one per line.
+
+    Lines are stripped and blank ones dropped; every problem (a line too long, a control character, a line listed
+    twice, a pasted JSON list) is reported at once, with its line number, and nothing is saved.
+    """
+
+    widget = forms.Textarea
+    max_line = 500
+    max_lines = 5000
+
+    def __init__(self, *, item_name: str = "item", encoder=None, decoder=None, **kwargs):
+        # encoder and decoder: what the model's JSONField hands every form field it makes (a list of strings
+        # needs neither).
+        self.item_name = item_name
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, (list, tuple)):
+            return "\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        if value in self.empty_values:
+            return []
+        lines = [(n, line.strip()) for n, line in enumerate(str(value).splitlines(), start=1)]
+        lines = [(n, line) for n, line in lines if line]
+        problems, seen = [], {}
+        if len(lines) > self.max_lines:
+            problems.append(
+                ValidationError(
+                    _("At most %(max)s lines, one %(item)s per line (got %(count)s)."),
+                    code="too_many",
+                    params={"max": self.max_lines, "item": self.item_name, "count": len(lines)},
+                )
+            )
+        for n, line in lines:
+            params = {"line": n, "item": self.item_name, "max": self.max_line}
+            if line.startswith("[") and line.endswith("]"):
+                problems.append(
+                    ValidationError(
+                        _(
+                            "Line %(line)s looks like a JSON list: write one %(item)s per line, without brackets or quotes."
+                        ),
+                        code="json_list",
+                        params=params,
+                    )
+                )
+            elif any(unicodedata.category(ch) == "Cc" for ch in line):
+                problems.append(
+                    ValidationError(
+                        _("Line %(line)s has a control character (such as a tab or NUL): remove it."),
+                        code="control_character",
+                        params=params,
+                    )
+                )
+            elif len(line) > self.max_line:
+                problems.append(
+                    ValidationError(
+                        _("Line %(line)s is longer than %(max)s characters: are several run together?"),
+                        code="too_long",
+                        params=params,
+                    )
+                )
+            elif line.casefold() in seen:
+                problems.append(
+                    ValidationError(
+                        _("Line %(line)s repeats line %(first)s (“%(text)s”): list each %(item)s once."),
+                        code="duplicate",
+                        params={**params, "first": seen[line.casefold()], "text": line},
+                    )
+                )
+            seen.setdefault(line.casefold(), n)
+        if problems:
+            raise ValidationError(problems)
+        return [line for _, line in lines]
+
+
+# A trial's lists of short texts, edited one per line rather than as JSON.
+LINE_LISTS = {"conditions": _("condition"), "keywords": _("keyword"), "sites": _("site")}
+
+
 class StorableJSONMixin:
     """Every JSON field of this admin is a StorableJSONField."""
 
+    line_lists: dict[str, str] = {}  # field name → what one line holds, for the fields edited one per line
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.line_lists:
+            kwargs["form_class"] = LinesField
+            kwargs["item_name"] = self.line_lists[db_field.name]
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 4, "cols": 60, "class": "lines"})
+            help_text = db_field.help_text or ""
+            kwargs["help_text"] = (
+                format_lazy("{} {}", help_text, _("One per line.")) if help_text else _("One per line.")
+            )
+            return db_field.formfield(**kwargs)
         if isinstance(db_field, models.JSONField):
             default = db_field.get_default()
             kwargs["form_class"] = StorableJSONField

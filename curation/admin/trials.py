@@ -4,18 +4,33 @@ from collections import Counter
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from eligibility.rules import describe
+from prescreen.roles import COORDINATOR
 from trials.models import Criterion, Trial
 
-from .examples import ExamplePatientInline, report_examples
-from .page import ADMIN_CSS, OnePageMixin, StorableJSONMixin, one_page, page_questions, rendered, state_badge
+from ..models import ExamplePatient, rules_with
+from .examples import CONFIRMED, ExamplePatientInline, ExamplePreviewMixin, fingerprint, preview, report_examples
+from .page import (
+    ADMIN_CSS,
+    LINE_LISTS,
+    OnePageMixin,
+    StorableJSONMixin,
+    one_page,
+    page_questions,
+    rendered,
+    state_badge,
+)
 from .views import criteria_versions_view
 
 
@@ -56,8 +71,38 @@ class ConditionFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=ids)
 
 
+class CriterionInlineFormSet(forms.BaseInlineFormSet):
+    """The trial page's criteria: a kind changed, a criterion deleted or added here changes verdicts as a rule does,
+    so the example patients it would make fail are shown first and nothing is saved until confirmed."""
+
+    example_changes: list = []
+    change_fingerprint = ""
+
+    def clean(self):
+        super().clean()
+        trial = self.instance
+        if any(self.errors) or trial.pk is None:
+            return
+        deleted = [f.instance.pk for f in self.forms if self._should_delete_form(f) and f.instance.pk is not None]
+        edited = [f.instance for f in self.forms if not self._should_delete_form(f) and f.has_changed()]
+        if not edited and not deleted:
+            return
+        self.example_changes = ExamplePatient.objects.filter(trial=trial).changes_if(
+            rules_with(trial, *edited, deleted=deleted), page_questions()
+        )
+        self.change_fingerprint = fingerprint(trial.criteria_version, edited, deleted)
+        if any(c.breaks for c in self.example_changes) and self.data.get(CONFIRMED) != self.change_fingerprint:
+            raise ValidationError(
+                _(
+                    "Not saved yet: these criteria would make example patients fail (above). Save anyway, or change them."
+                ),
+                code="examples_change",
+            )
+
+
 class CriterionInline(admin.TabularInline):
     model = Criterion
+    formset = CriterionInlineFormSet
     extra = 0
     fields = ("order", "kind", "text", "rule_in_words", "state", "edit")
     readonly_fields = ("rule_in_words", "state", "edit")
@@ -83,16 +128,32 @@ class CriterionInline(admin.TabularInline):
 
 
 @admin.register(Trial)
-class TrialAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
+class TrialAdmin(ExamplePreviewMixin, StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
     list_display = ("nct_id", "brief_title", "overall_status", "phase", "is_open", "needs_review_count", "version")
     list_filter = ("overall_status", "phase", ConditionFilter, "open_for_screening", NeedsReviewFilter)
     search_fields = ("nct_id", "brief_title", "official_title", "conditions")
     readonly_fields = ("criteria_version",)
+    line_lists = LINE_LISTS
     inlines = [CriterionInline, ExamplePatientInline]
     change_form_template = "admin/trials/trial/change_form.html"
 
     class Media:
         css = ADMIN_CSS
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "coordinators":
+            # Only people who can review referrals: a clinician or an admin named here would see no candidates,
+            # and the trial's referrals would wait for nobody.
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_active=True, groups__name=COORDINATOR)
+                .distinct()
+                .order_by("username")
+            )
+            kwargs.setdefault(
+                "help_text", _("Active members of the Coordinator group who review this trial's referrals.")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return (
@@ -142,6 +203,22 @@ class TrialAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
                     "examples_failed": sum(1 for r in results if not r.passed),
                 }
             return rendered(super().change_view(request, object_id, form_url, extra_context))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        for inline in context.get("inline_admin_formsets", []):
+            formset = inline.formset
+            if not isinstance(formset, CriterionInlineFormSet) or not formset.is_bound:
+                continue
+            if [e.code for e in formset.non_form_errors().as_data()] == ["examples_change"]:
+                # Not an error: the preview of what the change does to the examples, with its confirm button.
+                context["example_preview"] = preview(
+                    request, formset.instance, formset.example_changes, formset.change_fingerprint
+                )
+                formset._non_form_errors = formset.error_class([], renderer=formset.renderer)
+                context["errors"] = helpers.AdminErrorList(
+                    context["adminform"].form, [i.formset for i in context["inline_admin_formsets"]]
+                )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

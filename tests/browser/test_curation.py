@@ -32,6 +32,10 @@ def test_a_curator_edits_a_rule_with_the_builder_in_a_browser(live_server, page,
     expect(page.locator("#id_rule_json")).to_have_value('{"q": "bmi", "op": ">", "value": 35, "unit": "kg/m²"}')
     screenshot(page, "admin-rule-builder")
     page.click("input[name=_continue][value='Save and continue editing']")
+    # It would make an example patient fail: shown first, saved once confirmed.
+    expect(page.locator("#example-preview")).to_contain_text("Adult with BMI 32.9")
+    assert criterion(*BMI).rule["value"] == 30
+    page.click("button[name=_confirm_examples]")
     expect(page.locator(".messagelist")).to_contain_text("1 of 4 fail: “Adult with BMI 32.9”")
     assert criterion(*BMI).rule["value"] == 35
 
