@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock run test test-fast migrate seed bench bench-web bench-rescreen check lint clean
+.PHONY: install messages lock run test test-fast migrate seed bench bench-web bench-rescreen check lint clean
 
 install: $(STAMP)
+	$(BIN)/python manage.py compile_translations --verbosity 0
 
 # Installs exactly what requirements.lock pins (with hashes), then the project itself without resolving again.
 $(STAMP): pyproject.toml requirements.lock
@@ -14,6 +15,11 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# After changing user-facing text: collect the messages to translate into locale/zh_Hans/LC_MESSAGES/django.po
+# (needs GNU gettext's xgettext), translate the new entries, then `make install` compiles them.
+messages: install
+	$(BIN)/python manage.py makemessages --locale zh_Hans --no-obsolete --ignore ".venv/*" --ignore "node_modules/*" --ignore "staticfiles/*"
 
 # Re-pin after changing dependencies in pyproject.toml (needs pip-tools: `$(BIN)/pip install pip-tools`).
 lock:
