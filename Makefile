@@ -39,7 +39,13 @@ run: seed
 	@echo "Serving http://127.0.0.1:8000  (log in with a demo user above)"
 	$(BIN)/python scripts/run.py --port 8000
 
-test: install
+# Test-only tools from npm, pinned by package-lock.json: axe-core, which the browser tests load into each page.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(NODE_STAMP)
+
+test: install $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Lint and format (ruff), types of the pure core (mypy), Django's checks, and the production settings.
