@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lock run test test-fast migrate seed bench bench-web bench-rescreen check lint clean
+.PHONY: install messages lock run test test-fast migrate seed bench bench-web bench-rescreen check lint clean
 
 install: $(STAMP)
+	$(BIN)/python manage.py compile_translations --verbosity 0
 
 # Installs exactly what requirements.lock pins (with hashes), then the project itself without resolving again.
 $(STAMP): pyproject.toml requirements.lock
@@ -14,6 +15,11 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# After changing user-facing text: collect the messages to translate into locale/zh_Hans/LC_MESSAGES/django.po
+# (needs GNU gettext's xgettext), translate the new entries, then `make install` compiles them.
+messages: install
+	$(BIN)/python manage.py makemessages --locale zh_Hans --no-obsolete --ignore ".venv/*" --ignore "node_modules/*" --ignore "staticfiles/*"
 
 # Re-pin after changing dependencies in pyproject.toml (needs pip-tools: `$(BIN)/pip install pip-tools`).
 lock:
@@ -33,7 +39,13 @@ run: seed
 	@echo "Serving http://127.0.0.1:8000  (log in with a demo user above)"
 	$(BIN)/python scripts/run.py --port 8000
 
-test: install
+# Test-only tools from npm, pinned by package-lock.json: axe-core, which the browser tests load into each page.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(NODE_STAMP)
+
+test: install $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Lint and format (ruff), types of the pure core (mypy), Django's checks, and the production settings.

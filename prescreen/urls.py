@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, reverse_lazy
+from django.views.i18n import set_language
 
 import referrals.urls
 import screening.urls
@@ -40,6 +42,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="registration/change_password_done.html"),
         name="password_change_done",
     ),
+    # The navbar's language switcher (POST); on the login page too, before anyone has signed in.
+    path("language/", login_not_required(set_language), name="set_language"),
     path("account/session/", sessions.session_status, name="session_status"),
     path("trials/", include("trials.urls")),
     # The screening pages and the clinician's "Refer to coordinator" page share /screenings/ and the

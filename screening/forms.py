@@ -5,6 +5,7 @@ from datetime import date
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from eligibility import units
 from eligibility.answers import check_range, consistency_errors
@@ -206,6 +207,9 @@ class NewScreeningForm(forms.Form):
 
 class MeasureWidget(forms.MultiWidget):
     template_name = "screening/widgets/measure.html"
+    # A <label> for the number box rather than Django's <fieldset>/<legend> for a MultiWidget, which leaves the
+    # number box without an accessible name (axe: label, critical).
+    use_fieldset = False
 
     def __init__(self, unit_choices, attrs=None):
         widgets = (
@@ -213,6 +217,11 @@ class MeasureWidget(forms.MultiWidget):
             forms.Select(choices=unit_choices, attrs={"class": "form-select", "aria-label": "unit"}),
         )
         super().__init__(widgets, attrs)
+
+    def id_for_label(self, id_):
+        # The question's <label> names the number box (Django's MultiWidget labels none of its boxes); the unit
+        # chooser has its own aria-label.
+        return f"{id_}_0" if id_ else id_
 
     def decompress(self, value):
         if value in (None, ""):
@@ -231,6 +240,7 @@ class MeasureField(forms.MultiValueField):
         fields = (forms.FloatField(required=False), forms.ChoiceField(choices=self.unit_choices, required=False))
         kwargs["required"] = False
         super().__init__(fields, require_all_fields=False, widget=MeasureWidget(self.unit_choices), **kwargs)
+        self.widget.widgets[1].attrs["aria-label"] = _("Unit of %(question)s") % {"question": question.label}
 
     def compress(self, data_list):
         if not data_list or data_list[0] in (None, ""):
