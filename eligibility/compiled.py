@@ -166,9 +166,17 @@ class CompiledCatalogue:
         """The verdict for every trial, in order; equal to engine.evaluate(trial, ...).verdict."""
         return _VERDICT_ARRAY[self.verdict_codes(answers, as_of)].tolist()
 
-    def explain(self, indices: Sequence[int], answers: Mapping[str, Any], as_of: date) -> list[TrialResult]:
-        """engine.evaluate's results (criteria, reasons, missing questions, met_until) for the trials shown."""
-        return [engine.evaluate(self.trials[i], answers, as_of, self.catalogue) for i in indices]
+    def explain(
+        self,
+        indices: Sequence[int],
+        answers: Mapping[str, Any],
+        as_of: date,
+        catalogue: Mapping[str, QuestionSpec] | None = None,
+    ) -> list[TrialResult]:
+        """engine.evaluate's results (criteria, reasons, missing questions, met_until) for the trials shown, worded
+        with `catalogue` (the same questions with their texts in another language; default: the compiled one's)."""
+        questions = self.catalogue if catalogue is None else catalogue
+        return [engine.evaluate(self.trials[i], answers, as_of, questions) for i in indices]
 
 
 def compile_catalogue(

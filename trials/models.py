@@ -13,7 +13,8 @@ from django.db import models
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
-from django.utils import timezone
+from django.utils import timezone, translation
+from modeltranslation.utils import get_language as mt_get_language
 from simple_history.models import HistoricalRecords
 
 from eligibility import engine
@@ -91,6 +92,20 @@ class Question(models.Model):
                 errors["choices"] = "Choice questions need choices as [[value, label], ...]."
         if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
             errors["max_value"] = "The highest plausible value is below the lowest."
+        # The translated choices (trials/translation.py) only relabel: rules and answers use the values.
+        for language in settings.MODELTRANSLATION_LANGUAGES[1:]:
+            field = f"choices_{language.replace('-', '_')}"
+            translated = getattr(self, field, None)
+            if not translated:
+                continue  # empty: the English labels are shown
+            values = [c[0] for c in self.choices_en_gb or [] if isinstance(c, list) and c]
+            if not isinstance(translated, list) or not all(isinstance(c, list) and len(c) == 2 for c in translated):
+                errors[field] = "Translated choices need the form [[value, label], ...], as the English ones."
+            elif [c[0] for c in translated] != values:
+                errors[field] = (
+                    f"Translated choices must have the same values in the same order as the English ones "
+                    f"({', '.join(map(str, values)) or 'none'}); only the labels are translated."
+                )
         if errors:
             raise ValidationError(errors)
 
@@ -100,6 +115,7 @@ class Question(models.Model):
         return [c.strip() for c in self.derived_from.split(",") if c.strip()]
 
     def spec(self) -> engine.QuestionSpec:
+        """The question as the engine reads it, with its texts in the active language (English when untranslated)."""
         return engine.QuestionSpec(
             code=self.code,
             label=self.label,
@@ -159,19 +175,32 @@ class _Cached:
         return value
 
 
-def _build_catalogue() -> dict[str, engine.QuestionSpec]:
-    return {q.code: q.spec() for q in Question.objects.all()}
+def _catalogue_in(language: str) -> _Cached:
+    def build() -> dict[str, engine.QuestionSpec]:
+        with translation.override(language):
+            return {q.code: q.spec() for q in Question.objects.all()}
+
+    return _Cached(build)
 
 
-_catalogue = _Cached(_build_catalogue)
+# One cached catalogue per language: the same questions, codes, types and choice values, with the labels, names
+# and choice labels people read in that language. Verdicts do not depend on it (eligibility.pipeline compiles rules
+# once for every language's catalogue).
+_catalogues = {language: _catalogue_in(language) for language in settings.MODELTRANSLATION_LANGUAGES}
 
 
-def catalogue(stamp: str | None = None) -> dict[str, engine.QuestionSpec]:
-    """The whole question catalogue as engine specs, cached until anything in the catalogue changes.
+def catalogue_language() -> str:
+    """The active language if the catalogue has it, else the default (English)."""
+    return mt_get_language()
+
+
+def catalogue(stamp: str | None = None, language: str | None = None) -> dict[str, engine.QuestionSpec]:
+    """The whole question catalogue as engine specs in `language` (default: the active one), cached until anything
+    in the catalogue changes.
 
     Costs one primary-key query when cached; none when the caller passes the `stamp` it has already read.
     """
-    return _catalogue.get(stamp)
+    return _catalogues[language or catalogue_language()].get(stamp)
 
 
 @dataclass(frozen=True)
