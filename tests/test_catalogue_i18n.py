@@ -214,3 +214,40 @@ class TestAdmin:
         sex.refresh_from_db()
         assert (sex.label_zh_hans, sex.choices_zh_hans[0]) == ("生理性别", ["female", "女性"])
         assert sex.label_en_gb == "Sex"
+
+
+class TestTrialTitles:
+    TITLE = "脐带间充质干细胞输注治疗初发 1 型糖尿病"
+
+    @pytest.fixture
+    def translated(self, seeded):
+        trial = Trial.objects.get(nct_id="NCT01219465")
+        trial.brief_title_zh_hans = self.TITLE
+        trial.save()
+        return trial
+
+    def test_lists_show_the_translated_title_under_zh_hans(self, alice, translated):
+        alice.cookies["django_language"] = ZH
+        html = alice.get(reverse("trials:list")).content.decode()
+        assert self.TITLE in html and translated.brief_title not in html
+        other = Trial.objects.get(nct_id="NCT03835312")
+        assert other.brief_title in html, "a trial without a translation keeps the registry's title"
+        alice.cookies["django_language"] = "en-gb"
+        html = alice.get(reverse("trials:list")).content.decode()
+        assert self.TITLE not in html and translated.brief_title in html
+
+    def test_the_questionnaire_s_results_show_it_and_the_criteria_stay_verbatim(self, alice, translated, screening):
+        alice.cookies["django_language"] = ZH
+        html = alice.get(reverse("screening:detail", args=[screening.pk])).content.decode()
+        assert self.TITLE in html
+        criterion = translated.criteria.first()
+        with translation.override(ZH):
+            result = screen(as_of=AS_OF, answers={"age": 14}, trials=[translated.nct_id])
+        assert result.verdicts[0].title == self.TITLE and result.results[0].title == self.TITLE
+        assert result.results[0].criteria[0].text == criterion.text
+        with translation.override("en-gb"):
+            result = screen(as_of=AS_OF, answers={"age": 14}, trials=[translated.nct_id])
+        assert result.results[0].title == translated.brief_title
+
+    def test_search_finds_a_trial_by_its_translated_title(self, translated):
+        assert list(Trial.objects.search("间充质干细胞")) == [translated]
