@@ -32,18 +32,19 @@ class Question(models.Model):
     """One question of the shared questionnaire catalogue."""
 
     class Type(models.TextChoices):
-        BOOLEAN = engine.BOOLEAN, "Yes / no"
-        NUMBER = engine.NUMBER, "Number"
-        DATE = engine.DATE, "Date"
-        CHOICE = engine.CHOICE, "Single choice"
-        MULTI = engine.MULTI, "Multiple choice"
+        BOOLEAN = engine.BOOLEAN, _lazy("Yes / no")
+        NUMBER = engine.NUMBER, _lazy("Number")
+        DATE = engine.DATE, _lazy("Date")
+        CHOICE = engine.CHOICE, _lazy("Single choice")
+        MULTI = engine.MULTI, _lazy("Multiple choice")
 
     class Section(models.TextChoices):
-        DEMOGRAPHICS = "demographics", "Demographics"
-        DIAGNOSIS = "diagnosis", "Diagnosis"
-        MEASUREMENTS = "measurements", "Measurements and labs"
-        HISTORY = "history", "Medical history"
-        JUDGEMENT = "judgement", "Clinician judgement"
+        # The questionnaire's section headings: part of the catalogue people read, in their language.
+        DEMOGRAPHICS = "demographics", _lazy("Demographics")
+        DIAGNOSIS = "diagnosis", _lazy("Diagnosis")
+        MEASUREMENTS = "measurements", _lazy("Measurements and labs")
+        HISTORY = "history", _lazy("Medical history")
+        JUDGEMENT = "judgement", _lazy("Clinician judgement")
 
     code = models.SlugField(max_length=64, unique=True, help_text="Stable code used in rules and answer files.")
     label = models.CharField(max_length=200, help_text="The question as the clinician reads it.")
