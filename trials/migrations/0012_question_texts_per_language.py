@@ -4,90 +4,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trials', '0011_freshness_defaults_and_mapping_fixes'),
+        ("trials", "0011_freshness_defaults_and_mapping_fixes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalquestion',
-            name='choices_en_gb',
-            field=models.JSONField(blank=True, default=list, help_text='[["value", "Label"], ...] for choice questions.', null=True),
+            model_name="historicalquestion",
+            name="choices_en_gb",
+            field=models.JSONField(
+                blank=True, default=list, help_text='[["value", "Label"], ...] for choice questions.', null=True
+            ),
         ),
         migrations.AddField(
-            model_name='historicalquestion',
-            name='choices_zh_hans',
-            field=models.JSONField(blank=True, default=list, help_text='[["value", "Label"], ...] for choice questions.', null=True),
+            model_name="historicalquestion",
+            name="choices_zh_hans",
+            field=models.JSONField(
+                blank=True, default=list, help_text='[["value", "Label"], ...] for choice questions.', null=True
+            ),
         ),
         migrations.AddField(
-            model_name='historicalquestion',
-            name='help_text_en_gb',
+            model_name="historicalquestion",
+            name="help_text_en_gb",
             field=models.TextField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='historicalquestion',
-            name='help_text_zh_hans',
+            model_name="historicalquestion",
+            name="help_text_zh_hans",
             field=models.TextField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='historicalquestion',
-            name='label_en_gb',
-            field=models.CharField(help_text='The question as the clinician reads it.', max_length=200, null=True),
+            model_name="historicalquestion",
+            name="label_en_gb",
+            field=models.CharField(help_text="The question as the clinician reads it.", max_length=200, null=True),
         ),
         migrations.AddField(
-            model_name='historicalquestion',
-            name='label_zh_hans',
-            field=models.CharField(help_text='The question as the clinician reads it.', max_length=200, null=True),
+            model_name="historicalquestion",
+            name="label_zh_hans",
+            field=models.CharField(help_text="The question as the clinician reads it.", max_length=200, null=True),
         ),
         migrations.AddField(
-            model_name='historicalquestion',
-            name='short_label_en_gb',
-            field=models.CharField(blank=True, help_text="Name used in explanations, e.g. 'BMI'.", max_length=80, null=True),
+            model_name="historicalquestion",
+            name="short_label_en_gb",
+            field=models.CharField(
+                blank=True, help_text="Name used in explanations, e.g. 'BMI'.", max_length=80, null=True
+            ),
         ),
         migrations.AddField(
-            model_name='historicalquestion',
-            name='short_label_zh_hans',
-            field=models.CharField(blank=True, help_text="Name used in explanations, e.g. 'BMI'.", max_length=80, null=True),
+            model_name="historicalquestion",
+            name="short_label_zh_hans",
+            field=models.CharField(
+                blank=True, help_text="Name used in explanations, e.g. 'BMI'.", max_length=80, null=True
+            ),
         ),
         migrations.AddField(
-            model_name='question',
-            name='choices_en_gb',
-            field=models.JSONField(blank=True, default=list, help_text='[["value", "Label"], ...] for choice questions.', null=True),
+            model_name="question",
+            name="choices_en_gb",
+            field=models.JSONField(
+                blank=True, default=list, help_text='[["value", "Label"], ...] for choice questions.', null=True
+            ),
         ),
         migrations.AddField(
-            model_name='question',
-            name='choices_zh_hans',
-            field=models.JSONField(blank=True, default=list, help_text='[["value", "Label"], ...] for choice questions.', null=True),
+            model_name="question",
+            name="choices_zh_hans",
+            field=models.JSONField(
+                blank=True, default=list, help_text='[["value", "Label"], ...] for choice questions.', null=True
+            ),
         ),
         migrations.AddField(
-            model_name='question',
-            name='help_text_en_gb',
+            model_name="question",
+            name="help_text_en_gb",
             field=models.TextField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='question',
-            name='help_text_zh_hans',
+            model_name="question",
+            name="help_text_zh_hans",
             field=models.TextField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='question',
-            name='label_en_gb',
-            field=models.CharField(help_text='The question as the clinician reads it.', max_length=200, null=True),
+            model_name="question",
+            name="label_en_gb",
+            field=models.CharField(help_text="The question as the clinician reads it.", max_length=200, null=True),
         ),
         migrations.AddField(
-            model_name='question',
-            name='label_zh_hans',
-            field=models.CharField(help_text='The question as the clinician reads it.', max_length=200, null=True),
+            model_name="question",
+            name="label_zh_hans",
+            field=models.CharField(help_text="The question as the clinician reads it.", max_length=200, null=True),
         ),
         migrations.AddField(
-            model_name='question',
-            name='short_label_en_gb',
-            field=models.CharField(blank=True, help_text="Name used in explanations, e.g. 'BMI'.", max_length=80, null=True),
+            model_name="question",
+            name="short_label_en_gb",
+            field=models.CharField(
+                blank=True, help_text="Name used in explanations, e.g. 'BMI'.", max_length=80, null=True
+            ),
         ),
         migrations.AddField(
-            model_name='question',
-            name='short_label_zh_hans',
-            field=models.CharField(blank=True, help_text="Name used in explanations, e.g. 'BMI'.", max_length=80, null=True),
+            model_name="question",
+            name="short_label_zh_hans",
+            field=models.CharField(
+                blank=True, help_text="Name used in explanations, e.g. 'BMI'.", max_length=80, null=True
+            ),
         ),
     ]

@@ -4,20 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trials', '0013_fill_question_texts_per_language'),
+        ("trials", "0013_fill_question_texts_per_language"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicaltrial',
-            name='brief_title_zh_hans',
-            field=models.CharField(blank=True, help_text="Optional: the brief title in Simplified Chinese, shown to people working in Chinese. The registry's texts and the criteria stay as published.", max_length=500, verbose_name='brief title (简体中文)'),
+            model_name="historicaltrial",
+            name="brief_title_zh_hans",
+            field=models.CharField(
+                blank=True,
+                help_text="Optional: the brief title in Simplified Chinese, shown to people working in Chinese. The registry's texts and the criteria stay as published.",
+                max_length=500,
+                verbose_name="brief title (简体中文)",
+            ),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='brief_title_zh_hans',
-            field=models.CharField(blank=True, help_text="Optional: the brief title in Simplified Chinese, shown to people working in Chinese. The registry's texts and the criteria stay as published.", max_length=500, verbose_name='brief title (简体中文)'),
+            model_name="trial",
+            name="brief_title_zh_hans",
+            field=models.CharField(
+                blank=True,
+                help_text="Optional: the brief title in Simplified Chinese, shown to people working in Chinese. The registry's texts and the criteria stay as published.",
+                max_length=500,
+                verbose_name="brief title (简体中文)",
+            ),
         ),
     ]
