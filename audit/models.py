@@ -20,6 +20,8 @@ class AccessLog(models.Model):
         CSV_EXPORT = "csv_export"
         ADMIN_VIEW = "admin_view"
         API_CALL = "api_call"
+        RETIRE = "retire"
+        DELETE = "delete"
 
     at = models.DateTimeField(db_index=True)
     # No database constraint and DO_NOTHING: deleting a user must not update (SET_NULL) or delete (CASCADE)
