@@ -49,13 +49,18 @@ class RetiredFilter(admin.SimpleListFilter):
         return queryset
 
 
-def saved_refusal(screenings) -> str:
+def saved_refusal(screenings, bulk=False) -> str:
     refs = ", ".join(str(s.pk) for s in screenings)
+    if not bulk:
+        return _(
+            "Screening %(refs)s has saved results: it cannot be deleted. Retire it instead (it is hidden from every "
+            "list and kept with its history)."
+        ) % {"refs": refs}
     return ngettext(
-        "Screening %(refs)s has saved results: it cannot be deleted. Retire it instead (it is hidden from every "
-        "list and kept with its history).",
-        "Screenings %(refs)s have saved results: none was deleted. Retire them instead (they are hidden from every "
-        "list and kept with their history).",
+        "Nothing was deleted: screening %(refs)s has saved results and cannot be deleted. Retire it instead (it is "
+        "hidden from every list and kept with its history).",
+        "Nothing was deleted: screenings %(refs)s have saved results and cannot be deleted. Retire them instead "
+        "(they are hidden from every list and kept with their history).",
         len(screenings),
     ) % {"refs": refs}
 
@@ -113,7 +118,7 @@ class ScreeningAdmin(LogsAdminViews, SimpleHistoryAdmin):
     def delete_selected(self, request, queryset):
         saved = list(queryset.saved().order_by("pk"))
         if saved:
-            self.message_user(request, saved_refusal(saved), messages.ERROR)
+            self.message_user(request, saved_refusal(saved, bulk=True), messages.ERROR)
             return None
         return delete_selected(self, request, queryset)  # Django's confirmation page, then delete_queryset
 
@@ -125,7 +130,7 @@ class ScreeningAdmin(LogsAdminViews, SimpleHistoryAdmin):
 
     def delete_queryset(self, request, queryset):
         if queryset.saved().exists():
-            raise PermissionDenied(saved_refusal(list(queryset.saved())))
+            raise PermissionDenied(saved_refusal(list(queryset.saved()), bulk=True))
         for screening in queryset:
             record(request, AccessLog.Action.DELETE, f"screening:{screening.pk}", saved=False)
         # One by one, so that each deletion gets its history row (a queryset delete skips the signals).

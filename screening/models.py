@@ -320,7 +320,7 @@ class CurrentResultQuerySet(models.QuerySet):
         them (criteria changed, or eligibility lapsed), and likely eligible ones about to lapse; newest first."""
         soon = Q(verdict=Verdict.ELIGIBLE, met_until__gte=today, met_until__lte=today + timedelta(LAPSE_NOTICE_DAYS))
         return (
-            self.filter(screening__clinician=user)
+            self.filter(screening__clinician=user, screening__retired_at__isnull=True)
             .filter(Q(changed=True) | soon)
             .select_related("trial", "screening")
             .only(
