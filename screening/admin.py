@@ -88,6 +88,12 @@ class ScreeningAdmin(LogsAdminViews, SimpleHistoryAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # No Delete button on a screening with saved results (delete_view below says why if it is asked anyway).
+        if obj is not None and obj.has_saved_results:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def has_retire_permission(self, request, obj=None):
         return request.user.has_perm("screening.retire_screening")
 

@@ -54,7 +54,9 @@ class TestDeleting:
     def test_the_admin_refuses_to_delete_a_screening_with_saved_results(self, client, clinician, root):
         screening = saved_screening(client, clinician)
         client.force_login(root)
+        change = client.get(reverse("admin:screening_screening_change", args=[screening.pk])).content.decode()
         url = reverse("admin:screening_screening_delete", args=[screening.pk])
+        assert url not in change and reverse("admin:screening_screening_retire", args=[screening.pk]) in change
         for method in (client.get, client.post):
             response = method(url, {"post": "yes"}, follow=True)
             assert "has saved results: it cannot be deleted. Retire it instead" in response.content.decode()
