@@ -88,6 +88,9 @@ class ScreeningAdmin(LogsAdminViews, SimpleHistoryAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # read-only: a clinician changes a screening through the questionnaire; an admin retires it
+
     def has_delete_permission(self, request, obj=None):
         # No Delete button on a screening with saved results (delete_view below says why if it is asked anyway).
         if obj is not None and obj.has_saved_results:

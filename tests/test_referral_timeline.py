@@ -102,3 +102,18 @@ def test_the_admin_history_leaves_an_empty_change_reason_empty(client, people, r
     assert "checked the chart" in table
     assert ">None<" not in table.replace(" ", "").replace("\n", "")
     assert Referral.objects.get().history.filter(history_change_reason__isnull=True).exists()
+
+
+def test_the_admin_cannot_revert_a_referral_from_its_history(client, people, referral):
+    # simple-history's past-version page saves that version back on POST: a referral's status is never reverted.
+    first = referral.history.order_by("history_id").first()
+    referral.move_to("under_review", by=people["coordinator"], version=referral.version)
+    admin = people["admin"]  # the Admin role may change referrals (through the candidate page)
+    admin.is_staff = True
+    admin.save()
+    client.force_login(admin)
+    url = reverse("admin:referrals_referral_simple_history", args=[referral.pk, first.history_id])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {}).status_code == 403
+    referral.refresh_from_db()
+    assert referral.status == "under_review"

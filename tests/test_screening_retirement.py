@@ -183,3 +183,18 @@ class TestRetiredScreeningsAreHidden:
         screening.retire(by=admin_user, reason="duplicate")
         with pytest.raises(ValueError, match="already retired"):
             screening.retire(by=admin_user, reason="again")
+
+
+def test_no_one_reverts_a_screening_from_its_admin_history(client, clinician, admin_user, seeded):
+    # simple-history's "revert" form saves an old version on POST with only the view permission checked: it would
+    # undo a retirement. Screenings (like referrals and verifications) are read-only in the admin, history included.
+    screening = saved_screening(client, clinician)
+    before = screening.history.order_by("history_id").last()
+    screening.retire(by=admin_user, reason="entered twice")
+    for user in (admin_user, User.objects.create_superuser("root", password="pw-root")):
+        client.force_login(user)
+        url = reverse("admin:screening_screening_simple_history", args=[screening.pk, before.history_id])
+        assert client.get(url).status_code == 200  # looking is fine
+        assert client.post(url, {}).status_code == 403
+        screening.refresh_from_db()
+        assert screening.retired_at is not None
