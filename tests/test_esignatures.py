@@ -227,3 +227,14 @@ def test_saving_a_draft_without_approving_needs_no_password(adam):
     assert approve_one(adam, c, _continue="Save").status_code == 302
     c.refresh_from_db()
     assert c.rule_status == "draft" and "edited" in c.text
+
+
+def test_approving_with_the_status_select_needs_the_signature_too(adam, admin_user):
+    c = draft(*BMI, RULE)
+    html = approve_one(adam, c, _continue="Save", rule_status="approved").content.decode()
+    assert "needs your signature" in html
+    c.refresh_from_db()
+    assert c.rule_status == "draft" and "edited" not in c.text
+    assert approve_one(adam, c, _continue="Save", rule_status="approved", approve_password="pw-adam").status_code == 302
+    c.refresh_from_db()
+    assert c.rule_status == "approved" and c.history.first().history_change_reason == f"Signed: {APPROVAL_MEANING}"

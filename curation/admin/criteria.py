@@ -48,15 +48,23 @@ class CriterionForm(forms.ModelForm):
         return self.cleaned_data["rule"]
 
     request = None  # set by CriterionAdmin.get_form: approving is signed with the user's password
+    signed = False  # True once the password signed the approval
 
     def clean(self):
         cleaned = super().clean()
-        if approving(self.data) and "rule" in cleaned:
+        # Approving is the button, or the status select moved from draft to approved: both are signed.
+        from_select = (
+            self.instance.pk is not None
+            and self.instance.rule_status == Criterion.RuleStatus.DRAFT
+            and cleaned.get("rule_status") == Criterion.RuleStatus.APPROVED
+        )
+        if (approving(self.data) or from_select) and "rule" in cleaned:
             if cleaned["rule"] is None:
                 self.add_error(
                     None, ValidationError("There is no rule to approve yet: build one first.", code="no_rule")
                 )
             elif not self._errors and self._signed():
+                self.signed = True
                 cleaned["rule_status"] = Criterion.RuleStatus.APPROVED
         return cleaned
 
@@ -68,7 +76,8 @@ class CriterionForm(forms.ModelForm):
             self.add_error(
                 None,
                 ValidationError(
-                    "Approving needs your signature: enter your password beside “Approve draft”. Nothing was saved.",
+                    "Approving needs your signature: enter your password beside “Sign and approve draft”. Nothing was "
+                    "saved.",
                     code="needs_signature",
                 ),
             )
@@ -172,10 +181,10 @@ class CriterionAdmin(OnePageMixin, SimpleHistoryAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
-        if approving(request.POST):
+        if form.signed:
             obj._change_reason = f"Signed: {APPROVAL_MEANING}"  # the form checked the password
         super().save_model(request, obj, form, change)
-        if approving(request.POST):
+        if form.signed:
             messages.success(request, "Rule approved (signed): it now counts in screening.")
 
     def response_change(self, request, obj):
