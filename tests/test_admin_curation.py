@@ -432,7 +432,8 @@ def test_the_approve_button_approves_a_valid_draft(adam):
     bmi = make_draft(*BMI, {"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"})
     html = adam.get(change_url(bmi)).content.decode()
     assert 'name="_approve"' in html
-    response = adam.post(change_url(bmi), {**page_form(adam, bmi), "_approve": "Approve draft"})
+    signed = {"_approve": "Sign and approve draft", "approve_password": "pw-adam"}  # tests/test_esignatures.py
+    response = adam.post(change_url(bmi), {**page_form(adam, bmi), **signed})
     assert response.status_code == 302 and response["Location"] == change_url(bmi)
     bmi.refresh_from_db()
     assert bmi.rule_status == "approved"

@@ -317,7 +317,11 @@ class TestReferral:
         referral = Referral.objects.get()
         assert (referral.status, referral.referred_by, referral.note) == ("referred", clinician, "new onset, keen")
         assert referral.snapshot_result.trial.nct_id == "NCT01219465"
-        assert "Referred · Referred" in client.get(detail(screening)).content.decode()
+        badge = client.get(detail(screening)).content.decode().split('referral-status">')[1].split("</span>")[0]
+        assert badge == "Referred"  # said once, not "Referred · Referred"
+        referral.move_to("under_review", by=make_user("carol", "Coordinator"), version=referral.version)
+        badge = client.get(detail(screening)).content.decode().split('referral-status">')[1].split("</span>")[0]
+        assert badge == "Referred · Under review"
 
     def test_it_needs_a_saved_screening(self, client, screening, clinician):
         client.force_login(clinician)
