@@ -53,6 +53,7 @@ class CriterionForm(forms.ModelForm):
         return self.cleaned_data["rule"]
 
     request = None  # set by CriterionAdmin.get_form: approving is signed with the user's password
+    approving = False  # the post approves the draft (button, signature typed and Enter, or the status select)
     signed = False  # True once the password signed the approval
 
     def clean(self):
@@ -68,8 +69,10 @@ class CriterionForm(forms.ModelForm):
                 self.add_error(
                     None, ValidationError("There is no rule to approve yet: build one first.", code="no_rule")
                 )
-            elif not self._errors and self._signed():
-                self.signed = True
+            else:
+                # Approved as far as the example patients are concerned (_post_clean screens them with the rule
+                # approved); the signature is asked for once they have been seen, and nothing is saved without it.
+                self.approving = True
                 cleaned["rule_status"] = Criterion.RuleStatus.APPROVED
         return cleaned
 
@@ -96,6 +99,9 @@ class CriterionForm(forms.ModelForm):
                     code="examples_change",
                 ),
             )
+            return
+        if self.approving and self._signed():
+            self.signed = True
 
     def _signed(self) -> bool:
         # Like the bulk action: a decision, signed with the password; a wrong one saves and approves nothing (the
@@ -203,6 +209,9 @@ class CriterionAdmin(ExamplePreviewMixin, OnePageMixin, SimpleHistoryAdmin):
             context["example_preview"] = preview(
                 request, form.instance.trial, form.example_changes, form.change_fingerprint
             )
+            # Approving a draft: "Save anyway" is the signature too (the password, beside what it signs).
+            context["example_preview"]["approving"] = form.approving
+            context["signature_field"] = SIGNATURE_FIELD
             del form.errors[NON_FIELD_ERRORS]
             context["errors"] = helpers.AdminErrorList(form, [])
         if form.is_bound and [e.code for e in form.errors.as_data().get("rule", [])] == ["builder_updated"]:
