@@ -28,7 +28,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeGuard
 
 from .engine import BOOLEAN, DATE, QuestionSpec, bmi_of, completed_years
 from .vocabulary import format_calculated, format_number
@@ -93,7 +93,7 @@ def resolve(answers: Mapping[str, Any], found: list[Contradiction] | tuple[Contr
 # The checks
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -155,8 +155,8 @@ def _unit_hint(height: float, weight: float, h: QuestionSpec, w: QuestionSpec, b
         readings.append((abs(math.log(value / TYPICAL_BMI)), " and ".join(words), value))
     if not readings:
         return ""
-    _distance, words, value = min(readings)
-    return f"; if they were {words}, the {bmi.name} would be {format_calculated(value)}"
+    _distance, reading, best = min(readings)
+    return f"; if they were {reading}, the {bmi.name} would be {format_calculated(best)}"
 
 
 def _age(

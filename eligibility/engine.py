@@ -407,10 +407,11 @@ def _leaf_today(rule: Condition, ctx: Context) -> _Eval:
     derived = ""
     if code in ctx.derived:
         derived = " (calculated)"
-        if spec.type == NUMBER and isinstance(value, float):
+        calculated: Any = value  # (a name of its own: narrowing `value` would narrow it below too)
+        if spec.type == NUMBER and isinstance(calculated, float):
             # Rounded for people only, with as many decimals as it takes to stay on the side of the limit it is.
             limits = target if op == "between" and isinstance(target, (list, tuple)) else (target,)
-            shown = _with_unit(format_calculated(value, *limits), spec.unit)
+            shown = _with_unit(format_calculated(calculated, *limits), spec.unit)
 
     if op in ("=", "!="):
         equal = value == target
