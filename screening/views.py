@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from audit.log import record
 from audit.models import AccessLog
-from eligibility import fhir
+from eligibility import contradictions, fhir
 from eligibility.answers import to_json
 from eligibility.engine import Verdict
 from eligibility.panel import GROUP_ORDER, PAGE, build_panel, group_verdicts
@@ -21,7 +21,7 @@ from eligibility.report import VERDICT_WORDS
 from prescreen.roles import CLINICIAN, role_required
 from trials.models import catalogue, questions_of, screening_data
 
-from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers
+from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers, sentence
 from .models import CurrentResult, Screening, with_reasons
 from .pipeline import EVERY, screen
 
@@ -247,10 +247,12 @@ def _panel(request, screening, answers, today, windows):
     listed = [(v.nct_id, v.verdict) for v in verdicts if matches is None or v.nct_id in matches]
     groups = group_verdicts(listed, first.missing, windows)
     explained = run([n for g in groups for n in g.shown]).explained
-    return verdicts, explained, groups, matches, first.missing
+    return verdicts, explained, groups, matches, first.missing, first.contradictions
 
 
-def _cards(screening, explained, nct_ids, panel):
+def _cards(screening, explained, nct_ids, panel, contradicted=frozenset()):
+    """Each card's result, saved result, referral and lapse date; an undetermined card's open questions are split
+    into answers contradicting each other (to correct) and answers missing (to give)."""
     latest = screening.latest_snapshot()
     saved = {}
     if latest:
@@ -262,6 +264,8 @@ def _cards(screening, explained, nct_ids, panel):
             "saved": saved.get(n),
             "referral": referrals.get(n),
             "lapses": panel.lapsing.get(n),
+            "conflicts": [c for c in explained[n].missing if c in contradicted],
+            "missing": [c for c in explained[n].missing if c not in contradicted],
         }
         for n in nct_ids
     }
@@ -270,11 +274,21 @@ def _cards(screening, explained, nct_ids, panel):
 def _render_questionnaire(request, screening, form, answers, questions, today):
     specs = {q.code: q.spec() for q in questions}
     params = request.POST if request.method == "POST" else request.GET
-    verdicts, explained, groups, matches, missing = _panel(request, screening, answers, today, _shown(params))
+    verdicts, explained, groups, matches, missing, conflicts = _panel(
+        request, screening, answers, today, _shown(params)
+    )
+    # Answers that contradict each other, as the pipeline found them (also in saved answers from before the
+    # contradiction policy, which the form does not check): not screened on, and shown on each field involved.
+    contradicted = frozenset(code for c in conflicts for code in c.questions if code in specs)
     sources = {q.code: q.sources for q in questions if q.sources}
-    panel = build_panel(list(explained.values()), answers, specs, today, sources, missing)
-    latest, cards = _cards(screening, explained, [n for g in groups for n in g.shown], panel)
+    screened = contradictions.resolve(answers, conflicts)  # what the engine screened on
+    panel = build_panel(list(explained.values()), screened, specs, today, sources, missing, contradicted)
+    latest, cards = _cards(screening, explained, [n for g in groups for n in g.shown], panel, contradicted)
     notes = form.notes(panel.derived)
+    for conflict in conflicts:
+        for code in conflict.questions:
+            if code in specs and notes.get(code, ("",))[0] != "error":
+                notes[code] = ("error", sentence(conflict.message))
     tally = Counter(v.verdict for v in verdicts)
     # Pre-filled answers show their source for as long as the clinician keeps the value.
     current = to_json(answers)
@@ -294,6 +308,7 @@ def _render_questionnaire(request, screening, form, answers, questions, today):
         "phase": params.get("phase", ""),
         "phases": sorted({p for p in screening.trials.values_list("phase", flat=True) if p}),
         "labels": {code: spec.name for code, spec in specs.items()},
+        "contradicted": [specs[code].name for code in specs if code in contradicted],
         "page_size": PAGE,
         "latest": latest,
         "verdict_words": VERDICT_WORDS,
@@ -320,11 +335,13 @@ def more_results(request, pk, verdict):
     _form, answers = _live_answers(request, screening, questions, today)
     start = _start(request)
     windows = {v: (0, 0) for v in GROUP_ORDER} | {Verdict(verdict): (start, start + PAGE)}
-    _verdicts, explained, groups, _matches, missing = _panel(request, screening, answers, today, windows)
+    _verdicts, explained, groups, _matches, missing, conflicts = _panel(request, screening, answers, today, windows)
     group = next(g for g in groups if g.verdict == verdict)
     specs = {q.code: q.spec() for q in questions}
-    panel = build_panel([explained[n] for n in group.shown], answers, specs, today, missing=missing)
-    _latest, cards = _cards(screening, explained, group.shown, panel)
+    contradicted = contradictions.contradicted(conflicts)
+    screened = contradictions.resolve(answers, conflicts)
+    panel = build_panel([explained[n] for n in group.shown], screened, specs, today, missing=missing)
+    _latest, cards = _cards(screening, explained, group.shown, panel, contradicted)
     context = {
         "screening": screening,
         "group": group,
