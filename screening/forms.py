@@ -276,6 +276,7 @@ class QuestionnaireForm(forms.Form):
         self.questions = {q.code: q for q in questions}
         self.as_of = as_of or timezone.localdate()
         self.contradictions: list[contradictions.Contradiction] = []
+        self.contradicted: dict = {}
         for q in questions:
             self.fields[q.code] = self._field_for(q)
         self.helper = FormHelper()
@@ -318,6 +319,8 @@ class QuestionnaireForm(forms.Form):
         # of a pair show it, and neither answer reaches the engine (partial_answers leaves fields in error out).
         # The whole catalogue gives the plausible ranges even of questions these trials do not ask.
         self.contradictions = contradictions.find(valid, {**catalogue(), **self.specs()}, self.as_of)
+        # add_error drops a field from cleaned_data: the contradicted values are kept for partial_answers.
+        self.contradicted = {code: valid[code] for c in self.contradictions for code in c.questions if code in valid}
         for found in self.contradictions:
             for code in found.questions:
                 if code in self.fields:
@@ -342,9 +345,10 @@ class QuestionnaireForm(forms.Form):
         screens and says why each criterion that needs them is open."""
         kinds = {c.code for c in self.contradictions}
         errors = self.errors.as_data() if self.is_bound else {}
+        values = {**getattr(self, "cleaned_data", {}), **self.contradicted}
         return {
             code: (tuple(v) if isinstance(v, list) else v)
-            for code, v in getattr(self, "cleaned_data", {}).items()
+            for code, v in values.items()
             if v not in (None, "", [], ()) and all(e.code in kinds for e in errors.get(code, ()))
         }
 
