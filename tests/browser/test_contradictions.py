@@ -36,10 +36,11 @@ def test_a_bmi_that_contradicts_height_and_weight_is_shown_on_all_three(live_ser
     screenshot(page, "20-contradiction")
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        for name, width in (("desktop", 1280), ("phone", 390)):
-            page.set_viewport_size({"width": width, "height": 1000})
-            page.locator("#q-height").scroll_into_view_if_needed()
-            page.screenshot(path=f"{SHOTS}/contradiction-{name}.png", full_page=True)
+        for name, width, height in (("desktop", 1280, 900), ("phone", 390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            for part in ("q-height", "results"):
+                page.locator(f"#{part}").evaluate("e => e.scrollIntoView({behavior: 'instant'})")
+                page.screenshot(path=f"{SHOTS}/contradiction-{name}-{part}.png")
 
     # Corrected: the BMI agrees with height and weight, and the trial is decided again.
     page.fill("#id_bmi_0", "20.3")
