@@ -166,9 +166,15 @@ class CompiledCatalogue:
         """The verdict for every trial, in order; equal to engine.evaluate(trial, ...).verdict."""
         return _VERDICT_ARRAY[self.verdict_codes(answers, as_of)].tolist()
 
-    def explain(self, indices: Sequence[int], answers: Mapping[str, Any], as_of: date) -> list[TrialResult]:
+    def explain(
+        self,
+        indices: Sequence[int],
+        answers: Mapping[str, Any],
+        as_of: date,
+        contradicted: frozenset[str] = frozenset(),
+    ) -> list[TrialResult]:
         """engine.evaluate's results (criteria, reasons, missing questions, met_until) for the trials shown."""
-        return [engine.evaluate(self.trials[i], answers, as_of, self.catalogue) for i in indices]
+        return [engine.evaluate(self.trials[i], answers, as_of, self.catalogue, contradicted) for i in indices]
 
 
 def compile_catalogue(
