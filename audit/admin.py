@@ -13,7 +13,8 @@ from .models import AccessLog
 
 
 class LogsAdminViews:
-    """For a ModelAdmin of patient records: opening a record's change page or its history goes to the access log."""
+    """For a ModelAdmin of patient records: opening a record's change page, its history or one past version goes to the
+    access log; a past version is never saved back (reverted)."""
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         record(request, AccessLog.Action.ADMIN_VIEW, self._ref(object_id), view="change", method=request.method)
@@ -22,6 +23,14 @@ class LogsAdminViews:
     def history_view(self, request, object_id, extra_context=None):
         record(request, AccessLog.Action.ADMIN_VIEW, self._ref(object_id), view="history")
         return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history's page of one past version saves that version back on POST ("revert") after checking only
+        # the view permission: a patient record is never reverted from the admin, whoever asks.
+        if request.method != "GET":
+            raise PermissionDenied
+        record(request, AccessLog.Action.ADMIN_VIEW, self._ref(object_id), view="history_version")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def _ref(self, object_id):
         return f"{self.model._meta.model_name}:{object_id}"[:100]

@@ -21,6 +21,8 @@ class AccessLog(models.Model):
         ADMIN_VIEW = "admin_view"
         API_CALL = "api_call"
         DISCARD_SCREENING = "discard_screening"  # a draft never saved, deleted by its clinician
+        RETIRE = "retire"
+        DELETE = "delete"
 
     at = models.DateTimeField(db_index=True)
     # No database constraint and DO_NOTHING: deleting a user must not update (SET_NULL) or delete (CASCADE)

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from eligibility import engine, pipeline
+from eligibility import contradictions, engine, pipeline
 from eligibility.answers import parse_answers
 from eligibility.vocabulary import VERDICT_WORDS
 from trials.models import Criterion, Trial, catalogue
@@ -183,9 +183,14 @@ class ExamplePatient(models.Model):
         return self.name
 
     def clean(self):
-        _, errors = parse_answers(self.answers, catalogue(), self.as_of)
-        if errors:
-            raise ValidationError({"answers": [str(e) for e in errors]})
+        questions = catalogue()
+        typed, errors = parse_answers(self.answers, questions, self.as_of, consistency=False)
+        # A contradiction once, naming every question involved (parse_answers would repeat it per question).
+        found = [str(e) for e in errors]
+        if self.as_of is not None:
+            found += [str(c) for c in contradictions.find(typed, questions, self.as_of)]
+        if found:
+            raise ValidationError({"answers": found})
 
     def evaluate(self, questions=None, rules: engine.TrialRules | None = None) -> ExampleResult:
         """This example screened at its reference date by the one pipeline every screening goes through, against

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from .engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER, QuestionSpec, completed_years
+from . import contradictions
+from .engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER, QuestionSpec
 from .vocabulary import format_number
 
 # Exactly what the API's OpenAPI document says: YYYY-MM-DD only (Python's fromisoformat also reads 20261121
 # and 2026-W47-6), and yes/no words in any case with ASCII spaces around them.
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)  # fullmatch only: "$" would allow a final newline
 YES_NO = re.compile(r"[ \t\n\r\f\v]*(yes|true|no|false)[ \t\n\r\f\v]*", re.ASCII | re.IGNORECASE)
 
 
@@ -38,9 +39,10 @@ class AnswerError:
 
 
 def parse_answers(
-    raw: Any, catalogue: Mapping[str, QuestionSpec], as_of: date | None = None
+    raw: Any, catalogue: Mapping[str, QuestionSpec], as_of: date | None = None, *, consistency: bool = True
 ) -> tuple[dict[str, Any], list[AnswerError]]:
-    """Typed answers and the list of problems; `None` values count as unanswered."""
+    """Typed answers and the list of problems; `None` values count as unanswered. With `as_of` (and `consistency`),
+    answers that contradict each other are problems too, one on each question involved."""
     if not isinstance(raw, Mapping):
         return {}, [AnswerError("", "answers must be a JSON object of question code → value")]
     clean: dict[str, Any] = {}
@@ -56,7 +58,7 @@ def parse_answers(
             clean[code] = parse_value(spec, value, as_of)
         except ValueError as exc:
             errors.append(AnswerError(code, str(exc)))
-    if as_of is not None:
+    if as_of is not None and consistency:
         errors += consistency_errors(clean, catalogue, as_of)
     return clean, errors
 
@@ -64,40 +66,11 @@ def parse_answers(
 def consistency_errors(
     answers: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec], as_of: date
 ) -> list[AnswerError]:
-    """Answers that are each plausible but contradict one another.
-
-    Age limits are checked on the date of birth when there is one, while a rule on `age` itself would read
-    the entered age: an entered age that is not the one the date of birth gives would be screened both ways.
-    Any other date (a diagnosis) before the date of birth is a typing mistake.
-    """
-    dob = answers.get("date_of_birth")
-    if not isinstance(dob, date):
-        return []
-    errors = []
-    age = answers.get("age")
-    if isinstance(age, (int, float)) and not isinstance(age, bool):
-        years = completed_years(dob, as_of)
-        if math.floor(age) != years:  # an entered age counts as completed years
-            errors.append(
-                AnswerError(
-                    "age",
-                    (
-                        f"age {format_number(age)} years does not match the date of birth {dob.isoformat()} ({years} years on "
-                        f"{as_of.isoformat()}): correct one of them, or leave the age empty"
-                    ),
-                )
-            )
-    for code, value in answers.items():
-        spec = catalogue.get(code)
-        if (
-            code != "date_of_birth"
-            and spec is not None
-            and spec.type == DATE
-            and isinstance(value, date)
-            and value < dob
-        ):
-            errors.append(AnswerError(code, (f"{value.isoformat()} is before the date of birth {dob.isoformat()}")))
-    return errors
+    """Answers that are each plausible but contradict one another (eligibility.contradictions, the one policy):
+    one error on each question involved, each naming the other values."""
+    return [
+        AnswerError(code, c.message) for c in contradictions.find(answers, catalogue, as_of) for code in c.questions
+    ]
 
 
 def parse_value(spec: QuestionSpec, value: Any, as_of: date | None = None) -> Any:
@@ -126,7 +99,7 @@ def parse_value(spec: QuestionSpec, value: Any, as_of: date | None = None) -> An
             day = value
         elif isinstance(value, str):
             try:
-                day = parse_iso_date(value.strip(" \t\n\r\f\v"))
+                day = parse_iso_date(value)  # exactly YYYY-MM-DD: no spaces around it, no 20120101, no week date
             except ValueError:
                 raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
         else:

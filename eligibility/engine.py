@@ -27,7 +27,16 @@ from datetime import date, timedelta
 from typing import Any, TypeGuard
 
 from .nodes import AllOf, AnyOf, AtLeast, Condition, Malformed, Node, Not, Rule, as_rule, read_rule, walk
-from .vocabulary import EXCLUSION, INCLUSION, Outcome, Verdict, format_number, is_against, is_satisfied
+from .vocabulary import (
+    EXCLUSION,
+    INCLUSION,
+    Outcome,
+    Verdict,
+    format_calculated,
+    format_number,
+    is_against,
+    is_satisfied,
+)
 
 __all__ = ["EXCLUSION", "INCLUSION", "Outcome", "Verdict"]  # also the engine's words, as they always were
 
@@ -280,7 +289,8 @@ def derive(answers: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], fro
     """Fill in computed answers: age from date of birth, BMI from height and weight.
 
     Returns the full answers and the codes that were derived. A value the clinician entered
-    directly is never overwritten.
+    directly is never overwritten. A calculated value is not rounded: a BMI of 30.03 is above 30 (only
+    explanations and the panel round it, see vocabulary.format_calculated).
     """
     full = dict(answers)
     derived = set()
@@ -290,9 +300,18 @@ def derive(answers: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], fro
         derived.add("age")
     height, weight = full.get("height"), full.get("weight")
     if full.get("bmi") is None and _is_number(height) and _is_number(weight) and height > 0:
-        full["bmi"] = round(weight / (height / 100.0) ** 2, 1)
+        full["bmi"] = bmi_of(height, weight)
         derived.add("bmi")
     return full, frozenset(derived)
+
+
+def bmi_of(height_cm: float, weight_kg: float) -> float:
+    """Body mass index in kg/m², unrounded but for binary floating-point noise.
+
+    weight × 10,000 / height², rounded to 9 decimals: 76.8 kg at 160 cm is exactly 30 (not 29.999999999999996,
+    as weight / 1.6² gives), while 30.03 stays 30.03. Nine decimals are far below anything a rule compares.
+    """
+    return round(weight_kg * 10_000 / (height_cm * height_cm), 9)
 
 
 def _is_number(value: Any) -> TypeGuard[float]:
@@ -318,6 +337,14 @@ class Context:
     as_of: date
     catalogue: Mapping[str, QuestionSpec]
     derived: frozenset[str] = field(default_factory=frozenset)
+    # Answers left out because they contradict others (eligibility.contradictions): only the words change.
+    contradicted: frozenset[str] = field(default_factory=frozenset)
+
+    def open_words(self, code: str, name: str) -> str:
+        """Why an answer the rule needs is not there: not answered yet, or answered in contradiction."""
+        if code in self.contradicted or any(s in self.contradicted for s in DERIVED_FROM.get(code, ())):
+            return f"{name} is unknown: the answers contradict each other, correct them"
+        return f"{name}{_NOT_ANSWERED}"
 
 
 def _with_unit(value: Any, unit: str) -> str:
@@ -391,11 +418,18 @@ def _leaf_today(rule: Condition, ctx: Context) -> _Eval:
         return _age_between(rule, ctx, spec)
 
     if value is None:
-        return _Eval(Outcome.UNKNOWN, "missing", f"{name} is not answered yet", (code,))
+        return _Eval(Outcome.UNKNOWN, "missing", ctx.open_words(code, name), (code,))
 
     target = rule.value
     shown = _describe_value(spec, value)
-    derived = " (calculated)" if code in ctx.derived else ""
+    derived = ""
+    if code in ctx.derived:
+        derived = " (calculated)"
+        calculated: Any = value  # (a name of its own: narrowing `value` would narrow it below too)
+        if spec.type == NUMBER and isinstance(calculated, float):
+            # Rounded for people only, with as many decimals as it takes to stay on the side of the limit it is.
+            limits = target if op == "between" and isinstance(target, (list, tuple)) else (target,)
+            shown = _with_unit(format_calculated(calculated, *limits), spec.unit)
 
     if op in ("=", "!="):
         equal = value == target
@@ -515,7 +549,8 @@ def _age_between(rule: Condition, ctx: Context, spec: QuestionSpec) -> _Eval:
     else:
         age = ctx.answers.get("age")
         if not _is_number(age):
-            return _Eval(Outcome.UNKNOWN, "missing", "Age is not answered yet", ("age",))
+            words = ctx.open_words("date_of_birth" if "date_of_birth" in ctx.contradicted else "age", "Age")
+            return _Eval(Outcome.UNKNOWN, "missing", words, ("age",))
         # An age entered directly counts completed years (a fraction: at least that many months),
         # so the patient may be anything up to a day short of the next birthday. A limit in
         # months, weeks or days that falls inside that spread stays unknown: guessing could rule
@@ -721,10 +756,12 @@ def evaluate(
     answers: Mapping[str, Any],
     as_of: date,
     catalogue: Mapping[str, QuestionSpec] | None = None,
+    contradicted: frozenset[str] = frozenset(),
 ) -> TrialResult:
-    """Screen one patient's answers against one trial on the reference date `as_of`."""
+    """Screen one patient's answers against one trial on the reference date `as_of`. `contradicted` names answers
+    left out because they contradict others: criteria that need them say so rather than "not answered"."""
     full, derived = derive(answers, as_of)
-    ctx = Context(full, as_of, catalogue or {}, derived)
+    ctx = Context(full, as_of, catalogue or {}, derived, contradicted)
     results = tuple(evaluate_criterion(c, ctx) for c in trial.criteria)
     return TrialResult(trial.nct_id, trial.title, verdict_of(results), results, trial.version)
 

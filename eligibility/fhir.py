@@ -26,6 +26,7 @@ are counted as skipped, with a note when the clinician would want to know why.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -385,9 +386,14 @@ def _status(concept: Any) -> str | None:
     return ""
 
 
+# A FHIR date or dateTime with a full day: YYYY-MM-DD, optionally a time. Python's fromisoformat alone would also
+# read 20190501 and week dates (2019-W18-3), which FHIR does not allow.
+_FULL_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})?)?", re.ASCII)
+
+
 def _when(text: Any) -> tuple[date, datetime] | None:
     """The day as written and a UTC instant to order by; None for a partial or unreadable date."""
-    if not isinstance(text, str) or len(text) < 10:
+    if not isinstance(text, str) or not _FULL_DAY.fullmatch(text):
         return None  # "2019" or "2019-05": too vague to date a diagnosis or order values
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))

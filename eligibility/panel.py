@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from .engine import QuestionSpec, TrialResult, Verdict, completed, derive
+from .vocabulary import format_calculated
 
 LAPSE_WARNING_DAYS = 14
 
@@ -36,10 +37,13 @@ def build_panel(
     as_of: date,
     sources: Mapping[str, Sequence[str]] | None = None,
     missing: Mapping[str, Sequence[str]] | None = None,
+    contradicted: frozenset[str] = frozenset(),
 ) -> Panel:
     """`sources` maps a derived question to its inputs (bmi → height, weight), which are needed
     whenever the derived question is. `missing` (nct_id → open questions of every undetermined trial, as
-    Screened.missing) makes the next best questions over all trials when `results` are only those shown."""
+    Screened.missing) makes the next best questions over all trials when `results` are only those shown.
+    `answers` are those screened on; `contradicted` questions were answered (in contradiction): to be corrected,
+    not offered as questions to answer next."""
     if missing is None:
         missing = {r.nct_id: r.missing for r in results if r.verdict == Verdict.UNDETERMINED}
     counts = Counter(code for codes in missing.values() for code in codes)
@@ -47,9 +51,9 @@ def build_panel(
     next_questions = [
         NextQuestion(code, questions[code].label if code in questions else code, n)
         for code, n in sorted(counts.items(), key=lambda item: (-item[1], _order(questions, item[0])))
-        if code not in full
+        if code not in full and code not in contradicted
     ]
-    unanswered = {code for code in questions if code not in full}
+    unanswered = {code for code in questions if code not in full and code not in contradicted}
     needed = set(counts)
     for code in list(needed):
         needed |= set((sources or {}).get(code, ()))
@@ -58,7 +62,7 @@ def build_panel(
     for code in derived_codes:
         spec = questions.get(code)
         unit = f" {spec.unit}" if spec and spec.unit else ""
-        derived[code] = f"{full[code]}{unit}"
+        derived[code] = f"{format_calculated(full[code])}{unit}"  # rounded for people only
     for code, value in full.items():
         spec = questions.get(code)
         if spec and spec.type == "date" and isinstance(value, date) and code != "date_of_birth" and value <= as_of:

@@ -1,7 +1,8 @@
 """One patient screened against a set of trials: the one pipeline every caller uses. No Django imports.
 
-    raw answers and/or a FHIR Bundle → typed answers (answers override the record) → consistency → verdicts
-    (compiled engine, every trial) → explanations (interpretive engine, only the trials asked for)
+    raw answers and/or a FHIR Bundle → typed answers (answers override the record) → contradictions (reported on
+    every question involved, and taken out of what the engine sees) → verdicts (compiled engine, every trial) →
+    explanations (interpretive engine, only the trials asked for)
 
 Callers (the questionnaire, the JSON API, `manage.py screen`, curation's example patients) only read their
 own input format and render the result; screening.pipeline.screen loads what this module needs from the
@@ -18,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from .answers import AnswerError, consistency_errors, parse_answers
+from . import contradictions
+from .answers import AnswerError, parse_answers
 from .compiled import CompiledCatalogue, Compiler
 from .engine import QuestionSpec, TrialResult, TrialRules, Verdict
 from .fhir import CodeRule, FhirError, FhirResult, answers_from_bundle, overlay
@@ -38,7 +40,12 @@ class Problem:
     source: str  # ANSWERS, FHIR, BOTH or INPUT
     code: str
     message: str
-    question: str = ""  # the question code, for problems with one answer
+    # The question codes involved: one for an answer that does not read, every one of them for a contradiction.
+    questions: tuple[str, ...] = ()
+
+    @property
+    def question(self) -> str:
+        return self.questions[0] if self.questions else ""
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message}" if self.source else self.message
@@ -58,13 +65,21 @@ class Screened:
     """What the pipeline made of one patient's input."""
 
     as_of: date
-    answers: Mapping[str, Any]  # typed, the record overlaid by the given answers
+    # Typed, the record overlaid by the given answers, without contradicted answers: what the engine screened on.
+    answers: Mapping[str, Any]
     record: FhirResult | None  # what the Bundle said, with each answer's source (None without a Bundle)
     problems: tuple[Problem, ...]
     verdicts: tuple[TrialVerdict, ...]  # every trial, in the order given (empty when there are problems)
     explained: Mapping[str, TrialResult]  # nct_id → full result, only for the trials asked to explain
     # nct_id → the questions that could still decide it, for every undetermined trial (only when asked: missing=True)
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Answers that contradict each other (each is also a problem, code "inconsistent"); left out of `answers`.
+    contradictions: tuple[contradictions.Contradiction, ...] = ()
+
+    @property
+    def contradicted(self) -> frozenset[str]:
+        """Every question a contradiction involves."""
+        return contradictions.contradicted(self.contradictions)
 
     @property
     def ok(self) -> bool:
@@ -98,7 +113,9 @@ def screen(
     FHIR `bundle` (already decoded JSON) read with the `mappings` table, against `trials` on `as_of`.
 
     `explain` names the trials (NCT ids) to explain criterion by criterion, or EVERY. With problems nothing is
-    screened, unless `screen_with_problems` (the questionnaire's live panel screens what is valid so far).
+    screened, unless `screen_with_problems` (the questionnaire's live panel screens what is valid so far). Answers
+    that contradict each other (eligibility.contradictions) are problems, and are never screened on: criteria that
+    read them are unknown.
     """
     problems: list[Problem] = []
     record = None
@@ -109,14 +126,19 @@ def screen(
             typed = dict(record.answers)
         except FhirError as exc:
             problems.append(Problem(FHIR, exc.code, str(exc)))
+    given: dict[str, Any] = {}
     if answers is not None:
-        given, errors = parse_answers(answers, catalogue, as_of)
+        given, errors = parse_answers(answers, catalogue, as_of, consistency=False)
         problems += [_answer_problem(ANSWERS, e) for e in errors]
         typed = overlay(typed, answers, given)
-    if not problems and bundle is not None:
-        # Each part was consistent alone; what the record says and what the answers say must agree too.
-        source = BOTH if answers is not None else FHIR
-        problems += [_answer_problem(source, e, "inconsistent") for e in consistency_errors(typed, catalogue, as_of)]
+    # Checked on what was read (an answer that does not read is a problem of its own, and not screened either).
+    conflicts = tuple(contradictions.find(typed, catalogue, as_of))
+    for c in conflicts:
+        # Where the contradicting values came from: the answers, the record, or one from each.
+        sources = {ANSWERS if code in given else FHIR for code in c.questions if code in typed}
+        source = BOTH if len(sources) > 1 else sources.pop() if sources else ANSWERS
+        problems.append(Problem(source, "inconsistent", str(c), c.questions))
+    typed = contradictions.resolve(typed, conflicts)
 
     verdicts: tuple[TrialVerdict, ...] = ()
     explained: dict[str, TrialResult] = {}
@@ -131,18 +153,21 @@ def screen(
             verdicts = tuple(TrialVerdict(t.nct_id, t.title, t.version, v) for t, v in zip(trials, found))
             wanted = None if explain == EVERY else set(explain)
             shown = [i for i, t in enumerate(trials) if wanted is None or t.nct_id in wanted]
+            words = contradictions.contradicted(conflicts)
             # Explained with the catalogue given (its labels in the reader's language); verdicts use none of them.
-            explained = {trials[i].nct_id: r for i, r in zip(shown, ordered.explain(shown, typed, as_of, catalogue))}
+            explained = {
+                trials[i].nct_id: r for i, r in zip(shown, ordered.explain(shown, typed, as_of, words, catalogue))
+            }
             if missing:
                 undetermined = [i for i, v in enumerate(found) if v == Verdict.UNDETERMINED]
                 open_questions = {
                     trials[i].nct_id: m for i, m in zip(undetermined, ordered.missing(undetermined, typed, as_of))
                 }
-    return Screened(as_of, typed, record, tuple(problems), verdicts, explained, open_questions)
+    return Screened(as_of, typed, record, tuple(problems), verdicts, explained, open_questions, conflicts)
 
 
 def _answer_problem(source: str, error: AnswerError, code: str = "answer") -> Problem:
-    return Problem(source, code, str(error), error.code)
+    return Problem(source, code, str(error), (error.code,) if error.code else ())
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,11 +257,12 @@ class _Ordered:
         positions: Sequence[int],
         answers: Mapping[str, Any],
         as_of: date,
+        contradicted: frozenset[str] = frozenset(),
         catalogue: Mapping[str, QuestionSpec] | None = None,
     ) -> list[TrialResult]:
         """engine.evaluate's full results for the trials at these positions of the caller's order, worded with
         `catalogue` (the question catalogue in the reader's language; default: the one compiled with)."""
-        return self.catalogue.explain([self.order[i] for i in positions], answers, as_of, catalogue)
+        return self.catalogue.explain([self.order[i] for i in positions], answers, as_of, contradicted, catalogue)
 
     def missing(self, positions: Sequence[int], answers: Mapping[str, Any], as_of: date) -> list[tuple[str, ...]]:
         return self.catalogue.missing([self.order[i] for i in positions], answers, as_of)

@@ -23,11 +23,13 @@ def home(request):
     }
     if CLINICIAN in roles:
         # Closed loop: the referring clinician sees where each referral stands, and why it ended.
-        context["my_referrals"] = (
-            Referral.objects.filter(referred_by=request.user)
+        mine = list(
+            Referral.objects.filter(referred_by=request.user, screening__retired_at__isnull=True)
             .select_related("trial", "screening")
             .order_by("-updated_at")[:20]
         )
+        timelines = Referral.objects.filter(pk__in=[r.pk for r in mine]).timelines()
+        context["my_referrals"] = [(r, timelines.get(r.pk, [])) for r in mine]
         context["recent_screenings"] = Screening.objects.of(request.user)[:5]
         # Saved screenings whose verdict for a trial changed since (criteria changed, eligibility lapsed).
         notices = CurrentResult.objects.notices_for(request.user, timezone.localdate())

@@ -3,9 +3,10 @@
 from collections import Counter
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from eligibility.engine import Verdict
-from eligibility.vocabulary import is_against
-from screening.models import CurrentResult, Screening
+from screening.models import CurrentResult
 from trials.models import Criterion
 
 from .models import Referral
@@ -18,19 +19,6 @@ class Bar:
     label: str
     count: int
     percent: float  # of the largest bar, for drawing
-
-
-def count_failures(results: list[dict]) -> tuple[Counter, Counter]:
-    """From saved trial results (report.trial_json): how often each criterion ruled a patient out,
-    and how often each question was the missing answer of an open criterion. Pure."""
-    excluding, unknown = Counter(), Counter()
-    for result in results:
-        for c in result["criteria"]:
-            if is_against(c["kind"], c["outcome"]):
-                excluding[c["text"]] += 1
-            if c["outcome"] == "unknown":
-                unknown.update(set(c["missing"]))
-    return excluding, unknown
 
 
 def bars(counter: Counter, limit: int = 10, labels=None) -> list[Bar]:
@@ -53,23 +41,29 @@ def count_current(rows) -> tuple[Counter, Counter, Counter]:
 
 
 def trial_analytics(trial, catalogue) -> dict:
-    """Funnel and failure reasons from each saved screening's current result for the trial (today's criteria)."""
-    screenings = Screening.objects.filter(trials=trial)
-    rows = CurrentResult.objects.filter(trial=trial).values_list("verdict", "deciding", "missing")
+    """Funnel and failure reasons from each saved screening's current result for the trial (today's criteria).
+
+    Only saved screenings count (a draft never saved has no current result) and not retired ones (retiring removes
+    a screening's current results; its referrals are left out here too)."""
+    rows = CurrentResult.objects.filter(trial=trial, screening__retired_at__isnull=True).values_list(
+        "verdict", "deciding", "missing"
+    )
     verdicts, excluding_keys, unknown = count_current(rows)
     texts = dict(Criterion.objects.filter(trial=trial).values_list("pk", "text"))
     excluding = Counter()
     for key, n in excluding_keys.items():
         excluding[texts.get(int(key), key) if str(key).isdigit() else key] += n
-    ever = Referral.history.filter(trial_id=trial.pk)
+    referrals = Referral.objects.filter(trial=trial, screening__retired_at__isnull=True)
+    ever = Referral.history.filter(id__in=referrals.values("id"))
     funnel = [
-        ("Screenings that included the trial", screenings.count()),
-        ("Saved, now likely eligible", verdicts["eligible"]),
-        ("Saved, now needs more information", verdicts["undetermined"]),
-        ("Saved, now not eligible", verdicts["ineligible"]),
-        ("Referred", Referral.objects.filter(trial=trial).count()),
-        ("Consented", ever.filter(status__in=REACHED_CONSENT).values("id").distinct().count()),
-        ("Enrolled", ever.filter(status=Referral.Status.ENROLLED).values("id").distinct().count()),
+        (_("Saved screenings that included the trial"), sum(verdicts.values())),
+        (_("Saved, now likely eligible"), verdicts["eligible"]),
+        (_("Saved, now needs more information"), verdicts["undetermined"]),
+        (_("Saved, now not eligible"), verdicts["ineligible"]),
+        (_("Referred"), referrals.count()),
+        (_("Screen failed"), referrals.filter(status=Referral.Status.SCREEN_FAILED).count()),
+        (_("Consented"), ever.filter(status__in=REACHED_CONSENT).values("id").distinct().count()),
+        (_("Enrolled"), ever.filter(status=Referral.Status.ENROLLED).values("id").distinct().count()),
     ]
     labels = {code: spec.label for code, spec in catalogue.items()}
     return {

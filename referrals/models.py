@@ -4,16 +4,20 @@ The tables keep the names they had when these models lived in `screening` (db_ta
 database upgrades in place: the move changed the code, not the data.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 
 from eligibility.engine import Verdict
 from screening.models import CurrentResult, Screening, SnapshotResult
-from trials.models import Trial
+from trials.models import Criterion, Trial
 
 
 class Conflict(Exception):
@@ -47,7 +51,76 @@ class Versioned(models.Model):
         return current
 
 
+def reason_words(criterion, described: str) -> str:
+    """A status reason as shown wherever the status is (candidate page, history, clinician's home, CSV): the
+    failed criterion's words when one was picked, and the coordinator's description, either or both. `described` is
+    `status_reason`, which holds the criterion's words when nothing was typed (so a reason outlives a criterion
+    removed later): they are not said twice."""
+    if criterion is None:
+        return described
+    words = _("%(kind)s criterion: “%(text)s”") % {"kind": criterion.get_kind_display(), "text": criterion.text}
+    if described and described != criterion.text:
+        words += f" — {described}"
+    return words
+
+
+@dataclass(frozen=True)
+class Step:
+    """One status a referral reached: when, by which role, why (the clinician sees roles, not the coordinators)."""
+
+    status: str
+    label: str
+    when: datetime
+    role: str
+    reason: str = ""
+
+
+def _role_words(user, created: bool) -> str:
+    from prescreen.roles import ADMIN, CLINICIAN, COORDINATOR
+
+    if created:
+        return _("clinician")
+    if user is None:
+        return _("system")
+    names = {g.name for g in user.groups.all()} | ({ADMIN} if user.is_superuser else set())
+    for role, words in ((COORDINATOR, _("coordinator")), (ADMIN, _("admin")), (CLINICIAN, _("clinician"))):
+        if role in names:
+            return words
+    return _("staff")
+
+
 class ReferralQuerySet(models.QuerySet):
+    def timelines(self) -> dict[int, list[Step]]:
+        """Each referral's statuses in the order they were reached (referral id → steps, oldest first), from the
+        history; a change that kept the status (a note) is not a step. Three queries for any number of referrals."""
+        rows = (
+            Referral.history.filter(id__in=self.values("id"))
+            .select_related("history_user")
+            .prefetch_related("history_user__groups")
+            .order_by("id", "history_date", "history_id")
+        )
+        rows = list(rows)
+        criteria_ids = {r.screen_fail_criterion_id for r in rows if r.screen_fail_criterion_id}
+        criteria = {c.pk: c for c in Criterion.objects.filter(pk__in=criteria_ids)} if criteria_ids else {}
+        steps: dict[int, list[Step]] = {}
+        for row in rows:
+            mine = steps.setdefault(row.id, [])
+            if mine and mine[-1].status == row.status:
+                continue
+            reason = ""
+            if row.status == Referral.Status.SCREEN_FAILED:
+                reason = reason_words(criteria.get(row.screen_fail_criterion_id), row.status_reason)
+            mine.append(
+                Step(
+                    status=row.status,
+                    label=Referral.Status(row.status).label,
+                    when=row.history_date,
+                    role=_role_words(row.history_user, created=row.history_type == "+"),
+                    reason=reason,
+                )
+            )
+        return steps
+
     def visible_to(self, user):
         """Admins see every referral, coordinators those of their trials, clinicians their own."""
         from prescreen.roles import ADMIN, COORDINATOR, roles_of
@@ -144,6 +217,11 @@ class Referral(Versioned):
 
     def __str__(self):
         return f"{self.screening.patient_ref} → {self.trial.nct_id} ({self.get_status_display()})"
+
+    @property
+    def reason(self) -> str:
+        """The status reason in words (reason_words); select `screen_fail_criterion` with lists of referrals."""
+        return reason_words(self.screen_fail_criterion, self.status_reason)
 
     def next_statuses(self):
         return [self.Status(s) for s in self.TRANSITIONS[self.Status(self.status)]]

@@ -27,11 +27,15 @@ from trials.models import Trial, catalogue
 
 from .analytics import trial_analytics
 from .forms import QueueFilterForm, ReferralForm, StatusForm, VerifyForm
-from .models import Conflict, Referral, ReferralView, Verification
+from .models import Conflict, Referral, ReferralView, Verification, reason_words
 
 
 def _visible(request):
-    return Referral.objects.visible_to(request.user).select_related("trial", "screening", "referred_by").with_current()
+    return (
+        Referral.objects.visible_to(request.user)
+        .select_related("trial", "screening", "referred_by", "screen_fail_criterion")
+        .with_current()
+    )
 
 
 def _my_trials(request):
@@ -101,7 +105,7 @@ def queue_csv(request):
                 r.current_verdict or "",
                 r.referred_by.get_username(),
                 r.created_at.isoformat(timespec="seconds"),
-                _csv_safe(r.status_reason),
+                _csv_safe(r.reason),
             ]
         )
     return response
@@ -163,6 +167,7 @@ def _history(referral):
     previous = None
     items = []
     records = list(referral.history.select_related("history_user").order_by("history_date", "history_id"))
+    criteria = {c.pk: c for c in referral.trial.criteria.all()}
     for h in records:
         if h.history_type == "+":
             what = "Referred"
@@ -175,13 +180,13 @@ def _history(referral):
             and h.status_reason
             and (previous is None or previous.status != h.status)
         ):
-            what += f" (reason: {h.status_reason})"
+            what += f" (reason: {reason_words(criteria.get(h.screen_fail_criterion_id), h.status_reason)})"
         items.append(
             {"when": h.history_date, "who": h.history_user, "what": what, "note": h.history_change_reason or ""}
         )
         previous = h
     verification_history = list(Verification.history.filter(referral_id=referral.pk).select_related("history_user"))
-    texts = dict(referral.trial.criteria.values_list("pk", "text"))
+    texts = {pk: c.text for pk, c in criteria.items()}
     for h in verification_history:
         label = {"+": "Verified", "~": "Verification changed", "-": "Verification cleared"}[h.history_type]
         items.append(

@@ -316,8 +316,9 @@ def _request_schema(schema: dict, cls) -> None:
     schema["then"] = {"required": ["patient_ref"]}
     schema["description"] = (
         "Give fhir, answers or both (answers override the record; null clears a value). "
-        "Answers must also agree with each other and with the record (an age with the date of "
-        "birth, no date before the birth or after as_of)."
+        "Answers must also agree with each other and with the record: a BMI with height and weight (within "
+        "0.5 kg/m²), an age with the date of birth, no 'no' with a date of that event, no date before the birth "
+        "or after as_of, and a BMI or age calculated from them within the question's plausible range."
     )
 
 
@@ -384,11 +385,33 @@ class SavedReport(Report):
     saved: Saved
 
 
+class ProblemItem(Schema):
+    source: str = Field(description='Where it was found: "answers", "fhir", "fhir and answers" or "trials".')
+    code: str = Field(
+        description=(
+            'A stable code: "answer" (an answer that does not read), "inconsistent" (answers that contradict each '
+            'other or the record), a FHIR problem\'s code, "unknown_trial".'
+        )
+    )
+    questions: list[str] = Field(
+        description="The question codes concerned: every question of a contradiction (e.g. bmi, height, weight)."
+    )
+    message: str
+
+
 class Error(Schema):
     error: str = Field(description="Every problem in one line.")
     errors: Annotated[
         list[str], WithJsonSchema({"type": "array", "items": {"type": "string"}, "description": "One per problem."})
     ] = None
+    problems: list[ProblemItem] = Field(
+        None,
+        description=(
+            "The problems found in the answers, the record and the trials, as data (those of the body's shape are "
+            "only in errors). Answers that contradict each other are one problem naming every question involved; "
+            "none of them is screened on until corrected."
+        ),
+    )
 
 
 RESPONSES = {
@@ -481,7 +504,16 @@ def _screen(request, fields: dict, problems: dict[str, list[str]]):
     found += [str(p) for p in pipeline_problems]
     if found:
         found.sort(key=_rank)
-        return error(400, "; ".join(found), found)
+        response = error(400, "; ".join(found), found)
+        if pipeline_problems:
+            # The same problems as data: a contradiction names every question involved (both sides of it).
+            body = json.loads(response.content)
+            body["problems"] = [
+                {"source": p.source, "code": p.code, "questions": list(p.questions), "message": p.message}
+                for p in sorted(pipeline_problems, key=lambda p: _rank(str(p)))
+            ]
+            response = JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
+        return response
 
     data = report.to_json(result.results, as_of)
     if not fields.get("save"):

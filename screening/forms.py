@@ -7,11 +7,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from eligibility import units
-from eligibility.answers import check_range, consistency_errors
+from eligibility import contradictions, units
+from eligibility.answers import ISO_DATE, check_range
 from eligibility.engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER
 from eligibility.vocabulary import NCT_RE, format_number
-from trials.models import Question, Trial
+from trials.models import Question, Trial, catalogue
 from trials.validators import validate_patient_ref
 
 
@@ -257,6 +257,24 @@ class MeasureField(forms.MultiValueField):
         return canonical
 
 
+class IsoDateField(forms.DateField):
+    """A date typed as YYYY-MM-DD and nothing else (what the date picker sends, and what every message asks for):
+    Django's DateField would also read 10/24/2026, spaces around it, and more. The same rule as
+    eligibility.answers.parse_iso_date, which the API and the `screen` command use."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str) and ISO_DATE.fullmatch(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass  # 2026-02-30
+        raise forms.ValidationError("Enter a real date as YYYY-MM-DD (e.g. 2012-03-04).", code="invalid")
+
+
 YES_NO = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
 
 
@@ -267,6 +285,8 @@ class QuestionnaireForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.questions = {q.code: q for q in questions}
         self.as_of = as_of or timezone.localdate()
+        self.contradictions: list[contradictions.Contradiction] = []
+        self.contradicted: dict = {}
         for q in questions:
             self.fields[q.code] = self._field_for(q)
         self.helper = FormHelper()
@@ -286,7 +306,7 @@ class QuestionnaireForm(forms.Form):
         if q.type == NUMBER:
             return MeasureField(q, **common)
         if q.type == DATE:
-            return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
+            return IsoDateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
         if q.type == CHOICE:
             return forms.ChoiceField(choices=[("", "Not answered"), *map(tuple, q.choices)], **common)
         if q.type == MULTI:
@@ -305,9 +325,20 @@ class QuestionnaireForm(forms.Form):
                 elif value.year < 1900:
                     self.add_error(code, f"{value.isoformat()} is implausibly long ago.")
         valid = {code: value for code, value in cleaned.items() if code not in self.errors and value is not None}
-        for problem in consistency_errors(valid, {code: q.spec() for code, q in self.questions.items()}, self.as_of):
-            self.add_error(problem.code, problem.message[0].upper() + problem.message[1:] + ".")
+        # The one contradiction policy (the API and the pipeline use it too), on each field involved: both fields
+        # of a pair show it, and neither answer reaches the engine (partial_answers leaves fields in error out).
+        # The whole catalogue gives the plausible ranges even of questions these trials do not ask.
+        self.contradictions = contradictions.find(valid, {**catalogue(), **self.specs()}, self.as_of)
+        # add_error drops a field from cleaned_data: the contradicted values are kept for partial_answers.
+        self.contradicted = {code: valid[code] for c in self.contradictions for code in c.questions if code in valid}
+        for found in self.contradictions:
+            for code in found.questions:
+                if code in self.fields:
+                    self.add_error(code, forms.ValidationError(sentence(found.message), code=found.code))
         return cleaned
+
+    def specs(self) -> dict:
+        return {code: q.spec() for code, q in self.questions.items()}
 
     def answers(self) -> dict:
         """Typed answers for the engine (only answered questions)."""
@@ -319,11 +350,16 @@ class QuestionnaireForm(forms.Form):
         return out
 
     def partial_answers(self) -> dict:
-        """After a failed validation: the answers that are valid, so results still update."""
+        """After a failed validation: the answers that are valid, so results still update. Answers valid alone that
+        contradict each other are kept: the pipeline finds the same contradictions, leaves them out of what it
+        screens and says why each criterion that needs them is open."""
+        kinds = {c.code for c in self.contradictions}
+        errors = self.errors.as_data() if self.is_bound else {}
+        values = {**getattr(self, "cleaned_data", {}), **self.contradicted}
         return {
             code: (tuple(v) if isinstance(v, list) else v)
-            for code, v in getattr(self, "cleaned_data", {}).items()
-            if code not in self.errors and v not in (None, "", [], ())
+            for code, v in values.items()
+            if v not in (None, "", [], ()) and all(e.code in kinds for e in errors.get(code, ()))
         }
 
     def notes(self, derived: dict) -> dict:
@@ -358,6 +394,11 @@ def _as_typed(value) -> str:
         return text if float(text) == value else repr(value)
     except (TypeError, ValueError):
         return str(value)
+
+
+def sentence(message: str) -> str:
+    """An engine message ("age 40 years does not match …") as a sentence for the page."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def initial_from_answers(answers: dict, questions) -> dict:

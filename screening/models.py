@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
+from simple_history.models import HistoricalRecords
 
 from eligibility import report
 from eligibility.answers import parse_answers
@@ -19,8 +20,16 @@ from trials.models import Criterion, Trial
 
 class ScreeningQuerySet(models.QuerySet):
     def of(self, user):
-        """Screenings a clinician may open: their own."""
-        return self.filter(clinician=user)
+        """Screenings a clinician may open: their own, unless an admin retired them."""
+        return self.filter(clinician=user).active()
+
+    def active(self):
+        """Screenings not retired: what lists, re-screening and analytics count."""
+        return self.filter(retired_at__isnull=True)
+
+    def saved(self):
+        """Screenings with saved results (at least one snapshot); a never-saved draft has none."""
+        return self.filter(snapshots__isnull=False).distinct()
 
     def with_ref(self, patient_ref: str):
         """Screenings of this patient reference (whatever its case), newest first."""
@@ -46,14 +55,43 @@ class Screening(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A screening with saved results is never deleted (its results may have been acted on): an admin retires it,
+    # which hides it from every list and keeps the record and its history.
+    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    retire_reason = models.CharField("reason for retiring", max_length=300, blank=True, editable=False)
+    history = HistoricalRecords()
 
     objects = ScreeningQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at"]
+        permissions = [("retire_screening", "Can retire a screening (hide it, keeping the record)")]
 
     def __str__(self):
         return f"Screening {self.patient_ref}"
+
+    @property
+    def has_saved_results(self) -> bool:
+        return self.snapshots.exists()
+
+    @transaction.atomic
+    def retire(self, *, by, reason: str) -> None:
+        """Hide the screening from every list for good, keeping it and its saved results: the history row says who
+        and why. Its current results go (they are what lists, notices, re-screening and analytics read); the saved
+        snapshots stay. Raises ValueError without a reason or when already retired."""
+        reason = reason.strip()
+        if not reason:
+            raise ValueError("Give a reason for retiring the screening.")
+        if self.retired_at is not None:
+            raise ValueError(f"{self} was already retired.")
+        self.retired_at, self.retired_by, self.retire_reason = timezone.now(), by, reason
+        self._history_user = by
+        self._change_reason = f"Retired: {reason}"[:100]
+        self.save(update_fields=["retired_at", "retired_by", "retire_reason"])
+        self.current_results.all().delete()
 
     def typed_answers(self, catalogue, as_of=None) -> dict:
         # Saved answers were validated when saved; anything that no longer parses (a question
@@ -317,7 +355,7 @@ class CurrentResultQuerySet(models.QuerySet):
         them (criteria changed, or eligibility lapsed), and likely eligible ones about to lapse; newest first."""
         soon = Q(verdict=Verdict.ELIGIBLE, met_until__gte=today, met_until__lte=today + timedelta(LAPSE_NOTICE_DAYS))
         return (
-            self.filter(screening__clinician=user)
+            self.filter(screening__clinician=user, screening__retired_at__isnull=True)
             .filter(Q(changed=True) | soon)
             .select_related("trial", "screening")
             .only(

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from eligibility import current
+from eligibility import contradictions, current
 from eligibility.answers import parse_answers
 from trials.models import Trial, screening_data
 
@@ -108,7 +108,7 @@ def rescreen_rows(rows, as_of: date) -> tuple[int, int]:
         rules = data.trials.get(nct_id)
         if rules is None:
             continue
-        answers = [_typed(row["screening__answers"], data.questions) for row in trial_rows]
+        answers = [_typed(row["screening__answers"], data.questions, as_of) for row in trial_rows]
         for row, result in zip(trial_rows, current.rescreen(rules, answers, as_of, data.questions)):
             if not _same(row, result):
                 instance = CurrentResult(**{name: row[name] for name in _FIELDS})
@@ -141,11 +141,13 @@ def _same(row: dict, result: current.Current) -> bool:
     )
 
 
-def _typed(answers: dict, questions) -> dict:
+def _typed(answers: dict, questions, as_of: date) -> dict:
     # Saved answers were valid when saved; one that no longer reads (a question since removed) is left out,
-    # which makes its criteria unknown, never met.
+    # which makes its criteria unknown, never met. So are answers that contradict each other (saved before the
+    # contradiction policy, or contradicting only now: a date of birth that gives an age over 120), as the
+    # pipeline leaves them out.
     typed, _errors = parse_answers(answers, questions, None)
-    return typed
+    return contradictions.resolve(typed, contradictions.find(typed, questions, as_of))
 
 
 def run_inline(run: RescreenRun, progress=None) -> RescreenRun:

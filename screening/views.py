@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from audit.log import record
 from audit.models import AccessLog
-from eligibility import fhir
+from eligibility import contradictions, fhir
 from eligibility.answers import to_json
 from eligibility.engine import Verdict
 from eligibility.panel import GROUP_ORDER, PAGE, build_panel, group_verdicts
@@ -25,7 +25,7 @@ from trials.models import catalogue, questions_of, screening_data
 
 from . import prefill as prefilling
 from .display import answer_rows
-from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers
+from .forms import NewScreeningForm, QuestionnaireForm, initial_from_answers, sentence
 from .models import CurrentResult, Screening, with_reasons
 from .pipeline import EVERY, screen
 
@@ -329,7 +329,7 @@ def _panel(request, screening, answers, today, windows):
     listed = [(v.nct_id, v.verdict) for v in verdicts if matches is None or v.nct_id in matches]
     groups = group_verdicts(listed, first.missing, windows)
     explained = run([n for g in groups for n in g.shown]).explained
-    return verdicts, explained, groups, matches, first.missing
+    return verdicts, explained, groups, matches, first.missing, first.contradictions
 
 
 def _unsaved(screening, form, current, specs):
@@ -341,7 +341,9 @@ def _unsaved(screening, form, current, specs):
     }
 
 
-def _cards(screening, explained, nct_ids, panel, unsaved=False):
+def _cards(screening, explained, nct_ids, panel, unsaved=False, contradicted=frozenset()):
+    """Each card's result, saved result, referral and lapse date; an undetermined card's open questions are split
+    into answers contradicting each other (to correct) and answers missing (to give)."""
     latest = screening.latest_snapshot()
     saved = {}
     if latest:
@@ -355,6 +357,8 @@ def _cards(screening, explained, nct_ids, panel, unsaved=False):
             "referable": saved.get(n) is not None and not unsaved and saved[n].verdict == explained[n].verdict,
             "referral": referrals.get(n),
             "lapses": panel.lapsing.get(n),
+            "conflicts": [c for c in explained[n].missing if c in contradicted],
+            "missing": [c for c in explained[n].missing if c not in contradicted],
         }
         for n in nct_ids
     }
@@ -363,13 +367,23 @@ def _cards(screening, explained, nct_ids, panel, unsaved=False):
 def _render_questionnaire(request, screening, form, answers, questions, today):
     specs = {q.code: q.spec() for q in questions}
     params = request.POST if request.method == "POST" else request.GET
-    verdicts, explained, groups, matches, missing = _panel(request, screening, answers, today, _shown(params))
+    verdicts, explained, groups, matches, missing, conflicts = _panel(
+        request, screening, answers, today, _shown(params)
+    )
+    # Answers that contradict each other, as the pipeline found them (also in saved answers from before the
+    # contradiction policy, which the form does not check): not screened on, and shown on each field involved.
+    contradicted = frozenset(code for c in conflicts for code in c.questions if code in specs)
     sources = {q.code: q.sources for q in questions if q.sources}
-    panel = build_panel(list(explained.values()), answers, specs, today, sources, missing)
+    screened = contradictions.resolve(answers, conflicts)  # what the engine screened on
+    panel = build_panel(list(explained.values()), screened, specs, today, sources, missing, contradicted)
     current = to_json(answers)
     unsaved = _unsaved(screening, form, current, specs)
-    latest, cards = _cards(screening, explained, [n for g in groups for n in g.shown], panel, unsaved)
+    latest, cards = _cards(screening, explained, [n for g in groups for n in g.shown], panel, unsaved, contradicted)
     notes = form.notes(panel.derived)
+    for conflict in conflicts:
+        for code in conflict.questions:
+            if code in specs and notes.get(code, ("",))[0] != "error":
+                notes[code] = ("error", sentence(conflict.message))
     tally = Counter(v.verdict for v in verdicts)
     # What the record says of each answer (its source, a different value, a value too old), for as long as the
     # pre-fill is in the session; then the sources saved with the screening, while the answer is unchanged.
@@ -385,6 +399,8 @@ def _render_questionnaire(request, screening, form, answers, questions, today):
         "form": form,
         "notes": notes,
         "record_notes": record_notes,
+        # Shown with answers that are not the saved ones (Update results, a refused save, a pre-fill): Refer waits
+        # for a save, and leaving the page asks first (static/js/prescreen.js).
         "unsaved": unsaved,
         "panel": panel,
         "groups": [{"group": g, "rows": [cards[n] for n in g.shown]} for g in groups],
@@ -395,13 +411,11 @@ def _render_questionnaire(request, screening, form, answers, questions, today):
         "phase": params.get("phase", ""),
         "phases": sorted({p for p in screening.trials.values_list("phase", flat=True) if p}),
         "labels": {code: spec.name for code, spec in specs.items()},
+        "contradicted": [specs[code].name for code in specs if code in contradicted],
         "page_size": PAGE,
         "latest": latest,
         "verdict_words": VERDICT_WORDS,
         "today": today,
-        # Shown with answers that are not the saved ones (Update results, a refused save, a pre-fill): leaving the
-        # page asks first (static/js/prescreen.js).
-        "unsaved": request.method == "POST",
     }
     template = "screening/questionnaire.html"
     if request.htmx:
@@ -424,12 +438,14 @@ def more_results(request, pk, verdict):
     form, answers = _live_answers(request, screening, questions, today)
     start = _start(request)
     windows = {v: (0, 0) for v in GROUP_ORDER} | {Verdict(verdict): (start, start + PAGE)}
-    _verdicts, explained, groups, _matches, missing = _panel(request, screening, answers, today, windows)
+    _verdicts, explained, groups, _matches, missing, conflicts = _panel(request, screening, answers, today, windows)
     group = next(g for g in groups if g.verdict == verdict)
     specs = {q.code: q.spec() for q in questions}
-    panel = build_panel([explained[n] for n in group.shown], answers, specs, today, missing=missing)
+    contradicted = contradictions.contradicted(conflicts)
+    screened = contradictions.resolve(answers, conflicts)
+    panel = build_panel([explained[n] for n in group.shown], screened, specs, today, missing=missing)
     unsaved = _unsaved(screening, form, to_json(answers), specs)
-    _latest, cards = _cards(screening, explained, group.shown, panel, unsaved)
+    _latest, cards = _cards(screening, explained, group.shown, panel, unsaved, contradicted)
     context = {
         "screening": screening,
         "group": group,

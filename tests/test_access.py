@@ -6,7 +6,11 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from prescreen.roles import ROLES
 
-PUBLIC = {"login", "session_status"}  # session_status: 0 seconds left when signed out
+PUBLIC = {
+    "login",
+    "session_status",
+    "set_language",
+}  # session_status: 0 seconds left when signed out; set_language: the switcher, on the login page too
 
 
 def all_url_names(resolver=None, prefix=""):

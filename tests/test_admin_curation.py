@@ -432,7 +432,8 @@ def test_the_approve_button_approves_a_valid_draft(adam):
     bmi = make_draft(*BMI, {"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"})
     html = adam.get(change_url(bmi)).content.decode()
     assert 'name="_approve"' in html
-    response = adam.post(change_url(bmi), {**page_form(adam, bmi), "_approve": "Approve draft"})
+    signed = {"_approve": "Sign and approve draft", "approve_password": "pw-adam"}  # tests/test_esignatures.py
+    response = adam.post(change_url(bmi), {**page_form(adam, bmi), **signed})
     assert response.status_code == 302 and response["Location"] == change_url(bmi)
     bmi.refresh_from_db()
     assert bmi.rule_status == "approved"
@@ -676,3 +677,27 @@ def test_list_pages_take_a_fixed_number_of_queries(adam, django_assert_max_num_q
         adam.get(reverse("admin:trials_criterion_changelist"))
     with django_assert_max_num_queries(30):
         adam.get(change_url(Trial.objects.get(nct_id="NCT03835312")))
+
+
+@pytest.mark.django_db
+def test_an_example_patient_whose_answers_contradict_is_refused_once_naming_every_question(seeded):
+    from datetime import date
+
+    from django.core.exceptions import ValidationError
+
+    from curation.models import ExamplePatient
+    from trials.models import Trial
+
+    example = ExamplePatient(
+        trial=Trial.objects.get(nct_id="NCT01219465"),
+        name="BMI against height and weight",
+        answers={"bmi": 31, "height": 140, "weight": 35},
+        expected_verdict="ineligible",
+        as_of=date(2026, 11, 21),
+    )
+    with pytest.raises(ValidationError) as refused:
+        example.clean()
+    [message] = refused.value.message_dict["answers"]
+    assert message.startswith("bmi, height, weight: BMI 31 kg/m² does not match height 140 cm and weight 35 kg")
+    result = example.evaluate()  # the one pipeline: no verdict from half of the conflict, the same problem
+    assert result.actual is None and result.problems == (message,) and not result.passed

@@ -87,7 +87,12 @@ def test_approving_a_draft_that_breaks_an_example_asks_first(adam):
     html = adam.post(change_url(bmi), {**data, "_approve": "Approve draft"}).content.decode()
     assert "Retinopathy not yet examined" in html[html.index('id="example-preview"') :]
     assert state(bmi) == before
-    response = adam.post(change_url(bmi), {**data, "_confirm_examples": confirm_value(html)})
+    # Seen, then signed: "Sign and approve anyway" needs the password, and a wrong one approves nothing.
+    assert 'name="approve_password"' in html[html.index('id="example-preview"') :]
+    confirm = {**data, "_confirm_examples": confirm_value(html)}
+    assert "Wrong password" in adam.post(change_url(bmi), {**confirm, "approve_password": "nope"}).content.decode()
+    assert state(bmi) == before
+    response = adam.post(change_url(bmi), {**confirm, "approve_password": "pw-adam"})
     assert response.status_code == 302
     assert state(bmi)[:2] == ({**BMI_35, "value": 15}, "approved")
 

@@ -128,8 +128,11 @@ class TestScreening:
 
     def test_answers_override_the_bundle_as_in_the_command(self, alice, seeded, tmp_path):
         (tmp_path / "b.json").write_text(json.dumps(NEW_ONSET))
-        (tmp_path / "a.json").write_text(json.dumps({"bmi": 32.0, "sex": None}))
-        response = post(alice, {"fhir": NEW_ONSET, "answers": {"bmi": 32.0, "sex": None}, "as_of": AS_OF})
+        # A BMI of 32 beside the record's height and weight (BMI 19.4) would contradict them: the weight is cleared.
+        answers = {"bmi": 32.0, "weight": None, "sex": None}
+        (tmp_path / "a.json").write_text(json.dumps(answers))
+        response = post(alice, {"fhir": NEW_ONSET, "answers": answers, "as_of": AS_OF})
+        assert response.status_code == 200
         expected = run_screen(tmp_path, "--fhir", str(tmp_path / "b.json"), "--answers", str(tmp_path / "a.json"))
         assert response.json() == expected
 
@@ -191,20 +194,54 @@ BAD_BODIES = [
         {"fhir": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": patient(birth="x")}]}},
         "fhir: the Patient resource is not valid FHIR R4",
     ),
-    # Answers that contradict each other, or the record
+    # Answers that contradict each other, or the record: named on both (every) question involved
     (
         {"answers": {"age": 40, "date_of_birth": "1990-01-01"}, "as_of": AS_OF},
-        "answers: age: age 40 years does not match the date of birth 1990-01-01 (36 years on 2026-11-21)",
+        "answers: age, date_of_birth: age 40 years does not match the date of birth 1990-01-01 (36 years on "
+        "2026-11-21)",
     ),
     (
         {"fhir": bundle(), "answers": {"age": 40}, "as_of": AS_OF},
-        "fhir and answers: age: age 40 years does not match the date of birth 2012-03-04 (14 years on 2026-11-21)",
+        "fhir and answers: age, date_of_birth: age 40 years does not match the date of birth 2012-03-04 (14 years on "
+        "2026-11-21)",
     ),
     (
         {"fhir": bundle(), "answers": {"t1d_diagnosis_date": "2010-05-01"}, "as_of": AS_OF},
-        "fhir and answers: t1d_diagnosis_date: 2010-05-01 is before the date of birth 2012-03-04",
+        "fhir and answers: t1d_diagnosis_date, date_of_birth: “Type 1 diabetes diagnosed” 2010-05-01 is before the "
+        "date of birth 2012-03-04",
     ),
+    (
+        {"answers": {"bmi": 31, "height": 140, "weight": 35}, "as_of": AS_OF},
+        "answers: bmi, height, weight: BMI 31 kg/m² does not match height 140 cm and weight 35 kg, which give BMI 17.9",
+    ),
+    (
+        {"answers": {"t1d_diagnosis": False, "t1d_diagnosis_date": "2026-10-24"}, "as_of": AS_OF},
+        "answers: t1d_diagnosis, t1d_diagnosis_date: “Confirmed type 1 diabetes” is answered no",
+    ),
+    ({"answers": {"date_of_birth": "1900-01-01"}, "as_of": AS_OF}, "gives an age of 126 years"),
+    ({"answers": {"date_of_birth": "1990-01-01"}, "as_of": "4000-01-01"}, "gives an age of 2010 years"),
+    ({"answers": {"t1d_diagnosis_date": "20261024"}, "as_of": AS_OF}, "expected a date as YYYY-MM-DD"),
+    ({"answers": {"t1d_diagnosis_date": "2026-W43-6"}, "as_of": AS_OF}, "expected a date as YYYY-MM-DD"),
+    ({"answers": {"t1d_diagnosis_date": " 2026-10-24"}, "as_of": AS_OF}, "expected a date as YYYY-MM-DD"),
 ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "answers, questions",
+    [
+        ({"bmi": 22, "height": 170, "weight": 100}, ["bmi", "height", "weight"]),
+        ({"height": 68, "weight": 220}, ["bmi", "height", "weight"]),
+        ({"age": 40, "date_of_birth": "1990-01-01"}, ["age", "date_of_birth"]),
+    ],
+)
+def test_it_reports_a_contradiction_as_one_problem_naming_every_question(alice, seeded, answers, questions):
+    response = post(alice, {"answers": answers, "as_of": AS_OF})
+    assert response.status_code == 400
+    [problem] = response.json()["problems"]
+    assert (problem["source"], problem["code"], problem["questions"]) == ("answers", "inconsistent", questions)
+    assert problem["message"] in response.json()["error"]
+    assert not Screening.objects.exists()
 
 
 @pytest.mark.django_db

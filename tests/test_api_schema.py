@@ -138,6 +138,7 @@ class TestTheApiKeepsToTheDocument:
         "body, status",
         [
             ({"answers": {"age": 250}}, 400),
+            ({"answers": {"bmi": 31, "height": 140, "weight": 35}}, 400),  # with "problems": a contradiction
             ("[1, 2]", 400),
             ("{nope", 400),
         ],
@@ -146,6 +147,11 @@ class TestTheApiKeepsToTheDocument:
         response = post(alice, body)
         assert response.status_code == status
         assert problems(document, "Error", response.json()) == []
+        if "bmi" in str(body):
+            [problem] = response.json()["problems"]
+            assert problem["questions"] == ["bmi", "height", "weight"]
+            wrong = {**response.json(), "problems": [{**problem, "questions": "bmi"}]}
+            assert problems(document, "Error", wrong) != []  # the schema does describe them
 
     def test_refusals_match_the_error_schema(self, client, document, coordinator):
         for response in (post(client, {"answers": {}}, **bearer("psk_wrong")), client.get("/api/v1/screen")):

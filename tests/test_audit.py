@@ -216,7 +216,7 @@ class TestAppendOnlyOnPostgresql:
 
     def test_every_history_table_has_the_trigger(self, db):
         tables = sorted(m._meta.db_table for m in history_models())
-        assert len(tables) >= 6
+        assert len(tables) >= 7 and "screening_historicalscreening" in tables  # screenings' (prescreen 0003)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
@@ -224,6 +224,15 @@ class TestAppendOnlyOnPostgresql:
             )
             protected = {row[0] for row in cursor.fetchall()}
         assert [t for t in tables if t not in protected] == []
+
+    def test_it_refuses_to_update_or_delete_a_screening_history_row(self, screening):
+        screening.answers = {"weight": 41}
+        screening.save()
+        rows = Screening.history.filter(id=screening.pk)
+        assert rows.count() == 2
+        self.refused(rows, lambda q: q.update(answers={"weight": 99}))
+        self.refused(rows, lambda q: q.delete())
+        assert sorted(r.answers["weight"] for r in rows) == [40, 41]
 
     def test_a_user_can_still_be_deleted_and_its_history_rows_keep_everything_else(self, seeded):
         editor = make_user("ed", "Admin")

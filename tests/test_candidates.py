@@ -282,32 +282,25 @@ def test_trial_and_criterion_changes_are_audited(admin_user, seeded):
 
 
 class TestAnalytics:
-    def test_count_failures_on_hand_made_results(self):
-        from referrals.analytics import count_failures
+    def test_count_current_on_hand_made_rows(self):
+        from referrals.analytics import count_current
 
-        results = [
-            {
-                "criteria": [
-                    {"kind": "exclusion", "text": "BMI > 30", "outcome": "met", "missing": []},
-                    {"kind": "inclusion", "text": "Consent", "outcome": "unknown", "missing": ["consent_possible"]},
-                ]
-            },
-            {
-                "criteria": [
-                    {"kind": "exclusion", "text": "BMI > 30", "outcome": "not_met", "missing": []},
-                    {"kind": "inclusion", "text": "Age", "outcome": "not_met", "missing": []},
-                    {"kind": "inclusion", "text": "Consent", "outcome": "unknown", "missing": ["consent_possible"]},
-                ]
-            },
-            {"criteria": [{"kind": "exclusion", "text": "BMI > 30", "outcome": "met", "missing": []}]},
+        rows = [
+            ("ineligible", ["11", "12"], []),
+            ("ineligible", ["11"], ["bmi"]),  # missing answers of an excluded patient are not what stops them
+            ("undetermined", [], ["consent_possible", "bmi"]),
+            ("undetermined", [], ["consent_possible"]),
+            ("eligible", [], []),
         ]
-        excluding, unknown = count_failures(results)
-        assert excluding == {"BMI > 30": 2, "Age": 1}
-        assert unknown == {"consent_possible": 2}
+        verdicts, excluding, unknown = count_current(rows)
+        assert verdicts == {"ineligible": 2, "undetermined": 2, "eligible": 1}
+        assert excluding == {"11": 2, "12": 1}
+        assert unknown == {"consent_possible": 2, "bmi": 1}
 
     def test_the_funnel_on_a_hand_counted_data_set(self, client, people):
         c = people["clinician"]
-        # 4 screenings include NCT01219465: 1 eligible-ish (undetermined), 2 excluded by BMI, 1 never saved.
+        # 5 screenings include NCT01219465: 1 eligible-ish (undetermined), 2 excluded by BMI, 1 never saved (a draft
+        # does not count), 1 saved then retired (does not count either).
         a = refer(client, c, "NCT01219465", ref="A-1")  # undetermined, referred
         b = refer(client, c, "NCT01219465", ref="B-1", weight_0="90")  # BMI 35: ineligible, referred with justification
         client.force_login(c)
@@ -323,16 +316,23 @@ class TestAnalytics:
         for status in ("under_review", "contacted", "consented", "withdrawn"):
             b.refresh_from_db()
             b.move_to(status, by=coordinator, version=b.version, signed=True)
+        trial = Trial.objects.get(nct_id="NCT01219465")
+        failed = Referral.create_from(s, trial, c, justification="BMI measured before the diet")
+        failed.move_to("screen_failed", by=coordinator, version=failed.version, reason_criterion=trial.criteria.first())
+        retired = refer(client, c, "NCT01219465", ref="E-1", weight_0="90")
+        retired.move_to("screen_failed", by=coordinator, version=retired.version, reason_text="entered twice")
+        retired.screening.retire(by=people["admin"], reason="entered twice")
 
         client.force_login(coordinator)
         html = client.get(reverse("candidates:analytics", args=["NCT01219465"])).content.decode()
         table = html.split('id="funnel-table"')[1].split("</table>")[0]
         expected = [
-            ("Screenings that included the trial", 4),
+            ("Saved screenings that included the trial", 3),
             ("likely eligible", 0),
             ("needs more information", 1),
             ("not eligible", 2),
-            ("Referred", 2),
+            ("Referred", 3),
+            ("Screen failed", 1),
             ("Consented", 2),
             ("Enrolled", 1),
         ]

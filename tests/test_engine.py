@@ -566,10 +566,11 @@ DERIVE_CASES = [
     ({"date_of_birth": date(2014, 11, 22)}, AS_OF, {"age": 11}, {"age"}),  # day before the 12th birthday
     ({"date_of_birth": date(2014, 11, 21)}, AS_OF, {"age": 12}, {"age"}),
     ({"date_of_birth": date(2008, 2, 29)}, date(2026, 2, 28), {"age": 18}, {"age"}),
-    ({"height": 160, "weight": 82}, AS_OF, {"bmi": 32.0}, {"bmi"}),
-    ({"height": 175, "weight": 70}, AS_OF, {"bmi": 22.9}, {"bmi"}),  # 22.857
+    # BMI is not rounded (it was, to one decimal, so that 30.03 compared as 30.0): only displays round it.
+    ({"height": 160, "weight": 82}, AS_OF, {"bmi": 32.03125}, {"bmi"}),
+    ({"height": 175, "weight": 70}, AS_OF, {"bmi": 22.857142857}, {"bmi"}),
     ({"height": 180, "weight": 81}, AS_OF, {"bmi": 25.0}, {"bmi"}),
-    ({"height": 152.4, "weight": 45.5}, AS_OF, {"bmi": 19.6}, {"bmi"}),  # 19.59
+    ({"height": 152.4, "weight": 45.5}, AS_OF, {"bmi": 19.590316958}, {"bmi"}),
     # A value entered directly wins over the calculation.
     ({"date_of_birth": date(2014, 11, 21), "age": 13}, AS_OF, {"age": 13}, set()),
     ({"height": 160, "weight": 82, "bmi": 27.5}, AS_OF, {"bmi": 27.5}, set()),

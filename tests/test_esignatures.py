@@ -1,4 +1,5 @@
-"""E-signatures for decisions: moving a referral to consented or enrolled, and approving draft rules in bulk, need
+"""E-signatures for decisions: moving a referral to consented or enrolled, and approving draft rules (one, from the
+criterion's page, or in bulk), need
 the user's password again; the history says who signed what and when; a wrong password changes nothing, is logged
 on "prescreen.security" and counts towards the django-axes lockout like a failed login."""
 
@@ -10,7 +11,7 @@ from django.urls import reverse
 
 from curation.admin.criteria import APPROVAL_MEANING
 from referrals.models import Referral
-from tests.factories import BMI, criterion
+from tests.factories import BMI, change_url, criterion, page_form
 from trials.models import Criterion
 
 pytestmark = pytest.mark.usefixtures("urls_loaded")
@@ -163,3 +164,77 @@ def test_bulk_approval_with_a_wrong_password_approves_nothing_and_is_logged(adam
     good.refresh_from_db()
     assert good.rule_status == "draft" and good.history.count() == rows
     assert any(r.name == "prescreen.security" and "adam" in r.getMessage() for r in caplog.records)
+
+
+# The single "Approve draft" button on a criterion's page.
+
+RULE = {"q": "bmi", "op": ">", "value": 30, "unit": "kg/m²"}
+
+
+def approve_one(adam, c, **extra):
+    data = {**page_form(adam, c), "text": "Body Mass Index above 30 (edited).", **extra}
+    return adam.post(change_url(c), data)
+
+
+def test_the_approve_button_shows_the_meaning_beside_a_password_field(adam):
+    html = adam.get(change_url(draft(*BMI, RULE))).content.decode()
+    approve_row = html.split("rb-approve-row")[1].split("</div>")[0]
+    assert 'name="approve_password"' in approve_row and APPROVAL_MEANING in approve_row
+    assert 'name="_approve"' in approve_row
+
+
+def test_the_approve_button_without_a_password_saves_and_approves_nothing(adam):
+    c = draft(*BMI, RULE)
+    rows = c.history.count()
+    html = approve_one(adam, c, _approve="Sign and approve draft").content.decode()
+    assert "needs your signature" in html
+    c.refresh_from_db()
+    assert c.rule_status == "draft" and c.text.startswith("Body Mass Index >30") and c.history.count() == rows
+
+
+def test_the_approve_button_with_a_wrong_password_changes_nothing_and_is_logged(adam, caplog):
+    c = draft(*BMI, RULE)
+    rows = c.history.count()
+    with caplog.at_level(logging.WARNING, logger="prescreen.security"):
+        html = approve_one(adam, c, _approve="Sign and approve draft", approve_password="wrong").content.decode()
+    assert "Wrong password: nothing was signed, saved or approved." in html
+    c.refresh_from_db()
+    assert c.rule_status == "draft" and "edited" not in c.text and c.history.count() == rows
+    logged = [r.getMessage() for r in caplog.records if r.name == "prescreen.security"]
+    assert len(logged) == 1 and "adam" in logged[0] and APPROVAL_MEANING in logged[0] and "wrong" not in logged[0]
+
+
+def test_the_approve_button_with_the_password_approves_and_records_the_signature(adam, admin_user):
+    c = draft(*BMI, RULE)
+    response = approve_one(adam, c, _approve="Sign and approve draft", approve_password="pw-adam")
+    assert response.status_code == 302
+    c.refresh_from_db()
+    assert c.rule_status == "approved" and "edited" in c.text
+    signed = c.history.first()
+    assert (signed.history_user, signed.history_change_reason) == (admin_user, f"Signed: {APPROVAL_MEANING}")
+
+
+def test_a_signature_typed_and_enter_pressed_approves_too(adam):
+    # Enter submits the form's first button (Save), not "Approve": the typed signature says what was meant.
+    c = draft(*BMI, RULE)
+    assert approve_one(adam, c, _continue="Save", approve_password="pw-adam").status_code == 302
+    c.refresh_from_db()
+    assert c.rule_status == "approved"
+
+
+def test_saving_a_draft_without_approving_needs_no_password(adam):
+    c = draft(*BMI, RULE)
+    assert approve_one(adam, c, _continue="Save").status_code == 302
+    c.refresh_from_db()
+    assert c.rule_status == "draft" and "edited" in c.text
+
+
+def test_approving_with_the_status_select_needs_the_signature_too(adam, admin_user):
+    c = draft(*BMI, RULE)
+    html = approve_one(adam, c, _continue="Save", rule_status="approved").content.decode()
+    assert "needs your signature" in html
+    c.refresh_from_db()
+    assert c.rule_status == "draft" and "edited" not in c.text
+    assert approve_one(adam, c, _continue="Save", rule_status="approved", approve_password="pw-adam").status_code == 302
+    c.refresh_from_db()
+    assert c.rule_status == "approved" and c.history.first().history_change_reason == f"Signed: {APPROVAL_MEANING}"

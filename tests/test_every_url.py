@@ -20,6 +20,7 @@ PUBLIC = {
     "logout/",
     "admin/logout/",
     "account/session/",
+    "language/",  # the language switcher (a POST that sets a cookie); a GET only redirects back, as Django's does
 }
 # Need a Redis server to answer (the RQ dashboard): walked as anonymous only.
 NEEDS_REDIS = "admin/django_rq/dashboard/"

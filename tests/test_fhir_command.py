@@ -46,10 +46,11 @@ class TestScreenFhir:
 
     def test_the_answers_file_overrides_the_bundle_and_null_clears_an_answer(self, seeded, write):
         args = ("--fhir", write("b.json", NEW_ONSET), "--as-of", AS_OF, "--format", "json", "--trial", "NCT01219465")
-        overrides = {"malignancy": False, "t1d_diagnosis_date": None, "bmi": 32.0}
+        # A BMI of 32 beside the record's height and weight (BMI 19.4) would contradict them: the weight is cleared.
+        overrides = {"malignancy": False, "t1d_diagnosis_date": None, "bmi": 32.0, "weight": None}
         both = json.loads(run_screen(*args, "--answers", write("a.json", overrides)))
         expected = {**SAME_AS_ANSWERS, "malignancy": False, "bmi": 32.0}
-        del expected["t1d_diagnosis_date"]
+        del expected["t1d_diagnosis_date"], expected["weight"]
         alone = json.loads(run_screen("--answers", write("c.json", expected), *args[2:]))
         assert both == alone
         [trial] = both["trials"]
@@ -143,6 +144,6 @@ def test_an_answers_file_that_contradicts_the_record_fails_with_one_line(seeded,
         )
     assert exit_info.value.code == 2
     assert err.getvalue().strip() == (
-        "screen: error: age: age 40 years does not match the date of birth 2012-03-04 "
+        "screen: error: age, date_of_birth: age 40 years does not match the date of birth 2012-03-04 "
         "(14 years on 2026-11-21): correct one of them, or leave the age empty"
     )

@@ -656,7 +656,7 @@ def test_spot_check_luigi_bmi_is_derived_from_the_latest_weight_and_height():
     assert "bmi" not in got
     assert got["weight"] == 6.6 and got["height"] == 66.12 and got["sex"] == "male"
     full, derived = derive(got, date(2021, 4, 1))
-    assert full["bmi"] == round(6.6 / 0.6612**2, 1) and "bmi" in derived
+    assert full["bmi"] == pytest.approx(6.6 / 0.6612**2) and "bmi" in derived  # unrounded: 15.0966
     assert full["age"] == 0
 
 

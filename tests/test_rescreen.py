@@ -224,6 +224,21 @@ def test_a_second_rescreen_writes_nothing(seeded, clinician):
     assert list(CurrentResult.objects.order_by("pk").values()) == before  # not even computed_at moved
 
 
+def test_rescreening_never_decides_from_saved_answers_that_contradict_each_other(seeded, clinician):
+    # Saved before the contradiction policy: a BMI of 31 beside height and weight that give 17.8.
+    answers = {**ELIGIBLE_FOR_BOTH, "bmi": 31}
+    s = Screening.objects.create(patient_ref="P-1", clinician=clinician)
+    s.trials.set(Trial.objects.all())
+    results = screen(as_of=SAVED_ON, answers=answers, trials=["NCT01219465"], screen_with_problems=True).results
+    s.save_snapshot(answers, results, by=clinician, as_of=SAVED_ON)
+    assert current(s).verdict == Verdict.UNDETERMINED  # the pipeline left BMI, height and weight out
+    bmi_limit(25)
+    trial = Trial.objects.get(nct_id="NCT01219465")
+    rescreen.run_inline(rescreen.start(RescreenRun.Trigger.COMMAND, trial=trial))
+    # Read as saved, the entered 31 would be above 25 and rule the patient out.
+    assert current(s).verdict == Verdict.UNDETERMINED and not current(s).changed
+
+
 def test_a_chunk_for_an_outdated_version_leaves_the_rows_to_the_newer_run(seeded, clinician):
     s = saved(clinician, {**ELIGIBLE_FOR_BOTH, "weight": 60})
     trial = Trial.objects.get(nct_id="NCT01219465")

@@ -162,13 +162,15 @@ class TestSaving:
         words = ["screening_savedcriteria"] * batches(SavedCriteria, 498)
         current = ["screening_currentresult"] * batches(CurrentResult, 500)
         assert first_inserts == [
+            "screening_historicalscreening",  # the screening's history row: its answers changed
             "screening_snapshot",
             "screening_savedcriteria",
             "screening_snapshotresult",
             "screening_currentresult",
         ]
-        assert big_first_inserts == ["screening_snapshot", *words, *results, *current]
-        assert big_again_inserts == ["screening_snapshot", *results, *current]
+        history = "screening_historicalscreening"
+        assert big_first_inserts == [history, "screening_snapshot", *words, *results, *current]
+        assert big_again_inserts == [history, "screening_snapshot", *results, *current]
         assert big.latest_snapshot().results.count() == 500
 
 

@@ -82,6 +82,14 @@ ERROR_CASES = [
     ("answers.json", '{"bmi": "high"}', "bmi: expected a number"),
     ("answers.json", '{"t1d_diagnosis_date": "2030-01-01"}', "is in the future"),
     ("answers.json", '{"age": 250}', "not a plausible Age"),
+    # The contradiction policy, as in the API and the questionnaire: every question involved, both values.
+    (
+        "answers.json",
+        '{"bmi": 31, "height": 140, "weight": 35}',
+        "bmi, height, weight: BMI 31 kg/m² does not match height 140 cm and weight 35 kg, which give BMI 17.9",
+    ),
+    ("answers.json", '{"height": 68, "weight": 220}', "if they were 220 lb (99.8 kg) and 68 in (172.7 cm)"),
+    ("answers.json", '{"t1d_diagnosis_date": "20261024"}', "expected a date as YYYY-MM-DD"),
 ]
 
 

@@ -197,6 +197,101 @@ class TestQuestionnaire:
             client.get(detail(screening))
 
 
+class TestContradictions:
+    """The one contradiction policy in the questionnaire: on both (every) field involved, and never decided from."""
+
+    @staticmethod
+    def note(html, code):
+        return html.split(f'id="note-{code}"')[1].split("</div>")[0]
+
+    @staticmethod
+    def card(html, nct_id):
+        return html.split(f'id="result-{nct_id}"')[1].split("</article>")[0]
+
+    def test_an_entered_bmi_against_height_and_weight_is_marked_on_all_three_and_decides_nothing(
+        self, client, screening, clinician
+    ):
+        client.force_login(clinician)
+        # Height 160 cm and weight 52 kg give BMI 20.3: an entered 31 used to win and rule out NCT01219465 (BMI > 30).
+        html = client.post(detail(screening), {**BASE, "bmi_0": "31"}, HTTP_HX_REQUEST="true").content.decode()
+        message = "BMI 31 kg/m² does not match height 160 cm and weight 52 kg, which give BMI 20.3"
+        for code in ("bmi", "height", "weight"):
+            assert message in self.note(html, code) and "text-danger" in self.note(html, code)
+        card = self.card(html, "NCT01219465")
+        assert 'data-verdict="undetermined"' in card
+        assert "Contradictory answers to correct:" in card and ">BMI</a>" in card
+        assert "Answers contradict each other: Height, Weight, BMI" in html
+        # NCT03835312 reads neither BMI, height nor weight: it is screened as without them.
+        without = client.post(detail(screening), {**BASE, "height_0": "", "weight_0": ""}, HTTP_HX_REQUEST="true")
+        other = self.card(without.content.decode(), "NCT03835312").split(">")[0]
+        assert other == self.card(html, "NCT03835312").split(">")[0]
+
+    def test_the_explanation_says_the_answers_contradict(self, client, screening, clinician):
+        client.force_login(clinician)
+        criteria = client.post(
+            reverse("screening:criteria", args=[screening.pk, "NCT01219465"]),
+            {**BASE, "bmi_0": "31"},
+            HTTP_HX_REQUEST="true",
+        ).content.decode()
+        assert "BMI is unknown: the answers contradict each other" in criteria
+
+    def test_an_age_against_the_date_of_birth_leaves_the_age_limits_open(self, client, screening, clinician):
+        from datetime import date
+
+        from django.utils import timezone
+
+        client.force_login(clinician)
+        born = date(timezone.localdate().year - 41, 1, 1)  # 40 or 41: over 35, where the entered 14 is within
+        data = {**BASE, "date_of_birth": born.isoformat()}
+        html = client.post(detail(screening), data, HTTP_HX_REQUEST="true").content.decode()
+        for code in ("age", "date_of_birth"):
+            assert "Age 14 years does not match the date of birth" in self.note(html, code)
+        # Decided from the date of birth alone it was "not eligible" (3 to 35 years); now it is open.
+        assert 'data-verdict="undetermined"' in self.card(html, "NCT01219465")
+
+    def test_a_no_with_a_diagnosis_date_is_questioned_on_both(self, client, screening, clinician):
+        client.force_login(clinician)
+        data = {**BASE, "t1d_diagnosis": "no", "t1d_diagnosis_date": "2026-01-05"}
+        html = client.post(detail(screening), data, HTTP_HX_REQUEST="true").content.decode()
+        for code in ("t1d_diagnosis", "t1d_diagnosis_date"):
+            assert "is answered no, yet “Type 1 diabetes diagnosed” has the date 2026-01-05" in self.note(html, code)
+        for nct_id in ("NCT01219465", "NCT03835312"):  # "no" used to rule both out
+            assert 'data-verdict="undetermined"' in self.card(html, nct_id)
+
+    def test_a_calculated_bmi_no_human_has_names_its_inputs_and_the_units(self, client, screening, clinician):
+        client.force_login(clinician)
+        data = {**BASE, "height_0": "68", "weight_0": "220"}
+        html = client.post(detail(screening), data, HTTP_HX_REQUEST="true").content.decode()
+        for code in ("bmi", "height", "weight"):
+            note = self.note(html, code)
+            assert "calculated from weight 220 kg and height 68 cm is not plausible" in note
+            assert "220 lb (99.8 kg) and 68 in (172.7 cm)" in note
+        assert 'data-verdict="undetermined"' in self.card(html, "NCT01219465")  # was ruled out on BMI 476
+
+    def test_contradictory_answers_are_not_saved(self, client, screening, clinician):
+        client.force_login(clinician)
+        response = client.post(detail(screening), {**BASE, "bmi_0": "31", "save": "1"})
+        assert "Nothing was saved" in response.content.decode()
+        assert not Snapshot.objects.exists()
+
+    def test_saved_answers_that_contradict_are_shown_and_not_screened_on(self, client, screening, clinician):
+        # Saved before the policy: BMI 31 with height 160 and weight 52.
+        screening.answers = {"age": 14, "height": 160, "weight": 52, "bmi": 31, "hiv": False}
+        screening.save()
+        client.force_login(clinician)
+        html = client.get(detail(screening)).content.decode()
+        for code in ("bmi", "height", "weight"):
+            assert "BMI 31 kg/m² does not match height 160 cm" in self.note(html, code)
+        assert 'data-verdict="undetermined"' in self.card(html, "NCT01219465")
+
+    @pytest.mark.parametrize("typed", ["20120304", "2012-W10-1", " 2012-03-04", "2012-03-04 ", "03/04/2012"])
+    def test_dates_are_read_as_yyyy_mm_dd_only(self, client, screening, clinician, typed):
+        client.force_login(clinician)
+        data = {**BASE, "age_0": "", "date_of_birth": typed}
+        html = client.post(detail(screening), data, HTTP_HX_REQUEST="true").content.decode()
+        assert "Enter a real date as YYYY-MM-DD" in self.note(html, "date_of_birth")
+
+
 class TestSaveAndHistory:
     def save(self, client, s, **extra):
         return client.post(detail(s), {**BASE, "save": "1", **extra})
@@ -317,7 +412,11 @@ class TestReferral:
         referral = Referral.objects.get()
         assert (referral.status, referral.referred_by, referral.note) == ("referred", clinician, "new onset, keen")
         assert referral.snapshot_result.trial.nct_id == "NCT01219465"
-        assert "Referred · Referred" in client.get(detail(screening)).content.decode()
+        badge = client.get(detail(screening)).content.decode().split('referral-status">')[1].split("</span>")[0]
+        assert badge == "Referred"  # said once, not "Referred · Referred"
+        referral.move_to("under_review", by=make_user("carol", "Coordinator"), version=referral.version)
+        badge = client.get(detail(screening)).content.decode().split('referral-status">')[1].split("</span>")[0]
+        assert badge == "Referred · Under review"
 
     def test_it_needs_a_saved_screening(self, client, screening, clinician):
         client.force_login(clinician)

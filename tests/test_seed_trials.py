@@ -101,7 +101,8 @@ NCT01219465_CASES = [
     ("Ages Eligible", {"date_of_birth": "1990-01-01"}, Outcome.NOT_MET, "age_above_max"),
     ("Ages Eligible", {"date_of_birth": "1991-05-21"}, Outcome.MET, "age_in_range"),  # 35 y 6 m
     ("Ages Eligible", {"date_of_birth": None}, Outcome.UNKNOWN, "missing"),
-    ("Accepts Healthy Volunteers", {"t1d_diagnosis": False}, Outcome.NOT_MET, "not_equal"),
+    # "No" with a diagnosis date would contradict it (eligibility/contradictions.py): the date goes too.
+    ("Accepts Healthy Volunteers", {"t1d_diagnosis": False, "t1d_diagnosis_date": None}, Outcome.NOT_MET, "not_equal"),
     ("Confirmed diagnosis", {"t1d_diagnosis_date": "2026-09-19"}, Outcome.NOT_MET, "outside_window"),  # exactly 9 weeks
     ("Confirmed diagnosis", {"t1d_diagnosis_date": "2026-09-20"}, Outcome.MET, "all_met"),
     ("Confirmed diagnosis", {"t1d_diagnosis_date": None}, Outcome.UNKNOWN, "missing"),
@@ -126,7 +127,12 @@ NCT03835312_CASES = [
     ("Ages Eligible", {"date_of_birth": "2007-11-22"}, Outcome.MET, "age_in_range"),  # 18 y 364 d
     ("1.Type 1 diabetes mellitus children", {"immune_gene_mutation": False}, Outcome.NOT_MET, "not_equal"),
     ("1.Type 1 diabetes mellitus children", {"immune_gene_mutation": None}, Outcome.UNKNOWN, "missing"),
-    ("Meet the diagnostic criteria", {"t1d_diagnosis": False}, Outcome.NOT_MET, "not_equal"),
+    (
+        "Meet the diagnostic criteria",
+        {"t1d_diagnosis": False, "t1d_diagnosis_date": None},
+        Outcome.NOT_MET,
+        "not_equal",
+    ),
     (
         "Existence of extrapancreatic organ damage",
         {"inflammatory_bowel_disease": False},

@@ -28,6 +28,13 @@ from .page import ADMIN_CSS, OnePageMixin, page_questions, state_badge
 from .views import rule_builder_view
 
 APPROVAL_MEANING = "I approve these draft rules for screening"
+SIGNATURE_FIELD = "approve_password"
+
+
+def approving(data) -> bool:
+    """The change form asks to approve the draft: its "Approve draft" button, or a signature typed and Enter pressed
+    (Enter presses the form's first button, Save; nobody types their password there but to approve)."""
+    return "_approve" in data or bool(data.get(SIGNATURE_FIELD))
 
 
 class CriterionForm(forms.ModelForm):
@@ -45,14 +52,27 @@ class CriterionForm(forms.ModelForm):
             return self.instance.rule  # a post that says nothing about the rule leaves it alone
         return self.cleaned_data["rule"]
 
+    request = None  # set by CriterionAdmin.get_form: approving is signed with the user's password
+    approving = False  # the post approves the draft (button, signature typed and Enter, or the status select)
+    signed = False  # True once the password signed the approval
+
     def clean(self):
         cleaned = super().clean()
-        if "_approve" in self.data and "rule" in cleaned:
+        # Approving is the button, or the status select moved from draft to approved: both are signed.
+        from_select = (
+            self.instance.pk is not None
+            and self.instance.rule_status == Criterion.RuleStatus.DRAFT
+            and cleaned.get("rule_status") == Criterion.RuleStatus.APPROVED
+        )
+        if (approving(self.data) or from_select) and "rule" in cleaned:
             if cleaned["rule"] is None:
                 self.add_error(
                     None, ValidationError("There is no rule to approve yet: build one first.", code="no_rule")
                 )
             else:
+                # Approved as far as the example patients are concerned (_post_clean screens them with the rule
+                # approved); the signature is asked for once they have been seen, and nothing is saved without it.
+                self.approving = True
                 cleaned["rule_status"] = Criterion.RuleStatus.APPROVED
         return cleaned
 
@@ -79,6 +99,31 @@ class CriterionForm(forms.ModelForm):
                     code="examples_change",
                 ),
             )
+            return
+        if self.approving and self._signed():
+            self.signed = True
+
+    def _signed(self) -> bool:
+        # Like the bulk action: a decision, signed with the password; a wrong one saves and approves nothing (the
+        # form error keeps the whole change unsaved), and is logged and counted towards the lockout.
+        password = self.data.get(SIGNATURE_FIELD, "")
+        if not password:
+            self.add_error(
+                None,
+                ValidationError(
+                    "Approving needs your signature: enter your password beside “Sign and approve draft”. Nothing was "
+                    "saved.",
+                    code="needs_signature",
+                ),
+            )
+            return False
+        if self.request is None or not signature_valid(self.request, password, APPROVAL_MEANING):
+            self.add_error(
+                None,
+                ValidationError("Wrong password: nothing was signed, saved or approved.", code="wrong_signature"),
+            )
+            return False
+        return True
 
 
 class CriterionNeedsReviewFilter(admin.SimpleListFilter):
@@ -138,6 +183,11 @@ class CriterionAdmin(ExamplePreviewMixin, OnePageMixin, SimpleHistoryAdmin):
     def state(self, obj):
         return state_badge(obj) if obj and obj.pk else "needs review"
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request = request  # a class made for this request (modelform_factory)
+        return form
+
     def get_readonly_fields(self, request, obj=None):
         # A criterion belongs to its trial; moving it would rewrite two trials' versions at once.
         return ("trial", "state") if obj is not None else ("state",)
@@ -159,6 +209,9 @@ class CriterionAdmin(ExamplePreviewMixin, OnePageMixin, SimpleHistoryAdmin):
             context["example_preview"] = preview(
                 request, form.instance.trial, form.example_changes, form.change_fingerprint
             )
+            # Approving a draft: "Save anyway" is the signature too (the password, beside what it signs).
+            context["example_preview"]["approving"] = form.approving
+            context["signature_field"] = SIGNATURE_FIELD
             del form.errors[NON_FIELD_ERRORS]
             context["errors"] = helpers.AdminErrorList(form, [])
         if form.is_bound and [e.code for e in form.errors.as_data().get("rule", [])] == ["builder_updated"]:
@@ -168,16 +221,20 @@ class CriterionAdmin(ExamplePreviewMixin, OnePageMixin, SimpleHistoryAdmin):
         context["can_approve"] = (
             obj is not None and obj.rule is not None and obj.rule_status == Criterion.RuleStatus.DRAFT
         )
+        context["approval_meaning"] = APPROVAL_MEANING
+        context["signature_field"] = SIGNATURE_FIELD
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
+        if form.signed:
+            obj._change_reason = f"Signed: {APPROVAL_MEANING}"  # the form checked the password
         super().save_model(request, obj, form, change)
-        if "_approve" in request.POST:
-            messages.success(request, "Rule approved: it now counts in screening.")
+        if form.signed:
+            messages.success(request, "Rule approved (signed): it now counts in screening.")
 
     def response_change(self, request, obj):
         report_examples(request, obj.trial)
-        if "_approve" in request.POST:
+        if approving(request.POST):
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
 
