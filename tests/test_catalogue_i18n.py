@@ -24,14 +24,6 @@ AS_OF = date(2026, 12, 1)
 ZH = "zh-hans"
 
 
-@pytest.fixture(autouse=True)
-def _back_to_english():
-    """A request with the zh-hans cookie leaves Chinese active in this thread (LocaleMiddleware activates it and
-    nothing deactivates it in tests): later tests in the same process must not read the catalogue in Chinese."""
-    yield
-    translation.deactivate()
-
-
 def seed_row(code):
     return next(r for r in json.loads((SEED_DIR / "questions.json").read_text()) if r["code"] == code)
 
