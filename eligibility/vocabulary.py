@@ -96,14 +96,19 @@ def format_calculated(value: Any, *limits: Any) -> str:
     """A calculated value (a BMI from height and weight) for people: one decimal, and more only where one decimal
     would hide which side of a `limit` it is on (30.03 is shown "30.03" beside a limit of 30, never "30").
     Only the display is rounded: rules compare the value itself."""
+    return format_number(calculated_number(value, *limits))
+
+
+def calculated_number(value: Any, *limits: Any) -> Any:
+    """The number format_calculated shows (rounded as little as the limits allow), `value` itself if not a float."""
     if not isinstance(value, float) or not math.isfinite(value):
-        return format_number(value)
+        return value
     bounds = [x for x in limits if isinstance(x, (int, float)) and not isinstance(x, bool)]
     for places in (1, 2, 3, 4, 6):
         shown = round(value, places)
         if all((shown > x) == (value > x) and (shown < x) == (value < x) for x in bounds):
-            return format_number(shown)
-    return format_number(value)
+            return shown
+    return value
 
 
 # HbA1c: IFCC mmol/mol -> NGSP % by the NGSP/IFCC master equation (% = 0.09148 × mmol/mol + 2.152).
