@@ -73,9 +73,7 @@ def consistency_errors(
 ) -> list[AnswerError]:
     """Answers that are each plausible but contradict one another (eligibility.contradictions, the one policy):
     one error on each question involved, each naming the other values."""
-    return [
-        AnswerError(code, c.reason) for c in contradictions.find(answers, catalogue, as_of) for code in c.questions
-    ]
+    return [AnswerError(code, c.reason) for c in contradictions.find(answers, catalogue, as_of) for code in c.questions]
 
 
 def reason_of(exc: ValueError) -> Text:

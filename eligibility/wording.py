@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from .vocabulary import Verdict, format_number
 
@@ -105,7 +105,7 @@ class Message:
         return cls(str(data["m"]), tuple((str(k), _decode(v)) for k, v in (data.get("p") or {}).items()))
 
 
-Text = Union[str, Message]  # a message, or words saved before there were messages (shown as they are)
+Text = str | Message  # a message, or words saved before there were messages (shown as they are)
 
 
 def say(code: str, /, **params: Any) -> Message:
@@ -264,6 +264,8 @@ TEMPLATES: dict[str, str] = {
     # The results panel
     "weeks_ago": gettext_noop("%(weeks)s ago"),
     # Answers that do not read (eligibility.answers)
+    "answer_error": gettext_noop("%(question)s: %(message)s"),
+    "contradiction": gettext_noop("%(questions)s: %(message)s"),
     "answers_not_object": gettext_noop("answers must be a JSON object of question code → value"),
     "unknown_question": gettext_noop("unknown question code"),
     "expected_yes_no": gettext_noop("expected yes/no (true or false), got %(got)s"),
@@ -298,7 +300,9 @@ TEMPLATES: dict[str, str] = {
         "age %(age)s does not match the date of birth %(dob)s (%(years)s on %(as_of)s): correct one of them, or "
         "leave the age empty"
     ),
-    "no_with_date": gettext_noop("“%(yes_no)s” is answered no, yet “%(question)s” has the date %(date)s: answer yes, or clear the date"),
+    "no_with_date": gettext_noop(
+        "“%(yes_no)s” is answered no, yet “%(question)s” has the date %(date)s: answer yes, or clear the date"
+    ),
     "before_birth": gettext_noop("“%(question)s” %(date)s is before the date of birth %(dob)s"),
     # Pseudonymity (eligibility.identifiers)
     "reference_shape": gettext_noop("A patient reference is a study code: %(what)s."),
@@ -308,7 +312,9 @@ TEMPLATES: dict[str, str] = {
     "free_text_identifier": gettext_noop(
         "This text holds what looks like %(what)s: remove it (patients are pseudonymous here)."
     ),
-    "reference_hint": gettext_noop("letters, digits and hyphens, 3–20 characters, with at least one digit (e.g. “JD-2014”)"),
+    "reference_hint": gettext_noop(
+        "letters, digits and hyphens, 3–20 characters, with at least one digit (e.g. “JD-2014”)"
+    ),
     "an_email": gettext_noop("an e-mail address"),
     "a_national_id": gettext_noop("a national ID number (Chinese resident ID)"),
     "a_chinese_mobile": gettext_noop("a phone number (Chinese mobile)"),
@@ -325,10 +331,16 @@ TEMPLATES: dict[str, str] = {
     "fhir_too_deep": gettext_noop("the file's JSON is nested too deeply to be a FHIR Bundle"),
     "fhir_not_object": gettext_noop("not a FHIR Bundle: expected a JSON object"),
     "fhir_no_patient": gettext_noop("the Bundle has no Patient resource"),
-    "fhir_two_patients": gettext_noop("the Bundle has %(count)s Patient resources: upload one patient's record at a time"),
+    "fhir_two_patients": gettext_noop(
+        "the Bundle has %(count)s Patient resources: upload one patient's record at a time"
+    ),
     "fhir_invalid_patient": gettext_noop("the Patient resource is not valid FHIR R4 (%(problem)s)"),
-    "fhir_died_on": gettext_noop("the record says the patient died on %(date)s (Patient.deceasedDateTime): not screened"),
-    "fhir_died_when": gettext_noop("the record says the patient died (%(when)s) (Patient.deceasedDateTime): not screened"),
+    "fhir_died_on": gettext_noop(
+        "the record says the patient died on %(date)s (Patient.deceasedDateTime): not screened"
+    ),
+    "fhir_died_when": gettext_noop(
+        "the record says the patient died (%(when)s) (Patient.deceasedDateTime): not screened"
+    ),
     "fhir_died": gettext_noop("the record says the patient has died (Patient.deceasedBoolean): not screened"),
     "fhir_wrong_type": gettext_noop("not a FHIR Bundle (resourceType is %(found)s)"),
     "fhir_no_type": gettext_noop("not a FHIR Bundle (no resourceType)"),
@@ -341,7 +353,9 @@ TEMPLATES: dict[str, str] = {
     "note_implausible": gettext_noop("%(source)s: %(problem)s"),
     "note_partial_birth_date": gettext_noop("Patient.birthDate %(value)s is not a full date"),
     "note_status": gettext_noop("%(source)s is %(status)s: it does not answer “%(name)s”"),
-    "note_status_no_code": gettext_noop("%(source)s has a clinical status without a code: it does not answer “%(name)s”"),
+    "note_status_no_code": gettext_noop(
+        "%(source)s has a clinical status without a code: it does not answer “%(name)s”"
+    ),
     "note_abated": gettext_noop("%(source)s abated (%(how)s): it does not answer “%(name)s”"),
     "note_no_onset": gettext_noop("%(source)s has no full onset or recorded date"),
     "note_no_date": gettext_noop("%(source)s has no full effective date"),

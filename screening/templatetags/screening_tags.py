@@ -1,7 +1,8 @@
 from django import template
 
 from eligibility.engine import Outcome, Verdict
-from eligibility.vocabulary import EXCLUSION, VERDICT_WORDS, is_against
+from eligibility.vocabulary import EXCLUSION, is_against
+from eligibility.wording import VERDICT_WORDS
 
 register = template.Library()
 
