@@ -165,7 +165,7 @@ def _unit_hint(
 ) -> tuple[Text, float] | None:
     """When pounds or inches typed as kilograms or centimetres would give a plausible BMI: which reading fits, and
     the BMI it gives (None when none does)."""
-    readings = []
+    readings: list[tuple[float, int, Text, float]] = []
     for pounds, inches in ((True, False), (False, True), (True, True)):
         kg = weight * POUND_KG if pounds else weight
         cm = height * INCH_CM if inches else height

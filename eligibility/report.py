@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from .engine import NO_RULE_REASON, CriterionResult, Outcome, TrialResult, Verdict
-from .wording import VERDICT_WORDS, text_from_json, text_to_json
+from .wording import VERDICT_WORDS, Text, text_from_json, text_to_json
 
 __all__ = [
     "ICONS",
@@ -100,6 +100,7 @@ def from_outcomes(saved: dict, words: list, verdict: str, version: int) -> Trial
         raise ValueError(f"{nct_id}: {len(outcomes)} saved outcomes for {len(words)} criteria")
     criteria = []
     for (key, kind, text), entry in zip(words, outcomes):
+        explanation: Text
         if entry == NO_RULE:
             outcome, code, explanation = NO_RULE_RESULT
             missing, met_until = (), None

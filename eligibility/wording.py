@@ -173,13 +173,29 @@ def _words(value: Any) -> str:
     if isinstance(value, Quantity):
         return _quantity(value)
     if isinstance(value, tuple | list):
-        # Translators: what separates the items of a list, e.g. the choices "type 1, type 2" (Chinese: "、").
-        return _gettext(", ").join(_words(v) for v in value)
+        return _listing([_words(v) for v in value])
     if isinstance(value, bool):
         return render(YES if value else NO)
     if isinstance(value, int | float):
         return format_number(value)
     return format_number(value) if value is None else str(value)
+
+
+def _listing(items: list[str]) -> str:
+    """Items of a list one after another: "Female, Male" (in Chinese "女、男")."""
+    if not items:
+        return ""
+    out = items[-1]
+    template = _gettext(LIST_TEMPLATE)
+    for item in reversed(items[:-1]):
+        try:
+            out = template % {"item": item, "rest": out}
+        except (KeyError, ValueError, TypeError):
+            out = LIST_TEMPLATE % {"item": item, "rest": out}
+    return out
+
+
+LIST_TEMPLATE = gettext_noop("%(item)s, %(rest)s")
 
 
 def _plural_count(amount: Any) -> int:
@@ -412,7 +428,7 @@ class _VerdictWords(Mapping[str, str]):
     def __len__(self) -> int:
         return len(VERDICT_TEMPLATES)
 
-    def get(self, verdict: Any, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, verdict: Any, default: Any = None) -> Any:
         try:
             return self[verdict]
         except (KeyError, ValueError):
