@@ -213,7 +213,11 @@ _DURATION_RE = re.compile(r"^\s*(\d+)\s*([a-zA-Z]+)\s*$")
 
 
 class RuleError(ValueError):
-    """A rule the engine cannot read (validation should have caught it)."""
+    """A rule the engine cannot read (validation should have caught it). Its argument may be a message
+    (eligibility.wording): str() words it in the active language."""
+
+    def __str__(self) -> str:
+        return render(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -232,11 +236,11 @@ def parse_duration(text: Any) -> Duration:
         return text
     match = _DURATION_RE.match(str(text)) if isinstance(text, str) else None
     if not match or match.group(2).lower() not in DURATION_UNITS:
-        raise RuleError(f"{text!r} is not a duration like '9 weeks' or '18 years'")
+        raise RuleError(say("rule_not_duration", text=repr(text)))
     try:
         amount = int(match.group(1))
     except ValueError:  # more digits than Python converts to an int (4,300)
-        raise RuleError(f"a duration of {len(match.group(1))} digits is too long") from None
+        raise RuleError(say("rule_duration_digits", digits=len(match.group(1)))) from None
     return Duration(amount, DURATION_UNITS[match.group(2).lower()])
 
 
