@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from .engine import NO_RULE_REASON, CriterionResult, Outcome, TrialResult, Verdict
-from .wording import VERDICT_WORDS, Text, text_from_json, text_to_json
+from .wording import VERDICT_WORDS, Message, Text, render, say, text_from_json, text_to_json
 
 __all__ = [
     "ICONS",
@@ -113,7 +113,7 @@ def from_outcomes(saved: dict, words: list, verdict: str, version: int) -> Trial
 
 
 def to_text(results: Iterable[TrialResult], as_of: date, width: int = 100) -> str:
-    lines = [f"Screening as of {as_of.isoformat()}", ""]
+    lines = [render(say("report_as_of", date=as_of.isoformat())), ""]
     for r in results:
         lines.append(f"{r.nct_id}  {VERDICT_WORDS[r.verdict].upper()} ({r.verdict})")
         lines.append(f"  {r.title}")
@@ -124,7 +124,7 @@ def to_text(results: Iterable[TrialResult], as_of: date, width: int = 100) -> st
             lines.append(f"  {icon} {kind}  {text}")
             lines.append(f"          {c.explanation}")
         if r.missing:
-            lines.append(f"  Missing answers: {', '.join(r.missing)}")
+            lines.append("  " + render(say("report_missing", codes=r.missing)))
         lines.append("")
-    lines.append("✓ met  ✗ not met  ? unknown  ! needs review  (for exclusions, met means the exclusion applies)")
+    lines.append(render(Message("report_legend")))
     return "\n".join(lines)

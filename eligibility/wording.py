@@ -327,6 +327,12 @@ TEMPLATES: dict[str, str] = {
     "rule_not_duration": gettext_noop("%(text)s is not a duration like '9 weeks' or '18 years'"),
     "rule_duration_digits": gettext_noop("a duration of %(digits)s digits is too long"),
     "rule_too_long": gettext_noop("%(duration)s is longer than %(limit)s"),
+    # `screen`'s text report (eligibility.report.to_text)
+    "report_as_of": gettext_noop("Screening as of %(date)s"),
+    "report_missing": gettext_noop("Missing answers: %(codes)s"),
+    "report_legend": gettext_noop(
+        "✓ met  ✗ not met  ? unknown  ! needs review  (for exclusions, met means the exclusion applies)"
+    ),
     # The results panel
     "weeks_ago": gettext_noop("%(weeks)s ago"),
     # Answers that do not read (eligibility.answers)

@@ -23,6 +23,7 @@ from eligibility.contradictions import find
 from eligibility.engine import INCLUSION, CriterionSpec, TrialRules, evaluate
 from eligibility.fhir import FhirError, answers_from_bundle
 from eligibility.identifiers import check_reference, find_identifiers
+from eligibility.rules import describe, validate_rule
 from eligibility.wording import Message, render, text_from_json, text_to_json
 from tests.factories import BASE, CATALOGUE, post, q
 
@@ -204,6 +205,42 @@ MESSAGES = [
 ]
 
 
+RULE_WORDS = [
+    # (rule, English, Chinese): what the admin reads beside a rule, and a rule's problem
+    (
+        {"any": [q("hiv", "=", True), {"not": q("hepatitis_b", "=", True)}]},
+        "any of: HIV infection, not (Hepatitis B)",
+        "任一满足：HIV感染、非（乙型肝炎）",
+    ),
+    (
+        q("age", "age_between", {"min": "18 years", "max": "65 years"}),
+        "age 18 years to 65 years",
+        "年龄 18 岁至 65 岁",
+    ),
+    (
+        q("t1d_diagnosis_date", "within", "9 weeks"),
+        "Type 1 diabetes diagnosed less than 9 weeks ago",
+        "1型糖尿病确诊日期距今不足 9 周",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "english", "chinese"), RULE_WORDS)
+def test_a_rule_is_described_in_both_languages(rule, english, chinese):
+    with translation.override("en-gb"):
+        assert describe(rule, CATALOGUE) == english
+    with translation.override("zh-hans"):
+        assert describe(rule, ZH_CATALOGUE) == chinese
+
+
+def test_a_rules_problem_reads_in_both_languages():
+    [problem] = validate_rule({"any": []}, CATALOGUE)
+    with translation.override("en-gb"):
+        assert problem.message == "this 'any of' group is empty: it would never hold (add a condition or remove it)"
+    with translation.override("zh-hans"):
+        assert problem.message == "此“任一”组为空：永远不会成立（请添加条件或将其删除）"
+
+
 def fhir_error(bundle):
     with pytest.raises(FhirError) as raised:
         answers_from_bundle(bundle, [], AS_OF, CATALOGUE)
@@ -242,6 +279,14 @@ class TestInTheApp:
         chinese = bmi_criterion(run_screen("--answers", str(path), "--language", "zh-hans"))
         assert chinese["explanation"] == "BMI 32.4 kg/m²，高于 30"
         assert chinese["code"] == "above_max"  # codes do not change with the language
+
+    def test_screens_text_report_speaks_chinese_too(self, seeded, tmp_path):
+        path = tmp_path / "answers.json"
+        path.write_text(json.dumps({"bmi": 32.4}))
+        out = StringIO()
+        call_command("screen", "--answers", str(path), "--as-of", "2026-11-21", "--language", "zh-hans", stdout=out)
+        text = out.getvalue()
+        assert "筛查参考日期 2026-11-21" in text and "BMI 32.4 kg/m²，高于 30" in text and "不符合" in text
 
     def test_the_api_answers_in_the_language_asked_for(self, alice, seeded):
         body = {"answers": {"bmi": 32.4}, "as_of": "2026-11-21"}
