@@ -7,12 +7,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
 from simple_history.models import HistoricalRecords
 
 from eligibility import contradictions, engine, pipeline
 from eligibility.answers import parse_answers
-from eligibility.wording import VERDICT_TEMPLATES
+from eligibility.vocabulary import VERDICT_WORDS
 from trials.models import Criterion, Trial, catalogue
 
 
@@ -152,9 +151,9 @@ class ExamplePatient(models.Model):
     """A made-up patient with the verdict curators expect: a unit test for a trial's rules."""
 
     class Verdict(models.TextChoices):
-        ELIGIBLE = engine.Verdict.ELIGIBLE, gettext_lazy(VERDICT_TEMPLATES[engine.Verdict.ELIGIBLE])
-        INELIGIBLE = engine.Verdict.INELIGIBLE, gettext_lazy(VERDICT_TEMPLATES[engine.Verdict.INELIGIBLE])
-        UNDETERMINED = engine.Verdict.UNDETERMINED, gettext_lazy(VERDICT_TEMPLATES[engine.Verdict.UNDETERMINED])
+        ELIGIBLE = engine.Verdict.ELIGIBLE, VERDICT_WORDS[engine.Verdict.ELIGIBLE]
+        INELIGIBLE = engine.Verdict.INELIGIBLE, VERDICT_WORDS[engine.Verdict.INELIGIBLE]
+        UNDETERMINED = engine.Verdict.UNDETERMINED, VERDICT_WORDS[engine.Verdict.UNDETERMINED]
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="examples")
     name = models.CharField(max_length=120)

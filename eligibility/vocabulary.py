@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -28,11 +29,42 @@ class Verdict(StrEnum):
 INCLUSION = "inclusion"
 EXCLUSION = "exclusion"
 
-VERDICT_WORDS = {
-    Verdict.ELIGIBLE: "Likely eligible",
-    Verdict.INELIGIBLE: "Not eligible",
-    Verdict.UNDETERMINED: "Needs more information",
+
+def gettext_noop(message: str) -> str:
+    """Marks words for extraction (makemessages); they are translated when looked up."""
+    return message
+
+
+VERDICT_TEMPLATES = {
+    Verdict.ELIGIBLE: gettext_noop("Likely eligible"),
+    Verdict.INELIGIBLE: gettext_noop("Not eligible"),
+    Verdict.UNDETERMINED: gettext_noop("Needs more information"),
 }
+
+# The translator eligibility.wording.install sets (identity: English).
+translate: Callable[[str], str] = gettext_noop
+
+
+class _VerdictWords(Mapping[str, str]):
+    """Verdict → its words in the active language, looked up when shown (templates: verdict_words|get:v)."""
+
+    def __getitem__(self, verdict: str) -> str:
+        return translate(VERDICT_TEMPLATES[Verdict(verdict)])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(VERDICT_TEMPLATES)
+
+    def __len__(self) -> int:
+        return len(VERDICT_TEMPLATES)
+
+    def get(self, verdict: Any, default: Any = None) -> Any:
+        try:
+            return self[verdict]
+        except (KeyError, ValueError):
+            return default
+
+
+VERDICT_WORDS: Mapping[str, str] = _VerdictWords()
 
 
 def is_against(kind: str, outcome: str) -> bool:

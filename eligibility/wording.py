@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .vocabulary import Verdict, format_number
+from . import vocabulary
+from .vocabulary import format_number
 
 
 def gettext_noop(message: str) -> str:
@@ -48,6 +49,7 @@ def install(gettext: Callable[[str], str], ngettext: Callable[[str, str, int], s
     """Render with these translator functions from now on (they read the active language when called)."""
     global _gettext, _ngettext
     _gettext, _ngettext = gettext, ngettext
+    vocabulary.translate = gettext
 
 
 def uninstall() -> None:
@@ -461,34 +463,6 @@ def parts(text: Text) -> Iterator[Text]:
     yield text
 
 
-# --------------------------------------------------------------------------------------------
-# Verdicts
-
-
-VERDICT_TEMPLATES = {
-    Verdict.ELIGIBLE: gettext_noop("Likely eligible"),
-    Verdict.INELIGIBLE: gettext_noop("Not eligible"),
-    Verdict.UNDETERMINED: gettext_noop("Needs more information"),
-}
-
-
-class _VerdictWords(Mapping[str, str]):
-    """Verdict → its words in the active language, looked up when shown (templates: verdict_words|get:v)."""
-
-    def __getitem__(self, verdict: str) -> str:
-        return _gettext(VERDICT_TEMPLATES[Verdict(verdict)])
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(VERDICT_TEMPLATES)
-
-    def __len__(self) -> int:
-        return len(VERDICT_TEMPLATES)
-
-    def get(self, verdict: Any, default: Any = None) -> Any:
-        try:
-            return self[verdict]
-        except (KeyError, ValueError):
-            return default
-
-
-VERDICT_WORDS: Mapping[str, str] = _VerdictWords()
+# Verdicts: vocabulary.VERDICT_WORDS, translated with the translator installed here.
+VERDICT_WORDS = vocabulary.VERDICT_WORDS
+VERDICT_TEMPLATES = vocabulary.VERDICT_TEMPLATES

@@ -1,8 +1,7 @@
 from django import template
 
 from eligibility.engine import Outcome, Verdict
-from eligibility.vocabulary import EXCLUSION, is_against
-from eligibility.wording import VERDICT_WORDS
+from eligibility.vocabulary import EXCLUSION, VERDICT_WORDS, is_against
 
 register = template.Library()
 
