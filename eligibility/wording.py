@@ -141,7 +141,10 @@ Text = str | Message  # a message, or words saved before there were messages (sh
 
 def say(code: str, /, **params: Any) -> Message:
     """A Message: say("above", name="BMI", value=Quantity(32.4, "kg/m²"), limit=30)."""
-    return Message(code, tuple(params.items()))
+    return _new_tuple(Message, (code, tuple(params.items())))  # Message(...) without a Python-level __new__ call
+
+
+_new_tuple = tuple.__new__
 
 
 def text_to_json(text: Text) -> Any:
