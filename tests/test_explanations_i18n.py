@@ -314,3 +314,14 @@ class TestInTheApp:
         text = page.content.decode()
         assert "，高于 30" in text and "is above 30" not in text
         assert "尚未回答" in text and "not answered yet" not in text
+
+    def test_the_questionnaires_verdicts_are_chinese_under_the_chinese_cookie(self, client, seeded, clinician):
+        from screening.models import Screening
+        from trials.models import Trial
+
+        screening = Screening.objects.create(patient_ref="JD-2014", clinician=clinician)
+        screening.trials.set(Trial.objects.all())
+        client.force_login(clinician)
+        client.cookies["django_language"] = "zh-hans"
+        page = client.get(reverse("screening:detail", args=[screening.pk])).content.decode()
+        assert "需要更多信息" in page and "Needs more information" not in page
