@@ -14,7 +14,7 @@ from typing import Any
 
 from . import contradictions
 from .engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER, QuestionSpec
-from .vocabulary import format_number
+from .wording import Message, Quantity, Text, render, say
 
 # Exactly what the API's OpenAPI document says: YYYY-MM-DD only (Python's fromisoformat also reads 20261121
 # and 2026-W47-6), and yes/no words in any case with ASCII spaces around them.
@@ -32,7 +32,12 @@ def parse_iso_date(text: Any) -> date:
 @dataclass(frozen=True)
 class AnswerError:
     code: str  # the question code (or "" for the whole document)
-    message: str
+    reason: Text  # a message (eligibility.wording), worded when shown
+
+    @property
+    def message(self) -> str:
+        """The reason in words, in the active language."""
+        return render(self.reason)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}" if self.code else self.message
@@ -44,20 +49,20 @@ def parse_answers(
     """Typed answers and the list of problems; `None` values count as unanswered. With `as_of` (and `consistency`),
     answers that contradict each other are problems too, one on each question involved."""
     if not isinstance(raw, Mapping):
-        return {}, [AnswerError("", "answers must be a JSON object of question code → value")]
+        return {}, [AnswerError("", Message("answers_not_object"))]
     clean: dict[str, Any] = {}
     errors: list[AnswerError] = []
     for code, value in raw.items():
         spec = catalogue.get(code)
         if spec is None:
-            errors.append(AnswerError(code, "unknown question code"))
+            errors.append(AnswerError(code, Message("unknown_question")))
             continue
         if value is None:
             continue
         try:
             clean[code] = parse_value(spec, value, as_of)
         except ValueError as exc:
-            errors.append(AnswerError(code, str(exc)))
+            errors.append(AnswerError(code, reason_of(exc)))
     if as_of is not None and consistency:
         errors += consistency_errors(clean, catalogue, as_of)
     return clean, errors
@@ -68,28 +73,32 @@ def consistency_errors(
 ) -> list[AnswerError]:
     """Answers that are each plausible but contradict one another (eligibility.contradictions, the one policy):
     one error on each question involved, each naming the other values."""
-    return [
-        AnswerError(code, c.message) for c in contradictions.find(answers, catalogue, as_of) for code in c.questions
-    ]
+    return [AnswerError(code, c.reason) for c in contradictions.find(answers, catalogue, as_of) for code in c.questions]
+
+
+def reason_of(exc: ValueError) -> Text:
+    """The message a ValueError of parse_value carries (its words, for any other ValueError)."""
+    first = exc.args[0] if exc.args else ""
+    return first if isinstance(first, Message) else str(exc)
 
 
 def parse_value(spec: QuestionSpec, value: Any, as_of: date | None = None) -> Any:
-    """One typed answer, or ValueError with a message for the clinician."""
+    """One typed answer, or ValueError whose argument is a message (eligibility.wording) for the clinician."""
     if spec.type == BOOLEAN:
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and (word := YES_NO.fullmatch(value)):
             return word.group(1).lower() in {"yes", "true"}
-        raise ValueError(f"expected yes/no (true or false), got {value!r}")
+        raise ValueError(say("expected_yes_no", got=repr(value)))
     if spec.type == NUMBER:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"expected a number in {spec.unit or 'plain units'}, got {value!r}")
+            raise ValueError(say("expected_number", unit=spec.unit or Message("plain_units"), got=repr(value)))
         try:
             finite = math.isfinite(value)
         except OverflowError:  # an integer too large for a float
             finite = False
         if not finite:
-            raise ValueError("expected a finite number")
+            raise ValueError(Message("expected_finite"))
         check_range(spec, value)
         return value
     if spec.type == DATE:
@@ -101,33 +110,38 @@ def parse_value(spec: QuestionSpec, value: Any, as_of: date | None = None) -> An
             try:
                 day = parse_iso_date(value)  # exactly YYYY-MM-DD: no spaces around it, no 20120101, no week date
             except ValueError:
-                raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+                raise ValueError(say("expected_date", got=repr(value))) from None
         else:
-            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+            raise ValueError(say("expected_date", got=repr(value)))
         if as_of is not None and day > as_of:
-            raise ValueError(f"{day.isoformat()} is in the future (reference date {as_of.isoformat()})")
+            raise ValueError(say("date_in_future", date=day.isoformat(), as_of=as_of.isoformat()))
         if day.year < 1900:
-            raise ValueError(f"{day.isoformat()} is implausibly long ago")
+            raise ValueError(say("date_too_old", date=day.isoformat()))
         return day
     if spec.type == CHOICE:
         allowed = [k for k, _ in spec.choices]
         if value not in allowed:
-            raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+            raise ValueError(say("expected_choice", choices=tuple(allowed), got=repr(value)))
         return value
     if spec.type == MULTI:
         allowed = [k for k, _ in spec.choices]
         if not isinstance(value, (list, tuple)) or any(v not in allowed for v in value):
-            raise ValueError(f"expected a list of choices from {', '.join(allowed)}, got {value!r}")
+            raise ValueError(say("expected_choices", choices=tuple(allowed), got=repr(value)))
         return tuple(dict.fromkeys(value))
-    raise ValueError(f"question type {spec.type!r} is not supported")
+    raise ValueError(say("unsupported_type", type=repr(spec.type)))
 
 
 def check_range(spec: QuestionSpec, value: float) -> None:
     low, high = spec.min_value, spec.max_value
     if (low is not None and value < low) or (high is not None and value > high):
-        unit = f" {spec.unit}" if spec.unit else ""
         raise ValueError(
-            f"{format_number(value)}{unit} is not a plausible {spec.name} (expected {format_number(low)}–{format_number(high)}{unit})"
+            say(
+                "implausible",
+                value=Quantity(value, spec.unit, spec.code == "age"),
+                name=spec.name,
+                low=low,
+                high=Quantity(high, spec.unit, spec.code == "age"),
+            )
         )
 
 

@@ -31,7 +31,8 @@ from datetime import date
 from typing import Any, TypeGuard
 
 from .engine import BOOLEAN, DATE, QuestionSpec, bmi_of, completed_years
-from .vocabulary import format_calculated, format_number
+from .vocabulary import calculated_number
+from .wording import Message, Quantity, Text, render, say
 
 # An entered BMI agrees with height and weight when it is within this many kg/m² of the BMI they give. A BMI
 # recorded as a whole number is up to 0.5 away from the exact one, and heights and weights rounded to the
@@ -55,7 +56,12 @@ class Contradiction:
 
     code: str  # bmi_mismatch, age_mismatch, no_with_date, before_birth, implausible_bmi, implausible_age
     questions: tuple[str, ...]
-    message: str
+    reason: Text  # a message (eligibility.wording) naming every value, worded when shown
+
+    @property
+    def message(self) -> str:
+        """The reason in words, in the active language."""
+        return render(self.reason)
 
     def __str__(self) -> str:
         return f"{', '.join(self.questions)}: {self.message}"
@@ -101,8 +107,8 @@ def _spec(catalogue: Mapping[str, QuestionSpec], code: str, unit: str = "") -> Q
     return catalogue.get(code) or QuestionSpec(code, code.replace("_", " "), "number", unit=unit)
 
 
-def _measure(spec: QuestionSpec, value: Any) -> str:
-    return f"{format_number(value)} {spec.unit}".rstrip()
+def _measure(spec: QuestionSpec, value: Any) -> Quantity:
+    return Quantity(value, spec.unit, spec.code == "age")
 
 
 def _outside(spec: QuestionSpec, value: float) -> bool:
@@ -119,44 +125,64 @@ def _bmi(answers: Mapping[str, Any], catalogue: Mapping[str, QuestionSpec]) -> l
     # A calculated BMI is reported on the BMI's own question too, where the clinician looks for it.
     involved = ("bmi", "height", "weight") if "bmi" in catalogue or entered is not None else ("height", "weight")
     if _outside(bmi, calculated):
-        shown = format_calculated(calculated, bmi.min_value, bmi.max_value)
-        message = (
-            f"{bmi.name} {shown} {bmi.unit} calculated from {w.name.lower()} {_measure(w, weight)} and "
-            f"{h.name.lower()} {_measure(h, height)} is not plausible (expected "
-            f"{format_number(bmi.min_value)}–{format_number(bmi.max_value)} {bmi.unit}): check the units"
+        message = say(
+            "implausible_bmi",
+            bmi=bmi.name,
+            value=Quantity(calculated_number(calculated, bmi.min_value, bmi.max_value), bmi.unit),
+            weight=_lower(w.name),
+            weight_value=_measure(w, weight),
+            height=_lower(h.name),
+            height_value=_measure(h, height),
+            low=bmi.min_value,
+            high=_measure(bmi, bmi.max_value),
         )
         hint = _unit_hint(height, weight, h, w, bmi)
-        return [Contradiction("implausible_bmi", involved, f"{message}{hint}")]
+        if hint is not None:
+            message = say("implausible_bmi_hint", message=message, reading=hint[0], bmi=bmi.name, value=hint[1])
+        return [Contradiction("implausible_bmi", involved, message)]
     if _number(entered) and abs(entered - calculated) > BMI_TOLERANCE + 1e-9:
-        message = (
-            f"{bmi.name} {_measure(bmi, entered)} does not match {h.name.lower()} {_measure(h, height)} and "
-            f"{w.name.lower()} {_measure(w, weight)}, which give {bmi.name} "
-            f"{format_calculated(calculated, entered - BMI_TOLERANCE, entered + BMI_TOLERANCE)}: correct one of them, "
-            f"or leave the {bmi.name} empty"
+        message = say(
+            "bmi_mismatch",
+            bmi=bmi.name,
+            entered=_measure(bmi, entered),
+            height=_lower(h.name),
+            height_value=_measure(h, height),
+            weight=_lower(w.name),
+            weight_value=_measure(w, weight),
+            calculated=calculated_number(calculated, entered - BMI_TOLERANCE, entered + BMI_TOLERANCE),
         )
         return [Contradiction("bmi_mismatch", ("bmi", "height", "weight"), message)]
     return []
 
 
-def _unit_hint(height: float, weight: float, h: QuestionSpec, w: QuestionSpec, bmi: QuestionSpec) -> str:
-    """When pounds or inches typed as kilograms or centimetres would give a plausible BMI: which reading fits."""
-    readings = []
+def _lower(name: str) -> str:
+    """A question's name inside a sentence ("weight", not "Weight"; Chinese is unchanged)."""
+    return name.lower()
+
+
+def _unit_hint(
+    height: float, weight: float, h: QuestionSpec, w: QuestionSpec, bmi: QuestionSpec
+) -> tuple[Text, float] | None:
+    """When pounds or inches typed as kilograms or centimetres would give a plausible BMI: which reading fits, and
+    the BMI it gives (None when none does)."""
+    readings: list[tuple[float, int, Text, float]] = []
     for pounds, inches in ((True, False), (False, True), (True, True)):
         kg = weight * POUND_KG if pounds else weight
         cm = height * INCH_CM if inches else height
         value = bmi_of(cm, kg)
         if _outside(h, cm) or _outside(w, kg) or _outside(bmi, value):
             continue
-        words = []
+        words: list[Message] = []
         if pounds:
-            words.append(f"{format_number(weight)} lb ({format_calculated(kg)} kg)")
+            words.append(say("pounds", pounds=weight, kg=calculated_number(kg)))
         if inches:
-            words.append(f"{format_number(height)} in ({format_calculated(cm)} cm)")
-        readings.append((abs(math.log(value / TYPICAL_BMI)), " and ".join(words), value))
+            words.append(say("inches", inches=height, cm=calculated_number(cm)))
+        reading: Text = words[0] if len(words) == 1 else say("and", first=words[0], second=words[1])
+        readings.append((abs(math.log(value / TYPICAL_BMI)), len(readings), reading, value))
     if not readings:
-        return ""
-    _distance, reading, best = min(readings)
-    return f"; if they were {reading}, the {bmi.name} would be {format_calculated(best)}"
+        return None
+    _distance, _order, best_reading, best = min(readings)
+    return best_reading, calculated_number(best)
 
 
 def _age(
@@ -169,10 +195,13 @@ def _age(
         return Contradiction(
             "implausible_age",
             involved,
-            (
-                f"the date of birth {dob.isoformat()} gives an age of {years} years on {as_of.isoformat()}, "
-                f"not a plausible age (expected {format_number(age_spec.min_value)}–{format_number(age_spec.max_value)} "
-                "years): check the year"
+            say(
+                "implausible_age",
+                dob=dob.isoformat(),
+                age=Quantity(years, "years", True),
+                as_of=as_of.isoformat(),
+                low=age_spec.min_value,
+                high=Quantity(age_spec.max_value, "years", True),
             ),
         )
     age = answers.get("age")
@@ -180,9 +209,12 @@ def _age(
         return Contradiction(
             "age_mismatch",
             ("age", "date_of_birth"),
-            (
-                f"age {format_number(age)} years does not match the date of birth {dob.isoformat()} ({years} years on "
-                f"{as_of.isoformat()}): correct one of them, or leave the age empty"
+            say(
+                "age_mismatch",
+                age=Quantity(age, "years", True),
+                dob=dob.isoformat(),
+                years=Quantity(years, "years", True),
+                as_of=as_of.isoformat(),
             ),
         )
     return None
@@ -212,10 +244,7 @@ def _no_with_date(answers: Mapping[str, Any], catalogue: Mapping[str, QuestionSp
                 Contradiction(
                     "no_with_date",
                     (yes_no, date_code),
-                    (
-                        f"“{b.name}” is answered no, yet “{d.name}” has the date {when.isoformat()}: answer yes, "
-                        "or clear the date"
-                    ),
+                    say("no_with_date", yes_no=b.name, question=d.name, date=when.isoformat()),
                 )
             )
     return found
@@ -236,7 +265,7 @@ def _before_birth(answers: Mapping[str, Any], catalogue: Mapping[str, QuestionSp
                 Contradiction(
                     "before_birth",
                     (code, "date_of_birth"),
-                    f"“{spec.name}” {value.isoformat()} is before the date of birth {dob.isoformat()}",
+                    say("before_birth", question=spec.name, date=value.isoformat(), dob=dob.isoformat()),
                 )
             )
     return found

@@ -32,11 +32,11 @@ from .vocabulary import (
     INCLUSION,
     Outcome,
     Verdict,
-    format_calculated,
-    format_number,
+    calculated_number,
     is_against,
     is_satisfied,
 )
+from .wording import NO, YES, Message, Quantity, Text, join, parts, render, say
 
 __all__ = ["EXCLUSION", "INCLUSION", "Outcome", "Verdict"]  # also the engine's words, as they always were
 
@@ -123,11 +123,17 @@ class CriterionResult:
     text: str
     outcome: Outcome
     code: str
-    explanation: str
+    # Why, as a message worded when shown (eligibility.wording); a str for results saved before messages existed.
+    reason: Text
     missing: tuple[str, ...] = ()
     # Last day this outcome holds when time alone changes it (a window closing, a birthday), whatever the
     # outcome: "met until", or "not met until". None when time does not change it.
     met_until: date | None = None
+
+    @property
+    def explanation(self) -> str:
+        """The reason in words, in the active language."""
+        return render(self.reason)
 
     @property
     def against(self) -> bool:
@@ -207,7 +213,11 @@ _DURATION_RE = re.compile(r"^\s*(\d+)\s*([a-zA-Z]+)\s*$")
 
 
 class RuleError(ValueError):
-    """A rule the engine cannot read (validation should have caught it)."""
+    """A rule the engine cannot read (validation should have caught it). Its argument may be a message
+    (eligibility.wording): str() words it in the active language."""
+
+    def __str__(self) -> str:
+        return render(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -226,11 +236,11 @@ def parse_duration(text: Any) -> Duration:
         return text
     match = _DURATION_RE.match(str(text)) if isinstance(text, str) else None
     if not match or match.group(2).lower() not in DURATION_UNITS:
-        raise RuleError(f"{text!r} is not a duration like '9 weeks' or '18 years'")
+        raise RuleError(say("rule_not_duration", text=repr(text)))
     try:
         amount = int(match.group(1))
     except ValueError:  # more digits than Python converts to an int (4,300)
-        raise RuleError(f"a duration of {len(match.group(1))} digits is too long") from None
+        raise RuleError(say("rule_duration_digits", digits=len(match.group(1)))) from None
     return Duration(amount, DURATION_UNITS[match.group(2).lower()])
 
 
@@ -326,7 +336,7 @@ def _is_number(value: Any) -> TypeGuard[float]:
 class _Eval:
     outcome: Outcome
     code: str
-    explanation: str
+    explanation: Text
     missing: tuple[str, ...] = ()
     met_until: date | None = None
 
@@ -340,16 +350,18 @@ class Context:
     # Answers left out because they contradict others (eligibility.contradictions): only the words change.
     contradicted: frozenset[str] = field(default_factory=frozenset)
 
-    def open_words(self, code: str, name: str) -> str:
+    def open_words(self, code: str, name: Text) -> Message:
         """Why an answer the rule needs is not there: not answered yet, or answered in contradiction."""
         if code in self.contradicted or any(s in self.contradicted for s in DERIVED_FROM.get(code, ())):
-            return f"{name} is unknown: the answers contradict each other, correct them"
-        return f"{name}{_NOT_ANSWERED}"
+            return say("contradicted", name=name)
+        return say("not_answered_yet", name=name)
 
 
-def _with_unit(value: Any, unit: str) -> str:
-    text = format_number(value) if _is_number(value) else str(value)
-    return f"{text} {unit}" if unit else text
+def _with_unit(value: Any, unit: str, code: str = "") -> Any:
+    """A value and its unit as a message parameter (an age in years says 岁 in Chinese, a duration 年)."""
+    if not unit:
+        return value if _is_number(value) else str(value)
+    return Quantity(value if _is_number(value) else str(value), unit, code == "age")
 
 
 def _question(ctx: Context, code: str) -> QuestionSpec:
@@ -361,16 +373,17 @@ def _question(ctx: Context, code: str) -> QuestionSpec:
     return spec
 
 
-def _describe_value(spec: QuestionSpec, value: Any) -> str:
+def _describe_value(spec: QuestionSpec, value: Any) -> Any:
+    """An answer as a message parameter."""
     if spec.type == BOOLEAN:
-        return "yes" if value else "no"
+        return YES if value else NO
     if spec.type == CHOICE:
         return spec.choice_label(value)
     if spec.type == MULTI:
-        return ", ".join(spec.choice_label(v) for v in value) or "none"
+        return tuple(spec.choice_label(v) for v in value) or Message("none")
     if spec.type == DATE:
         return value.isoformat() if isinstance(value, date) else str(value)
-    return _with_unit(value, spec.unit)
+    return _with_unit(value, spec.unit, spec.code)
 
 
 _AGE_COMPARISONS = frozenset(("=", "!=", "<", "<=", ">", ">=", "between"))
@@ -407,12 +420,12 @@ def _leaf_today(rule: Condition, ctx: Context) -> _Eval:
 
     if op == "answered":
         if value is None:
-            return _Eval(Outcome.NOT_MET, "not_answered", f"{name} is not answered")
-        return _Eval(Outcome.MET, "answered", f"{name} is answered")
+            return _Eval(Outcome.NOT_MET, "not_answered", say("not_answered", name=name))
+        return _Eval(Outcome.MET, "answered", say("answered", name=name))
     if op == "not_answered":
         if value is None:
-            return _Eval(Outcome.MET, "not_answered", f"{name} is not answered")
-        return _Eval(Outcome.NOT_MET, "answered", f"{name} is answered")
+            return _Eval(Outcome.MET, "not_answered", say("not_answered", name=name))
+        return _Eval(Outcome.NOT_MET, "answered", say("answered", name=name))
 
     if op == "age_between":
         return _age_between(rule, ctx, spec)
@@ -422,45 +435,48 @@ def _leaf_today(rule: Condition, ctx: Context) -> _Eval:
 
     target = rule.value
     shown = _describe_value(spec, value)
-    derived = ""
     if code in ctx.derived:
-        derived = " (calculated)"
         calculated: Any = value  # (a name of its own: narrowing `value` would narrow it below too)
         if spec.type == NUMBER and isinstance(calculated, float):
             # Rounded for people only, with as many decimals as it takes to stay on the side of the limit it is.
             limits = target if op == "between" and isinstance(target, (list, tuple)) else (target,)
-            shown = _with_unit(format_calculated(calculated, *limits), spec.unit)
+            shown = _with_unit(calculated_number(calculated, *limits), spec.unit, code)
+        shown = say("calculated", value=shown)
 
     if op in ("=", "!="):
         equal = value == target
         if spec.type == BOOLEAN:
-            text = f"{name}: {shown}{derived}"
+            text = say("yes_no", name=name, value=shown)
+        elif equal:
+            text = say("is", name=name, value=shown)
         else:
-            text = f"{name} is {shown}{derived}" + ("" if equal else f", not {_describe_value(spec, target)}")
+            text = say("is_not_expected", name=name, value=shown, expected=_describe_value(spec, target))
         met = equal if op == "=" else not equal
         return _Eval(Outcome.MET if met else Outcome.NOT_MET, "equal" if equal else "not_equal", text)
 
     if op in ("<", "<=", ">", ">="):
-        limit = format_number(target)
+        limit = _number_param(target)
         if value > target:
-            position, words = ("above_max" if op[0] == ">" else "above_min"), f"is above {limit}"
+            position, words = ("above_max" if op[0] == ">" else "above_min"), "above"
         elif value < target:
-            position, words = ("below_max" if op[0] == ">" else "below_min"), f"is below {limit}"
+            position, words = ("below_max" if op[0] == ">" else "below_min"), "below"
         else:
-            position, words = ("at_max" if op[0] == ">" else "at_min"), f"is exactly {limit}"
+            position, words = ("at_max" if op[0] == ">" else "at_min"), "exactly"
         met = {"<": value < target, "<=": value <= target, ">": value > target, ">=": value >= target}[op]
-        return _Eval(Outcome.MET if met else Outcome.NOT_MET, position, f"{name} {shown}{derived} {words}")
+        return _Eval(Outcome.MET if met else Outcome.NOT_MET, position, say(words, name=name, value=shown, limit=limit))
 
     if op == "between":
         low, high = target
         if value < low:
-            return _Eval(Outcome.NOT_MET, "below_range", f"{name} {shown}{derived} is below {format_number(low)}")
+            return _Eval(Outcome.NOT_MET, "below_range", say("below", name=name, value=shown, limit=_number_param(low)))
         if value > high:
-            return _Eval(Outcome.NOT_MET, "above_range", f"{name} {shown}{derived} is above {format_number(high)}")
+            return _Eval(
+                Outcome.NOT_MET, "above_range", say("above", name=name, value=shown, limit=_number_param(high))
+            )
         return _Eval(
             Outcome.MET,
             "in_range",
-            f"{name} {shown}{derived} is between {format_number(low)} and {format_number(high)}",
+            say("between", name=name, value=shown, low=_number_param(low), high=_number_param(high)),
         )
 
     if op in ("in", "not_in"):
@@ -470,86 +486,105 @@ def _leaf_today(rule: Condition, ctx: Context) -> _Eval:
         else:
             hit = value in options
         met = hit if op == "in" else not hit
-        listed = ", ".join(spec.choice_label(v) for v in target)
-        text = f"{name} is {shown}" + (f" (one of: {listed})" if hit else f" (not one of: {listed})")
+        listed = tuple(spec.choice_label(v) for v in target)
+        text = say("one_of" if hit else "not_one_of", name=name, value=shown, choices=listed)
         return _Eval(Outcome.MET if met else Outcome.NOT_MET, "in_set" if hit else "not_in_set", text)
 
     if op in ("within", "before"):
         duration = parse_duration(target)
         if not isinstance(value, date):
-            return _Eval(Outcome.UNKNOWN, "missing", f"{name} is not a date", (code,))
+            return _Eval(Outcome.UNKNOWN, "missing", say("not_a_date", name=name), (code,))
         if value > ctx.as_of:
             return _Eval(
                 Outcome.NOT_MET,
                 "in_future",
-                f"{name} {value.isoformat()} is after {ctx.as_of.isoformat()}",
+                say("in_future", name=name, date=value.isoformat(), as_of=ctx.as_of.isoformat()),
             )
         elapsed = _elapsed_words(value, ctx.as_of, duration.unit)
         boundary = shift(value, duration)  # first day on which `duration` has fully elapsed
         inside = ctx.as_of < boundary
+        limit = Quantity(duration.amount, duration.unit)
+        day = value.isoformat()
         if op == "within":
             if inside:
                 last = boundary - timedelta(days=1)
                 return _Eval(
                     Outcome.MET,
                     "within_window",
-                    f"{name} {value.isoformat()} is {elapsed} ago, less than {duration}",
+                    say("ago_less_than", name=name, date=day, elapsed=elapsed, limit=limit),
                     met_until=last,
                 )
             return _Eval(
                 Outcome.NOT_MET,
                 "outside_window",
-                f"{name} {value.isoformat()} is {elapsed} ago, not less than {duration}",
+                say("ago_not_less_than", name=name, date=day, elapsed=elapsed, limit=limit),
             )
         if inside:
             return _Eval(
                 Outcome.NOT_MET,
                 "within_window",
-                f"{name} {value.isoformat()} is {elapsed} ago, less than {duration}",
+                say("ago_less_than", name=name, date=day, elapsed=elapsed, limit=limit),
                 met_until=boundary - timedelta(days=1),
             )
         return _Eval(
             Outcome.MET,
             "outside_window",
-            f"{name} {value.isoformat()} is {elapsed} ago, at least {duration}",
+            say("ago_at_least", name=name, date=day, elapsed=elapsed, limit=limit),
         )
 
     raise RuleError(f"unknown operator {op!r}")
 
 
-def _elapsed_words(start: date, end: date, unit: str) -> str:
+def _number_param(value: Any) -> Any:
+    """A rule's limit as a message parameter: a number as it is (30.0 is shown 30), anything else as text
+    (invalid rules are worded too)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return str(value)
+
+
+def _elapsed_words(start: date, end: date, unit: str) -> Any:
+    """How long ago, in the rule's unit (weeks with the days left over), as a message parameter."""
     amount = completed(start, end, unit)
     if unit in ("weeks", "days"):
         days = (end - start).days
         weeks, rest = divmod(days, 7)
         if unit == "days" or weeks == 0:
-            return f"{days} day{'s' if days != 1 else ''}"
-        return f"{weeks} week{'s' if weeks != 1 else ''}" + (f" {rest} day{'s' if rest != 1 else ''}" if rest else "")
-    return f"{amount} {unit if amount != 1 else unit[:-1]}"
+            return Quantity(days, "days")
+        if rest:
+            return say("weeks_and_days", weeks=Quantity(weeks, "weeks"), days=Quantity(rest, "days"))
+        return Quantity(weeks, "weeks")
+    return Quantity(amount, unit)
 
 
 def _age_between(rule: Condition, ctx: Context, spec: QuestionSpec) -> _Eval:
     bounds = rule.value or {}
     low = parse_duration(bounds["min"]) if bounds.get("min") else None
     high = parse_duration(bounds["max"]) if bounds.get("max") else None
-    limits = " to ".join(filter(None, [str(low) if low else None, str(high) if high else None]))
-    if low and not high:
-        limits = f"{low} or older"
-    elif high and not low:
-        limits = f"up to {high}"
+    low_q = Quantity(low.amount, low.unit, True) if low else None
+    high_q = Quantity(high.amount, high.unit, True) if high else None
+    if low_q and high_q:
+        limits = say("age_limits", low=low_q, high=high_q)
+    elif low_q:
+        limits = say("age_or_older", low=low_q)
+    else:
+        limits = say("age_up_to", high=high_q)
 
     dob = ctx.answers.get("date_of_birth")
+    source: Message
     if isinstance(dob, date):
 
         def age_range(unit: str) -> tuple[int, int]:
             age = completed(dob, ctx.as_of, unit)
             return age, age
 
-        source = f"born {dob.isoformat()}"
+        source = say("born", date=dob.isoformat())
     else:
         age = ctx.answers.get("age")
         if not _is_number(age):
-            words = ctx.open_words("date_of_birth" if "date_of_birth" in ctx.contradicted else "age", "Age")
+            words = ctx.open_words(
+                "date_of_birth" if "date_of_birth" in ctx.contradicted else "age", Message("age_name")
+            )
             return _Eval(Outcome.UNKNOWN, "missing", words, ("age",))
         # An age entered directly counts completed years (a fraction: at least that many months),
         # so the patient may be anything up to a day short of the next birthday. A limit in
@@ -560,7 +595,7 @@ def _age_between(rule: Condition, ctx: Context, spec: QuestionSpec) -> _Eval:
         def age_range(unit: str) -> tuple[int, int]:
             return completed(latest, ctx.as_of, unit), completed(earliest, ctx.as_of, unit)
 
-        source = "age entered"
+        source = Message("age_entered")
 
     if low and age_range(low.unit)[1] < low.amount:
         until = None
@@ -572,21 +607,33 @@ def _age_between(rule: Condition, ctx: Context, spec: QuestionSpec) -> _Eval:
         return _Eval(
             Outcome.NOT_MET,
             "age_below_min",
-            f"Age {age_range(low.unit)[1]} {low.unit} ({source}) is below {low} (allowed: {limits})",
+            say(
+                "age_below",
+                age=Quantity(age_range(low.unit)[1], low.unit, True),
+                source=source,
+                low=low_q,
+                limits=limits,
+            ),
             met_until=until,
         )
     if high and age_range(high.unit)[0] > high.amount:
         return _Eval(
             Outcome.NOT_MET,
             "age_above_max",
-            f"Age {age_range(high.unit)[0]} {high.unit} ({source}) is above {high} (allowed: {limits})",
+            say(
+                "age_above",
+                age=Quantity(age_range(high.unit)[0], high.unit, True),
+                source=source,
+                high=high_q,
+                limits=limits,
+            ),
         )
     if (low and age_range(low.unit)[0] < low.amount) or (high and age_range(high.unit)[1] > high.amount):
         # Only an entered age gets here (a date of birth gives one exact age).
         return _Eval(
             Outcome.UNKNOWN,
             "missing",
-            f"Age {format_number(age)} years ({source}) is not precise enough for {limits}: enter the date of birth",
+            say("age_imprecise", age=Quantity(age, "years", True), source=source, limits=limits),
             ("date_of_birth",),
         )
     limit = high or low
@@ -598,7 +645,7 @@ def _age_between(rule: Condition, ctx: Context, spec: QuestionSpec) -> _Eval:
     return _Eval(
         Outcome.MET,
         "age_in_range",
-        f"Age {age_range(unit)[0]} {unit} ({source}) is within the limit ({limits})",
+        say("age_within", age=Quantity(age_range(unit)[0], unit, True), source=source, limits=limits),
         met_until=met_until,
     )
 
@@ -640,8 +687,8 @@ def _node(rule: Rule, ctx: Context) -> _Eval:
     raise RuleError(f"not a rule: {rule!r}")
 
 
-def _negate_words(inner: _Eval) -> str:
-    return inner.explanation if inner.outcome == Outcome.UNKNOWN else f"not so: {inner.explanation}"
+def _negate_words(inner: _Eval) -> Text:
+    return inner.explanation if inner.outcome == Outcome.UNKNOWN else say("not_so", inner=inner.explanation)
 
 
 def _combine(children: Iterable[Rule], need: int, ctx: Context, kind: str) -> _Eval:
@@ -652,7 +699,7 @@ def _combine(children: Iterable[Rule], need: int, ctx: Context, kind: str) -> _E
     if not results and kind == "all":
         # Only "all of nothing" holds; "any of nothing" does not (validation rejects both empty
         # any and at_least, but the engine must not call them met).
-        return _Eval(Outcome.MET, "no_conditions", "No conditions to check")
+        return _Eval(Outcome.MET, "no_conditions", _NO_CONDITIONS)
     if kind == "all":
         need = len(results)
 
@@ -664,7 +711,7 @@ def _combine(children: Iterable[Rule], need: int, ctx: Context, kind: str) -> _E
         return _Eval(
             Outcome.MET,
             _code(met, f"{kind}_met"),
-            "; ".join(r.explanation for r in met),
+            join([r.explanation for r in met]),
             met_until=None if until == date.max else until,
         )
     if len(met) + len(unknown) < need:
@@ -676,7 +723,7 @@ def _combine(children: Iterable[Rule], need: int, ctx: Context, kind: str) -> _E
         return _Eval(
             Outcome.NOT_MET,
             _code(not_met, f"{kind}_not_met"),
-            "; ".join(r.explanation for r in not_met),
+            join([r.explanation for r in not_met]),
             met_until=None if until == date.max else until,
         )
     missing: dict[str, None] = {}
@@ -687,18 +734,25 @@ def _combine(children: Iterable[Rule], need: int, ctx: Context, kind: str) -> _E
     return _Eval(Outcome.UNKNOWN, "missing", _join_unknown(shown), tuple(missing))
 
 
-_NOT_ANSWERED = " is not answered yet"
+_NO_CONDITIONS = Message("no_conditions")
+NO_RULE_REASON = Message("no_rule")
 
 
-def _join_unknown(results: list[_Eval]) -> str:
+def _join_unknown(results: list[_Eval]) -> Text:
     """Explanations of an open group; plain missing answers are listed once: 'Not answered yet: A, B'."""
-    names = [r.explanation[: -len(_NOT_ANSWERED)] for r in results if r.explanation.endswith(_NOT_ANSWERED)]
-    others = [r.explanation for r in results if not r.explanation.endswith(_NOT_ANSWERED)]
+    names = []
+    others: list[Text] = []
+    for r in results:
+        for part in parts(r.explanation):
+            if isinstance(part, Message) and part.code == "not_answered_yet":
+                names.append(part)
+            else:
+                others.append(part)
     if len(names) > 1:
-        others.append("Not answered yet: " + ", ".join(names))
+        others.append(say("not_answered_yet_many", names=tuple(n.param("name") for n in names)))
     else:
-        others.extend(f"{n}{_NOT_ANSWERED}" for n in names)
-    return "; ".join(others)
+        others.extend(names)
+    return join(others)
 
 
 def _code(deciding: list[_Eval], fallback: str) -> str:
@@ -713,7 +767,7 @@ def evaluate_criterion(criterion: CriterionSpec, ctx: Context) -> CriterionResul
             criterion.text,
             Outcome.NEEDS_REVIEW,
             "no_rule",
-            "Not machine-checkable yet: check this criterion by hand",
+            NO_RULE_REASON,
         )
     try:
         r = _node(criterion.rule, ctx)
@@ -727,7 +781,7 @@ def evaluate_criterion(criterion: CriterionSpec, ctx: Context) -> CriterionResul
             criterion.text,
             Outcome.NEEDS_REVIEW,
             "invalid_rule",
-            f"The rule cannot be evaluated ({exc}): check this criterion by hand",
+            say("invalid_rule", error=str(exc)),
         )
     return CriterionResult(
         criterion.key,

@@ -34,9 +34,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from . import units
-from .answers import parse_value
+from .answers import parse_value, reason_of
 from .engine import QuestionSpec
 from .vocabulary import format_number
+from .wording import Message, Quantity, Text, render, say
 
 PATIENT = "Patient"
 CONDITION = "Condition"
@@ -65,11 +66,19 @@ UCUM_UNITS = {"[lb_av]": "lb", "[in_i]": "in", "kg/m2": "kg/m²"}
 
 
 class FhirError(ValueError):
-    """The upload is not one patient's Bundle. `code` is stable; the message is for people."""
+    """The upload is not one patient's Bundle. `code` is stable; the message (eligibility.wording, or words) is for
+    people: str(error) words it in the active language."""
 
-    def __init__(self, message: str, code: str):
+    def __init__(self, message: Text, code: str):
         super().__init__(message)
         self.code = code
+
+    @property
+    def reason(self) -> Text:
+        return self.args[0]
+
+    def __str__(self) -> str:
+        return render(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -192,7 +201,12 @@ class Note:
 
     code: str  # resolved, refuted, not_final, unit, implausible, invalid, partial_date, ...
     question: str
-    message: str
+    reason: Text  # a message (eligibility.wording), worded when shown
+
+    @property
+    def message(self) -> str:
+        """The reason in words, in the active language."""
+        return render(self.reason)
 
 
 @dataclass(frozen=True)
@@ -206,13 +220,18 @@ class Stale:
 
 
 def age_in_words(days: int) -> str:
-    """'3 years', '8 months', '12 days': how long ago, in the largest whole unit."""
+    """'3 years', '8 months', '12 days': how long ago, in the largest whole unit (in the active language)."""
+    return str(age_of(days))
+
+
+def age_of(days: int) -> Quantity:
+    """How long ago, in the largest whole unit, as a message parameter."""
     years, months = days // 365, days // 30
     if years >= 1:
-        return f"{years} year{'s' if years != 1 else ''}"
+        return Quantity(years, "years")
     if months >= 1:
-        return f"{months} month{'s' if months != 1 else ''}"
-    return f"{days} day{'s' if days != 1 else ''}"
+        return Quantity(months, "months")
+    return Quantity(days, "days")
 
 
 @dataclass(frozen=True)
@@ -248,13 +267,13 @@ def load_bundle(text: str | bytes) -> dict:
     try:
         bundle = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FhirError(f"the file is not valid JSON ({exc})", "not_json") from None
+        raise FhirError(say("fhir_not_json", error=str(exc)), "not_json") from None
     except ValueError:  # an integer longer than Python converts (4,300 digits)
-        raise FhirError("the file holds a number too long to read", "not_json") from None
+        raise FhirError(Message("fhir_number_too_long"), "not_json") from None
     except RecursionError:  # the decoder's own limit: no Bundle nests hundreds of levels deep
-        raise FhirError("the file's JSON is nested too deeply to be a FHIR Bundle", "not_json") from None
+        raise FhirError(Message("fhir_too_deep"), "not_json") from None
     if not isinstance(bundle, dict):
-        raise FhirError("not a FHIR Bundle: expected a JSON object", "not_bundle")
+        raise FhirError(Message("fhir_not_object"), "not_bundle")
     return bundle
 
 
@@ -268,15 +287,12 @@ def answers_from_bundle(
     resources = _resources(bundle)
     patients = [r for r in resources if r["resourceType"] == PATIENT]
     if not patients:
-        raise FhirError("the Bundle has no Patient resource", "no_patient")
+        raise FhirError(Message("fhir_no_patient"), "no_patient")
     if len(patients) > 1:
-        raise FhirError(
-            f"the Bundle has {len(patients)} Patient resources: upload one patient's record at a time",
-            "two_patients",
-        )
+        raise FhirError(say("fhir_two_patients", count=len(patients)), "two_patients")
     problem = _invalid(patients[0])
     if problem:
-        raise FhirError(f"the Patient resource is not valid FHIR R4 ({problem})", "invalid_patient")
+        raise FhirError(say("fhir_invalid_patient", problem=problem), "invalid_patient")
     _refuse_deceased(patients[0])
 
     # A row for a question the catalogue no longer has answers nothing (the admin form prevents it).
@@ -296,7 +312,9 @@ def answers_from_bundle(
         problem = _invalid(resource)
         if problem:
             reader.note(
-                "invalid", matching[0].question, f"{kind} {resource.get('id', '')} is not valid FHIR R4 ({problem})"
+                "invalid",
+                matching[0].question,
+                say("note_invalid", kind=kind, id=str(resource.get("id", "")), problem=problem),
             )
         elif kind == CONDITION:
             reader.condition(index, resource, matching, codings)
@@ -314,38 +332,38 @@ def _refuse_deceased(patient: dict) -> None:
     when = patient.get("deceasedDateTime")
     if when is not None:
         day = _when(when)
-        on = f" on {day[0].isoformat()}" if day else f" ({when})"
-        raise FhirError(f"the record says the patient died{on} (Patient.deceasedDateTime): not screened", "deceased")
+        message = say("fhir_died_on", date=day[0].isoformat()) if day else say("fhir_died_when", when=str(when))
+        raise FhirError(message, "deceased")
     if patient.get("deceasedBoolean") is True:
-        raise FhirError("the record says the patient has died (Patient.deceasedBoolean): not screened", "deceased")
+        raise FhirError(Message("fhir_died"), "deceased")
 
 
 def _resources(bundle: Any) -> list[dict]:
     if not isinstance(bundle, dict):
-        raise FhirError("not a FHIR Bundle: expected a JSON object", "not_bundle")
+        raise FhirError(Message("fhir_not_object"), "not_bundle")
     if bundle.get("resourceType") != "Bundle":
         found = bundle.get("resourceType")
         raise FhirError(
-            f"not a FHIR Bundle (resourceType is {found!r})" if found else "not a FHIR Bundle (no resourceType)",
+            say("fhir_wrong_type", found=repr(found)) if found else Message("fhir_no_type"),
             "not_bundle",
         )
     if bundle.get("type") not in BUNDLE_TYPES:
         raise FhirError(
-            f"Bundle type {bundle.get('type')!r} is not supported: expected one of {', '.join(BUNDLE_TYPES)}",
+            say("fhir_bundle_type", type=repr(bundle.get("type")), types=BUNDLE_TYPES),
             "bundle_type",
         )
     entries = bundle.get("entry", [])
     if not isinstance(entries, list):
-        raise FhirError("Bundle.entry must be a list", "bad_entry")
+        raise FhirError(Message("fhir_entry_not_list"), "bad_entry")
     resources = []
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict):
-            raise FhirError(f"Bundle entry {number} is not an object", "bad_entry")
+            raise FhirError(say("fhir_entry_not_object", number=number), "bad_entry")
         resource = entry.get("resource")
         if resource is None:  # e.g. a transaction's DELETE request
             continue
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-            raise FhirError(f"Bundle entry {number} has a resource without a resourceType", "bad_entry")
+            raise FhirError(say("fhir_entry_no_type", number=number), "bad_entry")
         resources.append(resource)
     return resources
 
@@ -423,7 +441,7 @@ class _Reader:
     notes: list[Note] = field(default_factory=list)
     born: date | None = None
 
-    def note(self, code: str, question: str, message: str) -> None:
+    def note(self, code: str, question: str, message: Text) -> None:
         self.notes.append(Note(code, question, message))
 
     def offer(self, question: str, value: Any, source: Source, index: int, order: tuple) -> None:
@@ -432,7 +450,9 @@ class _Reader:
         try:
             value = parse_value(spec, value, self.as_of)
         except ValueError as exc:
-            self.note("implausible", question, f"{source.describe()}: {exc}")
+            self.note(
+                "implausible", question, say("note_implausible", source=source.describe(), problem=reason_of(exc))
+            )
             return
         self.candidates.setdefault(question, []).append(_Candidate(order, value, source, index))
 
@@ -444,7 +464,7 @@ class _Reader:
         if birth is not None and "date_of_birth" in self.catalogue:
             when = _when(birth)
             if when is None:
-                self.note("partial_date", "date_of_birth", f"Patient.birthDate {birth!r} is not a full date")
+                self.note("partial_date", "date_of_birth", say("note_partial_birth_date", value=repr(birth)))
             else:
                 self.offer("date_of_birth", when[0], Source(PATIENT, pid, "", "birthDate", date=when[0]), index, ())
         gender = resource.get("gender")
@@ -466,22 +486,22 @@ class _Reader:
             name = self.catalogue[rule.question].name
             if clinical is not None and clinical not in COUNTING_CLINICAL_STATUS:
                 known = clinical in ("resolved", "inactive", "remission")
-                status = f"is {clinical}" if clinical else "has a clinical status without a code"
-                self.note(
-                    clinical if known else "status",
-                    rule.question,
-                    f"{source.describe()} {status}: it does not answer “{name}”",
+                words = (
+                    say("note_status", source=source.describe(), status=clinical, name=name)
+                    if clinical
+                    else say("note_status_no_code", source=source.describe(), name=name)
                 )
+                self.note(clinical if known else "status", rule.question, words)
                 continue
             abated = _abated(resource, self.as_of)
             if abated and clinical not in ("recurrence", "relapse"):
-                self.note(
-                    "abated", rule.question, f"{source.describe()} abated ({abated}): it does not answer “{name}”"
-                )
+                self.note("abated", rule.question, say("note_abated", source=source.describe(), how=abated, name=name))
                 continue
             if verification in NOT_COUNTING_VERIFICATION:
                 self.note(
-                    verification, rule.question, f"{source.describe()} is {verification}: it does not answer “{name}”"
+                    verification,
+                    rule.question,
+                    say("note_status", source=source.describe(), status=verification, name=name),
                 )
                 continue
             if when and when[0] > self.as_of:
@@ -492,7 +512,7 @@ class _Reader:
                 self.offer(rule.question, True, source, index, order)
             elif rule.kind == ONSET_DATE:
                 if when is None:
-                    self.note("partial_date", rule.question, f"{source.describe()} has no full onset or recorded date")
+                    self.note("partial_date", rule.question, say("note_no_onset", source=source.describe()))
                 else:
                     self.offer(rule.question, when[0], source, index, (-when[1].timestamp(),))
 
@@ -510,7 +530,7 @@ class _Reader:
             if status not in FINAL_STATUS:
                 continue  # preliminary, cancelled, entered-in-error...: counted as skipped
             if when is None:
-                self.note("no_date", rule.question, f"{source.describe()} has no full effective date")
+                self.note("no_date", rule.question, say("note_no_date", source=source.describe()))
                 continue
             if when[0] > self.as_of:
                 continue  # measured after the reference date
@@ -523,7 +543,12 @@ class _Reader:
                 self.note(
                     "comparator",
                     rule.question,
-                    f"{source.describe()} is {quantity['comparator']} {format_number(value)}, not a measured value",
+                    say(
+                        "note_comparator",
+                        source=source.describe(),
+                        comparator=str(quantity["comparator"]),
+                        value=value,
+                    ),
                 )
                 continue
             unit = quantity.get("code") if quantity.get("system") in (None, UCUM) else None
@@ -531,15 +556,19 @@ class _Reader:
             canonical = self.catalogue[rule.question].unit
             if not unit and canonical:
                 # A bare number is not evidence: C-peptide in ng/mL is a third of the same in nmol/L.
-                self.note("unit", rule.question, f"{source.describe()} has no unit")
+                self.note("unit", rule.question, say("note_no_unit", source=source.describe()))
                 continue
             try:
                 converted = round(units.to_canonical(float(value), UCUM_UNITS.get(unit, unit), canonical), 2)
             except OverflowError:
-                self.note("implausible", rule.question, f"{source.describe()}: the value is too large")
+                self.note("implausible", rule.question, say("note_too_large", source=source.describe()))
                 continue
             except ValueError:
-                self.note("unit", rule.question, f"{source.describe()}: {unit!r} cannot be converted to {canonical}")
+                self.note(
+                    "unit",
+                    rule.question,
+                    say("note_unit", source=source.describe(), unit=repr(unit), canonical=canonical),
+                )
                 continue
             if unit and UCUM_UNITS.get(unit, unit) != canonical:
                 source = replace(
@@ -571,8 +600,13 @@ class _Reader:
                 self.note(
                     "stale",
                     question,
-                    f"{best.source.describe()} was measured {age_in_words(age)} ago, more than the "
-                    f"{age_in_words(limit)} a value may be old to answer “{self.catalogue[question].name}”",
+                    say(
+                        "note_stale",
+                        source=best.source.describe(),
+                        age=age_of(age),
+                        limit=age_of(limit),
+                        name=self.catalogue[question].name,
+                    ),
                 )
                 continue
             answers[question] = best.value

@@ -13,25 +13,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .wording import TEMPLATES, Message, Text, render, say
+
 # Letters, digits and hyphens, 3–20 characters, starting and ending with a letter or digit, with at least one digit
 # (a study code such as "JD-2014"; a bare word could be a surname). Written so that JSON Schema (ECMA-262) reads it
 # the same way: the API's document publishes it.
 DEFAULT_REFERENCE_PATTERN = r"^(?=[A-Za-z0-9-]*[0-9])[A-Za-z0-9][A-Za-z0-9-]{1,18}[A-Za-z0-9]$"
-DEFAULT_REFERENCE_HINT = "letters, digits and hyphens, 3–20 characters, with at least one digit (e.g. “JD-2014”)"
+DEFAULT_REFERENCE_HINT = TEMPLATES["reference_hint"]  # worded in the reader's language when it is the default
 
 
 @dataclass(frozen=True)
 class Finding:
     code: str  # stable: "email", "national_id", "phone", "date_of_birth", "date", "record_number", "name", "shape"
-    what: str  # "a phone number"; for "shape", the shape wanted
+    what: Text  # "a_phone_number" (a message, eligibility.wording); for "shape", the shape wanted
 
     def reference_message(self) -> str:
+        """In the active language."""
         if self.code == "shape":
-            return f"A patient reference is a study code: {self.what}."
-        return f"This looks like {self.what}. Use a pseudonymous reference (a study code) instead."
+            return render(say("reference_shape", what=self.what))
+        return render(say("reference_identifier", what=self.what))
 
     def free_text_message(self) -> str:
-        return f"This text holds what looks like {self.what}: remove it (patients are pseudonymous here)."
+        """In the active language."""
+        return render(say("free_text_identifier", what=self.what))
 
 
 MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -69,31 +73,31 @@ DATE = re.compile(
     r"|[0-9]{2,4}\s*年\s*[0-9]{1,2}\s*月(?:\s*[0-9]{1,2}\s*[日号])?"
 )
 
-# (code, what, pattern), most specific first: a span one of them claims is not reported again by a later one.
+# (code, what (a message code of eligibility.wording), pattern), most specific first: a span one of them claims is not reported again by a later one.
 SHAPES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("email", "an e-mail address", EMAIL),
+    ("email", "an_email", EMAIL),
     (
         "national_id",
-        "a national ID number (Chinese resident ID)",
+        "a_national_id",
         re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])"),
     ),
     (
         "phone",
-        "a phone number (Chinese mobile)",
+        "a_chinese_mobile",
         re.compile(r"(?<![0-9])(?:\+?86[\s-]?)?1[3-9][0-9][\s-]?[0-9]{4}[\s-]?[0-9]{4}(?![0-9])"),
     ),
     (
         "date_of_birth",
-        "a date of birth",
+        "a_date_of_birth",
         re.compile(
             r"(?i)(?:\bD\.?O\.?B\b\.?|\bdate\s+of\s+birth\b|\bbirth\s*date\b|\bborn\b|\bbirthday\b|出生|生日)"
             rf"\s*(?:on|in|:|=|：|日期|于)?\s*(?=[0-9０-９]|{MONTH})"
         ),
     ),
-    ("date", "a date", DATE),
+    ("date", "a_date", DATE),
     (
         "record_number",
-        "a record number",
+        "a_record_number",
         re.compile(
             r"(?i)(?:(?<![a-z])(?:MRN|MR|NHS|HN|UR|EMR|EHR|PID|hosp(?:ital)?|record|chart|case)(?![a-z])"
             r"|病历号|住院号|病案号|门诊号|ID号)"
@@ -102,15 +106,15 @@ SHAPES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ),
     (
         "phone",
-        "a phone number",
+        "a_phone_number",
         re.compile(r"(?<![0-9A-Za-z])\+?[0-9(][0-9 ().-]{6,}[0-9](?![0-9])"),
     ),
-    ("record_number", "a long number (a record or ID number)", re.compile(r"\d{6,}")),
-    ("name", "a name", re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Mme|Herr|Frau)\.?\s+[A-Z][a-z]+")),
-    ("name", "a name", re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?,\s*[A-Z]\.(?:\s*[A-Z]\.)*")),
+    ("record_number", "a_long_number", re.compile(r"\d{6,}")),
+    ("name", "a_name", re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Mme|Herr|Frau)\.?\s+[A-Z][a-z]+")),
+    ("name", "a_name", re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?,\s*[A-Z]\.(?:\s*[A-Z]\.)*")),
     (
         "name",
-        "a name",
+        "a_name",
         re.compile(
             rf"(?i)(?:\bname\b|\bpatient\s+name\b|姓名|名字|患者|病人)\s*[:：=]?\s*(?:[A-Z][a-z]+|[{HAN}]{{2,4}})"
         ),
@@ -118,7 +122,7 @@ SHAPES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     # A Chinese name standing alone in other text: a common surname and one or two more characters.
     (
         "name",
-        "a name (in Chinese characters)",
+        "a_chinese_name",
         re.compile(
             rf"(?<![{HAN}])(?:{'|'.join(DOUBLE_SURNAMES)}|[{SURNAMES}])[{HAN}]{{1,2}}(?![{HAN}])",
         ),
@@ -163,7 +167,7 @@ def find_identifiers(text: str) -> list[Finding]:
                 following = DATE.search(text, end)
                 if following is not None and following.start() - end < 3:
                     claimed.append(following.span())
-            finding = Finding(code, what)
+            finding = Finding(code, Message(what))
             if finding not in found:
                 found.append(finding)
     return found
@@ -177,7 +181,7 @@ def check_reference(
     found = find_identifiers(reference)
     words = EMAIL.sub(" ", reference)  # "jane@example.org" is an address, not a name
     if not any(f.code == "name" for f in found) and any(p.search(words) for p in REFERENCE_NAMES):
-        found.append(Finding("name", "a name"))
+        found.append(Finding("name", Message("a_name")))
     if not re.fullmatch(pattern.removeprefix("^").removesuffix("$"), reference):
-        found.append(Finding("shape", hint))
+        found.append(Finding("shape", Message("reference_hint") if hint == DEFAULT_REFERENCE_HINT else hint))
     return found

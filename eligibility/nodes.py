@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .wording import Message, Text, render, say
+
 # --------------------------------------------------------------------------------------------
 # Problems
 
@@ -31,8 +33,13 @@ from typing import Any
 @dataclass(frozen=True)
 class Problem:
     code: str
-    message: str
+    reason: Text  # a message (eligibility.wording), worded when shown
     path: str = ""  # where in the rule, e.g. "rule.any[2]"
+
+    @property
+    def message(self) -> str:
+        """The reason in words, in the active language."""
+        return render(self.reason)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
@@ -199,22 +206,22 @@ def read_rule(raw: Any, problems: list[Problem] | None = None, check: ConditionC
 
 
 def _read(raw: Any, path: str, problems: list[Problem] | None, check: ConditionCheck | None) -> Rule:
-    def note(code: str, message: str) -> None:
+    def note(code: str, message: Text) -> None:
         if problems is not None:
             problems.append(Problem(code, message, path))
 
     if not isinstance(raw, Mapping):
-        note("not_an_object", f"expected an object, got {_typename(raw)}")
+        note("not_an_object", say("rule_not_object", got=_typename(raw)))
         return Malformed(freeze(raw), f"a rule must be an object, not {type(raw).__name__}")
     logic = [k for k in ("all", "any", "not", "at_least") if k in raw]
     if "q" in raw:
         if logic:
-            note("mixed_node", "a condition cannot also be a group")
+            note("mixed_node", Message("rule_mixed_node"))
         if check is not None and problems is not None:
             check(raw, path, problems)
         return _condition(raw)
     if len(logic) != 1:
-        note("unknown_node", 'expected exactly one of all / any / at_least / not, or a condition with "q"')
+        note("unknown_node", Message("rule_unknown_node"))
         if not logic:
             return Malformed(freeze(raw), f"unknown rule node with keys {sorted(map(str, raw))}")
         # Read as the engine always has (the first of not / all / any / at_least), but the problem
@@ -227,14 +234,14 @@ def _read(raw: Any, path: str, problems: list[Problem] | None, check: ConditionC
     key = "of" if kind == "at_least" else kind
     items = raw.get(key)
     if not isinstance(items, list):
-        note("not_a_list", f"'{key}' must be a list of rules")
+        note("not_a_list", say("rule_not_a_list", key=key))
         return Malformed(freeze(raw), f"'{key}' must be a list of rules")
     if kind == "at_least":
         n = raw.get("at_least")
         if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n > len(items):
-            note("bad_count", f"'at_least' must be a whole number from 1 to {len(items)}, got {n!r}")
+            note("bad_count", say("rule_bad_count", count=len(items), got=repr(n)))
     elif kind == "any" and not items:
-        note("empty_group", "this 'any of' group is empty: it would never hold (add a condition or remove it)")
+        note("empty_group", Message("rule_empty_any"))
     children = tuple(_read(child, f"{path}.{key}[{i}]", problems, check) for i, child in enumerate(items))
     if kind == "all":
         return AllOf(children)

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from .engine import QuestionSpec, TrialResult, Verdict, completed, derive
-from .vocabulary import format_calculated
+from .vocabulary import calculated_number
+from .wording import Quantity, render, say
 
 LAPSE_WARNING_DAYS = 14
 
@@ -61,13 +62,13 @@ def build_panel(
     derived = {}
     for code in derived_codes:
         spec = questions.get(code)
-        unit = f" {spec.unit}" if spec and spec.unit else ""
-        derived[code] = f"{format_calculated(full[code])}{unit}"  # rounded for people only
+        # Rounded for people only, worded in the active language.
+        derived[code] = str(Quantity(calculated_number(full[code]), spec.unit if spec else "", code == "age"))
     for code, value in full.items():
         spec = questions.get(code)
         if spec and spec.type == "date" and isinstance(value, date) and code != "date_of_birth" and value <= as_of:
             weeks = completed(value, as_of, "weeks")
-            derived[code] = f"{weeks} week{'s' if weeks != 1 else ''} ago"
+            derived[code] = render(say("weeks_ago", weeks=Quantity(weeks, "weeks")))
     lapsing = {
         r.nct_id: r.met_until
         for r in results

@@ -24,6 +24,7 @@ from .answers import AnswerError, parse_answers
 from .compiled import CompiledCatalogue, Compiler
 from .engine import QuestionSpec, TrialResult, TrialRules, Verdict
 from .fhir import CodeRule, FhirError, FhirResult, answers_from_bundle, overlay
+from .wording import Text, render, say
 
 # Where a problem was found: the parts of the input, as the API names its fields.
 ANSWERS = "answers"
@@ -39,9 +40,14 @@ class Problem:
 
     source: str  # ANSWERS, FHIR, BOTH or INPUT
     code: str
-    message: str
+    reason: Text  # a message (eligibility.wording), worded when shown
     # The question codes involved: one for an answer that does not read, every one of them for a contradiction.
     questions: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """The reason in words, in the active language."""
+        return render(self.reason)
 
     @property
     def question(self) -> str:
@@ -125,7 +131,7 @@ def screen(
             record = answers_from_bundle(bundle, mappings, as_of, catalogue)
             typed = dict(record.answers)
         except FhirError as exc:
-            problems.append(Problem(FHIR, exc.code, str(exc)))
+            problems.append(Problem(FHIR, exc.code, exc.reason))
     given: dict[str, Any] = {}
     if answers is not None:
         given, errors = parse_answers(answers, catalogue, as_of, consistency=False)
@@ -137,7 +143,9 @@ def screen(
         # Where the contradicting values came from: the answers, the record, or one from each.
         sources = {ANSWERS if code in given else FHIR for code in c.questions if code in typed}
         source = BOTH if len(sources) > 1 else sources.pop() if sources else ANSWERS
-        problems.append(Problem(source, "inconsistent", str(c), c.questions))
+        problems.append(
+            Problem(source, "inconsistent", say("contradiction", questions=c.questions, message=c.reason), c.questions)
+        )
     typed = contradictions.resolve(typed, conflicts)
 
     verdicts: tuple[TrialVerdict, ...] = ()
@@ -167,7 +175,8 @@ def screen(
 
 
 def _answer_problem(source: str, error: AnswerError, code: str = "answer") -> Problem:
-    return Problem(source, code, str(error), (error.code,) if error.code else ())
+    reason = say("answer_error", question=error.code, message=error.reason) if error.code else error.reason
+    return Problem(source, code, reason, (error.code,) if error.code else ())
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from .engine import CriterionResult, Outcome, TrialResult, Verdict
-from .vocabulary import VERDICT_WORDS
+from .engine import NO_RULE_REASON, CriterionResult, Outcome, TrialResult, Verdict
+from .wording import VERDICT_WORDS, Message, Text, render, say, text_from_json, text_to_json
 
 __all__ = [
     "ICONS",
@@ -59,14 +59,15 @@ def trial_json(result: TrialResult) -> dict:
 # A saved screening is the record of what was shown; a network's screening has a thousand trials of fifteen
 # criteria each. The protocol's words are the same for every patient screened under one criteria version, so
 # they are kept once (criteria_words), and a saved result keeps only what is the patient's own (outcomes_json):
-# per criterion its outcome, code, explanation, missing answers and met_until. from_outcomes puts the two back
+# per criterion its outcome, code, reason (a message's code and parameters, eligibility.wording, so that it reads
+# in the language of whoever opens it; words saved before messages existed stay as they were), missing answers and
+# met_until. from_outcomes puts the two back
 # together into the very TrialResult that was shown, so trial_json gives the same JSON as on the day it was saved.
 
-# The one result every criterion without a rule gets (most of an imported protocol): saved as NO_RULE (0).
-# These words are what a saved 0 means, for ever; should the engine's wording change, its new results no
-# longer match and are saved in full, while the records saved before still read with the words they showed.
+# The one result every criterion without a rule gets (most of an imported protocol): saved as NO_RULE (0), worded
+# in the reader's language.
 NO_RULE = 0
-NO_RULE_RESULT = (Outcome.NEEDS_REVIEW, "no_rule", "Not machine-checkable yet: check this criterion by hand")
+NO_RULE_RESULT = (Outcome.NEEDS_REVIEW, "no_rule", NO_RULE_REASON)
 
 
 def criteria_words(result: TrialResult) -> list[list[str]]:
@@ -78,10 +79,10 @@ def outcomes_json(result: TrialResult) -> dict:
     """The patient's part of a trial's result (with criteria_words, everything trial_json shows)."""
     outcomes: list = []
     for c in result.criteria:
-        if (c.outcome, c.code, c.explanation) == NO_RULE_RESULT and not c.missing and c.met_until is None:
+        if (c.outcome, c.code, c.reason) == NO_RULE_RESULT and not c.missing and c.met_until is None:
             outcomes.append(NO_RULE)
             continue
-        entry: list = [str(c.outcome), c.code, c.explanation]
+        entry: list = [str(c.outcome), c.code, text_to_json(c.reason)]
         if c.missing or c.met_until:
             entry.append(list(c.missing))
         if c.met_until:
@@ -99,11 +100,12 @@ def from_outcomes(saved: dict, words: list, verdict: str, version: int) -> Trial
         raise ValueError(f"{nct_id}: {len(outcomes)} saved outcomes for {len(words)} criteria")
     criteria = []
     for (key, kind, text), entry in zip(words, outcomes):
+        explanation: Text
         if entry == NO_RULE:
             outcome, code, explanation = NO_RULE_RESULT
             missing, met_until = (), None
         else:
-            outcome, code, explanation = Outcome(entry[0]), entry[1], entry[2]
+            outcome, code, explanation = Outcome(entry[0]), entry[1], text_from_json(entry[2])
             missing = tuple(entry[3]) if len(entry) > 3 else ()
             met_until = date.fromisoformat(entry[4]) if len(entry) > 4 else None
         criteria.append(CriterionResult(key, kind, text, outcome, code, explanation, missing, met_until))
@@ -111,7 +113,7 @@ def from_outcomes(saved: dict, words: list, verdict: str, version: int) -> Trial
 
 
 def to_text(results: Iterable[TrialResult], as_of: date, width: int = 100) -> str:
-    lines = [f"Screening as of {as_of.isoformat()}", ""]
+    lines = [render(say("report_as_of", date=as_of.isoformat())), ""]
     for r in results:
         lines.append(f"{r.nct_id}  {VERDICT_WORDS[r.verdict].upper()} ({r.verdict})")
         lines.append(f"  {r.title}")
@@ -122,7 +124,7 @@ def to_text(results: Iterable[TrialResult], as_of: date, width: int = 100) -> st
             lines.append(f"  {icon} {kind}  {text}")
             lines.append(f"          {c.explanation}")
         if r.missing:
-            lines.append(f"  Missing answers: {', '.join(r.missing)}")
+            lines.append("  " + render(say("report_missing", codes=r.missing)))
         lines.append("")
-    lines.append("✓ met  ✗ not met  ? unknown  ! needs review  (for exclusions, met means the exclusion applies)")
+    lines.append(render(Message("report_legend")))
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from .engine import Outcome, TrialResult, verdict_of
+from .wording import Message
 
 VERIFIED_OUTCOME = {"verified_met": Outcome.MET, "verified_not_met": Outcome.NOT_MET}
 
@@ -21,9 +22,6 @@ def apply_verifications(result: TrialResult, verified: Mapping[str, str]) -> Tri
         status = verified.get(c.key)
         if status in VERIFIED_OUTCOME:
             outcome = VERIFIED_OUTCOME[status]
-            words = "verified met" if outcome == Outcome.MET else "verified not met"
-            c = replace(
-                c, outcome=outcome, code=status, explanation=f"{words.capitalize()} by the coordinator", missing=()
-            )
+            c = replace(c, outcome=outcome, code=status, reason=Message(status), missing=())
         criteria.append(c)
     return replace(result, criteria=tuple(criteria), verdict=verdict_of(criteria))

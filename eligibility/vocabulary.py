@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -28,11 +29,42 @@ class Verdict(StrEnum):
 INCLUSION = "inclusion"
 EXCLUSION = "exclusion"
 
-VERDICT_WORDS = {
-    Verdict.ELIGIBLE: "Likely eligible",
-    Verdict.INELIGIBLE: "Not eligible",
-    Verdict.UNDETERMINED: "Needs more information",
+
+def gettext_noop(message: str) -> str:
+    """Marks words for extraction (makemessages); they are translated when looked up."""
+    return message
+
+
+VERDICT_TEMPLATES = {
+    Verdict.ELIGIBLE: gettext_noop("Likely eligible"),
+    Verdict.INELIGIBLE: gettext_noop("Not eligible"),
+    Verdict.UNDETERMINED: gettext_noop("Needs more information"),
 }
+
+# The translator eligibility.wording.install sets (identity: English).
+translate: Callable[[str], str] = gettext_noop
+
+
+class _VerdictWords(Mapping[str, str]):
+    """Verdict → its words in the active language, looked up when shown (templates: verdict_words|get:v)."""
+
+    def __getitem__(self, verdict: str) -> str:
+        return translate(VERDICT_TEMPLATES[Verdict(verdict)])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(VERDICT_TEMPLATES)
+
+    def __len__(self) -> int:
+        return len(VERDICT_TEMPLATES)
+
+    def get(self, verdict: Any, default: Any = None) -> Any:
+        try:
+            return self[verdict]
+        except (KeyError, ValueError):
+            return default
+
+
+VERDICT_WORDS: Mapping[str, str] = _VerdictWords()
 
 
 def is_against(kind: str, outcome: str) -> bool:
@@ -96,14 +128,19 @@ def format_calculated(value: Any, *limits: Any) -> str:
     """A calculated value (a BMI from height and weight) for people: one decimal, and more only where one decimal
     would hide which side of a `limit` it is on (30.03 is shown "30.03" beside a limit of 30, never "30").
     Only the display is rounded: rules compare the value itself."""
+    return format_number(calculated_number(value, *limits))
+
+
+def calculated_number(value: Any, *limits: Any) -> Any:
+    """The number format_calculated shows (rounded as little as the limits allow), `value` itself if not a float."""
     if not isinstance(value, float) or not math.isfinite(value):
-        return format_number(value)
+        return value
     bounds = [x for x in limits if isinstance(x, (int, float)) and not isinstance(x, bool)]
     for places in (1, 2, 3, 4, 6):
         shown = round(value, places)
         if all((shown > x) == (value > x) and (shown < x) == (value < x) for x in bounds):
-            return format_number(shown)
-    return format_number(value)
+            return shown
+    return value
 
 
 # HbA1c: IFCC mmol/mol -> NGSP % by the NGSP/IFCC master equation (% = 0.09148 × mmol/mol + 2.152).

@@ -398,7 +398,11 @@ def _as_typed(value) -> str:
 
 def sentence(message: str) -> str:
     """An engine message ("age 40 years does not match …") as a sentence for the page."""
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+    if not message or message[-1] in ".。":
+        return message[:1].upper() + message[1:]
+    # A sentence in Chinese ends with "。" (an engine message is worded in the active language).
+    end = "。" if "\u3400" <= message[-1] <= "\u9fff" or message[-1] in "）”" else "."
+    return message[:1].upper() + message[1:] + end
 
 
 def initial_from_answers(answers: dict, questions) -> dict:

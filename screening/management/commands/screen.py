@@ -3,7 +3,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import translation
 
 from eligibility import report
 from eligibility.answers import parse_iso_date
@@ -31,8 +33,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--as-of", help="reference date YYYY-MM-DD (default today)")
         parser.add_argument("--format", choices=["text", "json"], default="text")
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default="en-gb",
+            help="language of the explanations and messages (default English)",
+        )
 
     def handle(self, *args, **options):
+        # Explanations are worded when shown (eligibility.wording): in English unless asked for another language.
+        with translation.override(options["language"]):
+            self.screen(options)
+
+    def screen(self, options):
         try:
             if not options["answers"] and not options["fhir"]:
                 raise UsageError("give --answers FILE, --fhir FILE or both")
