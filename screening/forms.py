@@ -15,6 +15,8 @@ from eligibility.vocabulary import NCT_RE, format_number
 from trials.models import Question, Trial, catalogue
 from trials.validators import validate_patient_ref
 
+from .display import unit_name
+
 
 class NctIdsWidget(forms.Textarea):
     """NCT ids in one field, however many: pasted one per line (or separated by spaces or commas), and the same
@@ -241,7 +243,7 @@ class MeasureField(forms.MultiValueField):
 
     def __init__(self, question, **kwargs):
         self.question = question
-        self.unit_choices = [(u, u) for u in units.units_for(question.unit)]
+        self.unit_choices = [(u, unit_name(u)) for u in units.units_for(question.unit)]
         fields = (forms.FloatField(required=False), forms.ChoiceField(choices=self.unit_choices, required=False))
         kwargs["required"] = False
         super().__init__(fields, require_all_fields=False, widget=MeasureWidget(self.unit_choices), **kwargs)
@@ -388,7 +390,7 @@ class QuestionnaireForm(forms.Form):
             elif self.is_bound and q.type == NUMBER and self.cleaned_data.get(code) is not None:
                 unit = self.data.get(f"{code}_1") or q.unit
                 if unit != q.unit:
-                    notes[code] = ("converted", f"= {format_number(self.cleaned_data[code])} {q.unit}")
+                    notes[code] = ("converted", f"= {format_number(self.cleaned_data[code])} {unit_name(q.unit)}")
         return notes
 
     def sections(self):

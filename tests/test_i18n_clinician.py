@@ -92,6 +92,12 @@ def test_questionnaire_is_in_chinese_with_its_date_format_named(zh, screening):
     )
 
 
+def test_unit_words_are_translated_and_their_values_kept(zh, screening):
+    html = page(zh, reverse("screening:detail", args=[screening.pk]))
+    assert re.search(r'<option value="years"[^>]*>岁</option>', html)
+    assert re.search(r'<option value="kg"[^>]*>kg</option>', html)
+
+
 def test_a_form_error_comes_out_in_chinese(zh, screening):
     url = reverse("screening:detail", args=[screening.pk])
     response = zh.post(url, {**BASE, "t1d_diagnosis_date": "04/03/2012", "save": "1"})
