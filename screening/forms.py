@@ -315,8 +315,8 @@ class QuestionnaireForm(forms.Form):
             return MeasureField(q, **common)
         if q.type == DATE:
             # The input takes (and a browser without a date picker shows) YYYY-MM-DD, whatever the page's language.
-            hint = _("Date as YYYY-MM-DD")
-            common["help_text"] = f"{q.help_text} ({hint})" if q.help_text else hint
+            hint = _("Format: YYYY-MM-DD.")
+            common["help_text"] = f"{q.help_text} {hint}" if q.help_text else hint
             return IsoDateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
         if q.type == CHOICE:
             return forms.ChoiceField(choices=[("", NOT_ANSWERED), *map(tuple, q.choices)], **common)

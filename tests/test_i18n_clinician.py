@@ -78,7 +78,7 @@ def test_questionnaire_is_in_chinese_with_its_date_format_named(zh, screening):
             "更新结果",
             "结果",
             "从患者病历预填",
-            "日期格式：年-月-日（YYYY-MM-DD）",
+            "格式：年-月-日（YYYY-MM-DD）。",
             "如不清楚，请不要回答该问题",
         ],
         [
@@ -157,3 +157,9 @@ def test_english_pages_keep_their_words_and_iso_dates(client, seeded, clinician,
     html = page(client, reverse("screening:list"))
     assert '<html lang="en-gb">' in html and "My screenings" in html
     assert screening.latest_snapshot().saved_at.date().isoformat() in html
+
+
+def test_date_inputs_name_their_format_in_english_too(client, seeded, clinician, screening):
+    client.force_login(clinician)
+    html = page(client, reverse("screening:detail", args=[screening.pk]))
+    assert 'type="date"' in html and "Format: YYYY-MM-DD." in html
