@@ -4,7 +4,7 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 CLINICIAN = "Clinician"
 COORDINATOR = "Coordinator"
@@ -48,7 +48,8 @@ def role_required(*roles: str):
             if not has_role(request.user, *roles):
                 # Shown on the 403 page (prescreen.views.permission_denied, the project's handler403).
                 raise PermissionDenied(
-                    _("This page is for: %(roles)s.") % {"roles": ", ".join(role_name(r) for r in roles)}
+                    _("This page is for: %(roles)s.")
+                    % {"roles": pgettext("list separator", ", ").join(role_name(r) for r in roles)}
                 )
             return view(request, *args, **kwargs)
 

@@ -163,3 +163,11 @@ def test_date_inputs_name_their_format_in_english_too(client, seeded, clinician,
     client.force_login(clinician)
     html = page(client, reverse("screening:detail", args=[screening.pk]))
     assert 'type="date"' in html and "Format: YYYY-MM-DD." in html
+
+
+def test_a_page_the_role_does_not_open_says_so_in_chinese(zh):
+    response = zh.get(reverse("candidates:queue"))
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "此页面仅供以下角色使用：协调员、管理员。" in html and "您无法打开此页面" in html
+    assert "This page is for" not in html
