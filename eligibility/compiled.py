@@ -172,9 +172,12 @@ class CompiledCatalogue:
         answers: Mapping[str, Any],
         as_of: date,
         contradicted: frozenset[str] = frozenset(),
+        catalogue: Mapping[str, QuestionSpec] | None = None,
     ) -> list[TrialResult]:
-        """engine.evaluate's results (criteria, reasons, missing questions, met_until) for the trials shown."""
-        return [engine.evaluate(self.trials[i], answers, as_of, self.catalogue, contradicted) for i in indices]
+        """engine.evaluate's results (criteria, reasons, missing questions, met_until) for the trials shown, worded
+        with `catalogue` (the same questions with their texts in another language; default: the compiled one's)."""
+        questions = self.catalogue if catalogue is None else catalogue
+        return [engine.evaluate(self.trials[i], answers, as_of, questions, contradicted) for i in indices]
 
 
 def compile_catalogue(

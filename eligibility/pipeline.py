@@ -154,7 +154,10 @@ def screen(
             wanted = None if explain == EVERY else set(explain)
             shown = [i for i, t in enumerate(trials) if wanted is None or t.nct_id in wanted]
             words = contradictions.contradicted(conflicts)
-            explained = {trials[i].nct_id: r for i, r in zip(shown, ordered.explain(shown, typed, as_of, words))}
+            # Explained with the catalogue given (its labels in the reader's language); verdicts use none of them.
+            explained = {
+                trials[i].nct_id: r for i, r in zip(shown, ordered.explain(shown, typed, as_of, words, catalogue))
+            }
             if missing:
                 undetermined = [i for i, v in enumerate(found) if v == Verdict.UNDETERMINED]
                 open_questions = {
@@ -255,22 +258,48 @@ class _Ordered:
         answers: Mapping[str, Any],
         as_of: date,
         contradicted: frozenset[str] = frozenset(),
+        catalogue: Mapping[str, QuestionSpec] | None = None,
     ) -> list[TrialResult]:
-        """engine.evaluate's full results for the trials at these positions of the caller's order."""
-        return self.catalogue.explain([self.order[i] for i in positions], answers, as_of, contradicted)
+        """engine.evaluate's full results for the trials at these positions of the caller's order, worded with
+        `catalogue` (the question catalogue in the reader's language; default: the one compiled with)."""
+        return self.catalogue.explain([self.order[i] for i in positions], answers, as_of, contradicted, catalogue)
 
     def missing(self, positions: Sequence[int], answers: Mapping[str, Any], as_of: date) -> list[tuple[str, ...]]:
         return self.catalogue.missing([self.order[i] for i in positions], answers, as_of)
 
 
+# The last catalogues fingerprinted, by identity (each entry keeps its catalogue alive, so the id is not reused):
+# the database's loaders hand out the same catalogue object until something changes.
+_fingerprints: OrderedDict[int, tuple[Mapping[str, QuestionSpec], int]] = OrderedDict()
+
+
 def _fingerprint(catalogue: Mapping[str, QuestionSpec]) -> int:
-    # QuestionSpec is frozen and hashable: a few hundred questions hash in microseconds.
-    return hash(frozenset(catalogue.items()))
+    """A hash of what in the catalogue changes how rules compile or decide: codes, types, units, ranges and choice
+    values. Not the texts people read (labels, names, choice labels, in one language or another): the same
+    catalogue in English and in Chinese shares one compiled catalogue, and explanations are worded with the
+    catalogue the caller passes (see screen)."""
+    with _compiled_lock:
+        hit = _fingerprints.get(id(catalogue))
+        if hit is not None and hit[0] is catalogue:
+            return hit[1]
+    fingerprint = hash(
+        frozenset(
+            (code, q.type, q.unit, q.min_value, q.max_value, tuple(value for value, _ in q.choices))
+            + (q.freshness_days, q.child_freshness_days)
+            for code, q in catalogue.items()
+        )
+    )
+    with _compiled_lock:
+        _fingerprints[id(catalogue)] = (catalogue, fingerprint)
+        while len(_fingerprints) > _CACHE_SIZE:
+            _fingerprints.popitem(last=False)
+    return fingerprint
 
 
 def clear_cache() -> None:
     with _compiled_lock:
         _compiled.clear()
         _by_identity.clear()
+        _fingerprints.clear()
     with _compile_lock:
         _compilers.clear()

@@ -37,6 +37,8 @@ ALLOWED_HOSTS = [
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
+    # Before the admin: its TranslationAdmin and the translated fields of the question catalogue (trials/translation.py).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -194,6 +196,11 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en-gb", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The question catalogue's texts have a column per language (trials/translation.py: label_en_gb, label_zh_hans…);
+# an empty Chinese text falls back to the English one.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en-gb"
+MODELTRANSLATION_LANGUAGES = ("en-gb", "zh-hans")
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en-gb",)
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the switcher's choice is remembered on this device for a year
 LANGUAGE_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_SAMESITE = "Lax"

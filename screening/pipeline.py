@@ -49,6 +49,7 @@ def screen(
         screen_with_problems=screen_with_problems,
         missing=missing,
     )
+    result = data.localized(result)  # the trials' translated titles, in Chinese
     if not unknown:
         return result
     problem = Problem("trials", "unknown_trial", f"unknown trial {', '.join(unknown)}")

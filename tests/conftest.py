@@ -76,6 +76,17 @@ def _fresh_rules_cache():
         models._rules_cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request with a language cookie leaves that language active in the test's thread (LocaleMiddleware activates
+    it; nothing deactivates it between tests). The question catalogue is read in the active language
+    (trials.models.catalogue): each test starts in the default one."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def seeded(db):
     from curation.seed import load_seed

@@ -4,7 +4,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,11 +13,15 @@ from django.db import models
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from modeltranslation.utils import get_language as mt_get_language
 from simple_history.models import HistoricalRecords
 
 from eligibility import engine
 from eligibility.nodes import read_rule
+from eligibility.pipeline import Screened
 from eligibility.rules import validate_rule
 from eligibility.vocabulary import NCT_MESSAGE, NCT_PATTERN
 
@@ -28,18 +32,19 @@ class Question(models.Model):
     """One question of the shared questionnaire catalogue."""
 
     class Type(models.TextChoices):
-        BOOLEAN = engine.BOOLEAN, "Yes / no"
-        NUMBER = engine.NUMBER, "Number"
-        DATE = engine.DATE, "Date"
-        CHOICE = engine.CHOICE, "Single choice"
-        MULTI = engine.MULTI, "Multiple choice"
+        BOOLEAN = engine.BOOLEAN, _lazy("Yes / no")
+        NUMBER = engine.NUMBER, _lazy("Number")
+        DATE = engine.DATE, _lazy("Date")
+        CHOICE = engine.CHOICE, _lazy("Single choice")
+        MULTI = engine.MULTI, _lazy("Multiple choice")
 
     class Section(models.TextChoices):
-        DEMOGRAPHICS = "demographics", "Demographics"
-        DIAGNOSIS = "diagnosis", "Diagnosis"
-        MEASUREMENTS = "measurements", "Measurements and labs"
-        HISTORY = "history", "Medical history"
-        JUDGEMENT = "judgement", "Clinician judgement"
+        # The questionnaire's section headings: part of the catalogue people read, in their language.
+        DEMOGRAPHICS = "demographics", _lazy("Demographics")
+        DIAGNOSIS = "diagnosis", _lazy("Diagnosis")
+        MEASUREMENTS = "measurements", _lazy("Measurements and labs")
+        HISTORY = "history", _lazy("Medical history")
+        JUDGEMENT = "judgement", _lazy("Clinician judgement")
 
     code = models.SlugField(max_length=64, unique=True, help_text="Stable code used in rules and answer files.")
     label = models.CharField(max_length=200, help_text="The question as the clinician reads it.")
@@ -91,6 +96,20 @@ class Question(models.Model):
                 errors["choices"] = "Choice questions need choices as [[value, label], ...]."
         if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
             errors["max_value"] = "The highest plausible value is below the lowest."
+        # The translated choices (trials/translation.py) only relabel: rules and answers use the values.
+        for language in settings.MODELTRANSLATION_LANGUAGES[1:]:
+            column = f"choices_{language.replace('-', '_')}"
+            translated = getattr(self, column, None)
+            if not translated:
+                continue  # empty: the English labels are shown
+            values = [c[0] for c in self.choices_en_gb or [] if isinstance(c, list) and c]
+            if not isinstance(translated, list) or not all(isinstance(c, list) and len(c) == 2 for c in translated):
+                errors[column] = _("Translated choices need the form [[value, label], ...], as the English ones.")
+            elif [c[0] for c in translated] != values:
+                errors[column] = _(
+                    "Translated choices must have the same values in the same order as the English ones "
+                    "(%(values)s); only the labels are translated."
+                ) % {"values": ", ".join(map(str, values))}
         if errors:
             raise ValidationError(errors)
 
@@ -100,6 +119,7 @@ class Question(models.Model):
         return [c.strip() for c in self.derived_from.split(",") if c.strip()]
 
     def spec(self) -> engine.QuestionSpec:
+        """The question as the engine reads it, with its texts in the active language (English when untranslated)."""
         return engine.QuestionSpec(
             code=self.code,
             label=self.label,
@@ -159,19 +179,32 @@ class _Cached:
         return value
 
 
-def _build_catalogue() -> dict[str, engine.QuestionSpec]:
-    return {q.code: q.spec() for q in Question.objects.all()}
+def _catalogue_in(language: str) -> _Cached:
+    def build() -> dict[str, engine.QuestionSpec]:
+        with translation.override(language):
+            return {q.code: q.spec() for q in Question.objects.all()}
+
+    return _Cached(build)
 
 
-_catalogue = _Cached(_build_catalogue)
+# One cached catalogue per language: the same questions, codes, types and choice values, with the labels, names
+# and choice labels people read in that language. Verdicts do not depend on it (eligibility.pipeline compiles rules
+# once for every language's catalogue).
+_catalogues = {language: _catalogue_in(language) for language in settings.MODELTRANSLATION_LANGUAGES}
 
 
-def catalogue(stamp: str | None = None) -> dict[str, engine.QuestionSpec]:
-    """The whole question catalogue as engine specs, cached until anything in the catalogue changes.
+def catalogue_language() -> str:
+    """The active language if the catalogue has it, else the default (English)."""
+    return mt_get_language()
+
+
+def catalogue(stamp: str | None = None, language: str | None = None) -> dict[str, engine.QuestionSpec]:
+    """The whole question catalogue as engine specs in `language` (default: the active one), cached until anything
+    in the catalogue changes.
 
     Costs one primary-key query when cached; none when the caller passes the `stamp` it has already read.
     """
-    return _catalogue.get(stamp)
+    return _catalogues[language or catalogue_language()].get(stamp)
 
 
 @dataclass(frozen=True)
@@ -183,12 +216,28 @@ class ScreeningData:
     trials: dict[str, engine.TrialRules]  # nct_id → rules, every trial
     open_for_screening: tuple[str, ...]  # nct_ids, in NCT order
     mappings: tuple  # eligibility.fhir.CodeRule rows
+    # nct_id → the brief title in the active language, for the trials that have a translation (empty in English)
+    titles: dict[str, str] = field(default_factory=dict)
+
+    def localized(self, screened: Screened) -> Screened:
+        """`screened` with its trials' titles in the active language where a trial has a translated title."""
+        if not self.titles:
+            return screened
+        titles = self.titles
+        verdicts = tuple(v._replace(title=titles[v.nct_id]) if v.nct_id in titles else v for v in screened.verdicts)
+        explained = {n: replace(r, title=titles[n]) if n in titles else r for n, r in screened.explained.items()}
+        return replace(screened, verdicts=verdicts, explained=explained)
 
 
-def _build_trial_rules() -> tuple[dict[str, engine.TrialRules], tuple[str, ...]]:
+def _build_trial_rules() -> tuple[dict[str, engine.TrialRules], tuple[str, ...], dict[str, dict[str, str]]]:
     trials = Trial.objects.all()
     rules = {r.nct_id: r for r in trials.rules()}
-    return rules, tuple(t.nct_id for t in trials if t.open_for_screening)  # the queryset is already read
+    # The queryset is already read (rules() made its own): the open trials and the translated titles cost nothing.
+    titles: dict[str, dict[str, str]] = {language: {} for language in settings.MODELTRANSLATION_LANGUAGES}
+    for t in trials:
+        if t.brief_title_zh_hans:
+            titles["zh-hans"][t.nct_id] = t.brief_title_zh_hans
+    return rules, tuple(t.nct_id for t in trials if t.open_for_screening), titles
 
 
 _trial_rules = _Cached(_build_trial_rules)
@@ -198,8 +247,9 @@ _mappings = _Cached(lambda: tuple(CodeMapping.objects.table()))
 def screening_data() -> ScreeningData:
     """The catalogue, every trial's rules and the FHIR mapping table: one query when nothing changed."""
     stamp = CatalogueVersion.current()
-    rules, open_ids = _trial_rules.get(stamp)
-    return ScreeningData(stamp, catalogue(stamp), rules, open_ids, _mappings.get(stamp))
+    rules, open_ids, titles = _trial_rules.get(stamp)
+    language = catalogue_language()
+    return ScreeningData(stamp, catalogue(stamp, language), rules, open_ids, _mappings.get(stamp), titles[language])
 
 
 class TrialQuerySet(models.QuerySet):
@@ -215,6 +265,7 @@ class TrialQuerySet(models.QuerySet):
         return self.filter(
             models.Q(nct_id__icontains=text)
             | models.Q(brief_title__icontains=text)
+            | models.Q(brief_title_zh_hans__icontains=text)
             | models.Q(conditions__icontains=text)
         )
 
@@ -235,6 +286,16 @@ class Trial(models.Model):
 
     nct_id = models.CharField("NCT id", max_length=11, unique=True, validators=[nct_validator])
     brief_title = models.CharField(max_length=500)
+    # Only the brief title may be translated: the protocol's own texts (criteria, official title) stay as published.
+    brief_title_zh_hans = models.CharField(
+        _lazy("brief title (简体中文)"),
+        max_length=500,
+        blank=True,
+        help_text=_lazy(
+            "Optional: the brief title in Simplified Chinese, shown to people working in Chinese. "
+            "The registry's texts and the criteria stay as published."
+        ),
+    )
     official_title = models.TextField(blank=True)
     phase = models.CharField(max_length=60, blank=True)
     overall_status = models.CharField(max_length=40, blank=True, help_text="As in the registry, e.g. RECRUITING.")
@@ -267,6 +328,13 @@ class Trial(models.Model):
 
     def __str__(self):
         return f"{self.nct_id}: {self.brief_title}"
+
+    @property
+    def title(self) -> str:
+        """The brief title in the active language: its translation when it has one, else the registry's."""
+        if catalogue_language() == "zh-hans" and self.brief_title_zh_hans:
+            return self.brief_title_zh_hans
+        return self.brief_title
 
     def bump_criteria_version(self):
         Trial.objects.filter(pk=self.pk).update(criteria_version=F("criteria_version") + 1)

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from .fhir_seed import load_fhir_mappings
 from .models import Criterion, Question, Trial
+from .translation import TRANSLATED
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 SEED_TRIALS = ("NCT01219465", "NCT03835312")
@@ -25,11 +26,18 @@ def _update(obj, values: dict) -> bool:
     return changed
 
 
+def _per_language(row: dict) -> dict:
+    """A row of questions.json with its English texts named by their column (label → label_en_gb): writing `label`
+    itself would write the active language's column (trials/translation.py), whatever language loads the seed."""
+    return {f"{key}_en_gb" if key in TRANSLATED else key: value for key, value in row.items()}
+
+
 @transaction.atomic
 def load_questions() -> dict:
+    """Load the seed catalogue, its English and Chinese texts (label / label_zh_hans, …)."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for row in json.loads((SEED_DIR / "questions.json").read_text()):
-        row = dict(row)
+        row = _per_language(row)
         code = row.pop("code")
         question = Question.objects.filter(code=code).first()
         if question is None:

@@ -11,7 +11,7 @@ from trials.models import CodeMapping
 class CodeMappingAdmin(SimpleHistoryAdmin):
     list_display = ("question", "kind", "resource_type", "system_name", "code", "is_prefix", "default_unit", "display")
     list_filter = ("resource_type", "kind", "system", "question")
-    search_fields = ("code", "display", "question__code", "question__label")
+    search_fields = ("code", "display", "question__code", "question__label_en_gb", "question__label_zh_hans")
     list_select_related = ("question",)
     fields = ("question", "kind", "resource_type", "system", "code", "is_prefix", "default_unit", "display")
 

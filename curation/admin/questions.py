@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from modeltranslation.admin import TranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from eligibility import engine
@@ -25,7 +26,11 @@ def question_usage() -> dict[str, dict[tuple[int, str], int]]:
 
 
 @admin.register(Question)
-class QuestionAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
+class QuestionAdmin(StorableJSONMixin, OnePageMixin, TranslationAdmin, SimpleHistoryAdmin):
+    """Each text (label, short label, help text, choices) is edited in English and in Chinese, side by side:
+    TranslationAdmin shows one field per language (trials/translation.py). Not its tabbed variant, which loads
+    jQuery UI from a CDN (the CSP allows no other origin)."""
+
     list_display = (
         "code",
         "label",
@@ -38,7 +43,7 @@ class QuestionAdmin(StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
         "used_by",
     )
     list_filter = ("type", "section")
-    search_fields = ("code", "label")
+    search_fields = ("code", "label_en_gb", "label_zh_hans")
     readonly_fields = ("used_by_trials",)
 
     class Media:

@@ -131,7 +131,7 @@ class CriterionInline(admin.TabularInline):
 class TrialAdmin(ExamplePreviewMixin, StorableJSONMixin, OnePageMixin, SimpleHistoryAdmin):
     list_display = ("nct_id", "brief_title", "overall_status", "phase", "is_open", "needs_review_count", "version")
     list_filter = ("overall_status", "phase", ConditionFilter, "open_for_screening", NeedsReviewFilter)
-    search_fields = ("nct_id", "brief_title", "official_title", "conditions")
+    search_fields = ("nct_id", "brief_title", "brief_title_zh_hans", "official_title", "conditions")
     readonly_fields = ("criteria_version",)
     line_lists = LINE_LISTS
     inlines = [CriterionInline, ExamplePatientInline]

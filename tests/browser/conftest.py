@@ -72,3 +72,51 @@ def demo(settings, transactional_db):
     settings.DEBUG = True  # demo users are refused outside development
     call_command("create_demo_users", stdout=open(os.devnull, "w"))
     settings.DEBUG = False
+
+
+# Runs in every document before its own scripts (Playwright's init scripts are not subject to the page's CSP).
+LISTEN = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__violations.push(e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " " + (e.sample || ""));
+});
+window.print = function () { document.documentElement.dataset.printed = "yes"; };
+"""
+
+
+@pytest.fixture
+def watched(page):
+    """The page, recording CSP violations across navigations; the test ends by asserting there were none."""
+    console = []
+    page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
+    page.add_init_script(LISTEN)
+    seen = []
+
+    def check(where):
+        seen.extend(f"{where}: {v}" for v in page.evaluate("window.__violations || []"))
+        seen.extend(f"{where}: {text}" for text in console)
+        console.clear()
+        assert seen == [], "\n".join(seen)
+
+    page.check_csp = check
+    yield page
+
+
+@pytest.fixture
+def demo_referral(demo, client):
+    """A saved screening of the demo clinician, referred to NCT01219465 (pages of every role to walk)."""
+    from django.contrib.auth.models import User
+    from django.urls import reverse
+
+    from referrals.models import Referral
+    from screening.models import Screening
+    from tests.factories import BASE
+    from trials.models import Trial
+
+    clinician = User.objects.get(username="clinician")
+    client.force_login(clinician)
+    screening = Screening.objects.create(patient_ref="CSP-01", clinician=clinician)
+    screening.trials.set(Trial.objects.all())
+    client.post(reverse("screening:detail", args=[screening.pk]), {**BASE, "save": "1"})
+    client.post(reverse("screening:refer", args=[screening.pk, "NCT01219465"]), {"note": "new onset"})
+    return Referral.objects.get()

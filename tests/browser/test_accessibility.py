@@ -5,7 +5,6 @@ import pytest
 from django.urls import reverse
 
 from tests.browser import axe_violations, log_in
-from tests.browser.test_csp import referral  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,13 +26,13 @@ def report(problems):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_clinicians_pages_have_no_serious_accessibility_violation(live_server, page, referral, language):  # noqa: F811
+def test_the_clinicians_pages_have_no_serious_accessibility_violation(live_server, page, demo_referral, language):
     choose_language(page, live_server, language)
     problems = []
     url = live_server.url
     audit(page, url + "/login/", problems)
     log_in(page, live_server, "clinician", "clinician-demo")
-    screening = referral.screening
+    screening = demo_referral.screening
     for path in (
         "/",
         "/screenings/",
@@ -56,7 +55,7 @@ def test_the_clinicians_pages_have_no_serious_accessibility_violation(live_serve
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_coordinators_pages_have_no_serious_accessibility_violation(live_server, page, referral, language):  # noqa: F811
+def test_the_coordinators_pages_have_no_serious_accessibility_violation(live_server, page, demo_referral, language):
     choose_language(page, live_server, language)
     problems = []
     url = live_server.url
@@ -64,7 +63,7 @@ def test_the_coordinators_pages_have_no_serious_accessibility_violation(live_ser
     for path in (
         "/",
         "/candidates/",
-        reverse("candidates:detail", args=[referral.pk]),
+        reverse("candidates:detail", args=[demo_referral.pk]),
         reverse("candidates:analytics", args=["NCT01219465"]),
     ):
         audit(page, url + path, problems)

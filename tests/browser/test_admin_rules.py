@@ -4,7 +4,6 @@ shown before it is saved and saved only when confirmed."""
 import pytest
 
 from tests.browser import admin_log_in, screenshot
-from tests.browser.test_csp import watched  # noqa: F401 (the fixture: a page that records CSP violations)
 from tests.factories import BMI, change_url, criterion
 
 pytestmark = pytest.mark.django_db(transaction=True)

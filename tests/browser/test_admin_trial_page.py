@@ -3,7 +3,6 @@
 import pytest
 
 from tests.browser import admin_log_in, screenshot
-from tests.browser.test_csp import watched  # noqa: F401 (the fixture: a page that records CSP violations)
 from tests.factories import change_url
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,40 +8,10 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from referrals.models import Referral
-from screening.models import Screening
 from tests.browser import admin_log_in, log_in
-from tests.factories import BASE, BMI, change_url, criterion
-from trials.models import Trial
+from tests.factories import BMI, change_url, criterion
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# Runs in every document before its own scripts (Playwright's init scripts are not subject to the page's CSP).
-LISTEN = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation", function (e) {
-  window.__violations.push(e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " " + (e.sample || ""));
-});
-window.print = function () { document.documentElement.dataset.printed = "yes"; };
-"""
-
-
-@pytest.fixture
-def watched(page):
-    """The page, recording CSP violations across navigations; the test ends by asserting there were none."""
-    console = []
-    page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
-    page.add_init_script(LISTEN)
-    seen = []
-
-    def check(where):
-        seen.extend(f"{where}: {v}" for v in page.evaluate("window.__violations || []"))
-        seen.extend(f"{where}: {text}" for text in console)
-        console.clear()
-        assert seen == [], "\n".join(seen)
-
-    page.check_csp = check
-    yield page
 
 
 def visit(page, url, where=None):
@@ -51,27 +21,14 @@ def visit(page, url, where=None):
     page.check_csp(where or url)
 
 
-@pytest.fixture
-def referral(demo, client):
-    from django.contrib.auth.models import User
-
-    clinician = User.objects.get(username="clinician")
-    client.force_login(clinician)
-    screening = Screening.objects.create(patient_ref="CSP-01", clinician=clinician)
-    screening.trials.set(Trial.objects.all())
-    client.post(reverse("screening:detail", args=[screening.pk]), {**BASE, "save": "1"})
-    client.post(reverse("screening:refer", args=[screening.pk, "NCT01219465"]), {"note": "new onset"})
-    return Referral.objects.get()
-
-
-def test_the_clinicians_pages_raise_no_csp_violation(live_server, watched, referral):
+def test_the_clinicians_pages_raise_no_csp_violation(live_server, watched, demo_referral):
     page, url = watched, live_server.url
     visit(page, url + "/login/")
     log_in(page, live_server, "clinician", "clinician-demo")
     page.check_csp("home")
     for path in ("/screenings/", "/screenings/new/", "/trials/", "/trials/NCT01219465/"):
         visit(page, url + path)
-    screening = referral.screening
+    screening = demo_referral.screening
     visit(page, url + reverse("screening:detail", args=[screening.pk]))
     # Live evaluation (htmx, with out-of-band swaps): answer, and the idle questions are dimmed by static JS.
     page.fill("#id_age_0", "40")
@@ -86,13 +43,13 @@ def test_the_clinicians_pages_raise_no_csp_violation(live_server, watched, refer
     page.check_csp("print")
 
 
-def test_the_coordinators_pages_raise_no_csp_violation(live_server, watched, referral):
+def test_the_coordinators_pages_raise_no_csp_violation(live_server, watched, demo_referral):
     page, url = watched, live_server.url
     log_in(page, live_server, "coordinator", "coordinator-demo")
     visit(page, url + "/candidates/")
     page.select_option("#id_status", "referred")
     expect(page).to_have_url(re.compile(r"status=referred"))
-    visit(page, url + reverse("candidates:detail", args=[referral.pk]))
+    visit(page, url + reverse("candidates:detail", args=[demo_referral.pk]))
     row = page.locator("tr.criterion-row", has_text="evidence of retinopathy at baseline.")
     row.locator("input[name=note]").fill("fundoscopy normal")
     row.locator("button[value=verified_not_met]").click()
