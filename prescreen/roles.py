@@ -4,11 +4,23 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 CLINICIAN = "Clinician"
 COORDINATOR = "Coordinator"
 ADMIN = "Admin"
 ROLES = (CLINICIAN, COORDINATOR, ADMIN)
+# The roles' names for people (the group names above are data and stay English).
+ROLE_NAMES = {
+    CLINICIAN: pgettext_lazy("role", "Clinician"),
+    COORDINATOR: pgettext_lazy("role", "Coordinator"),
+    ADMIN: pgettext_lazy("role", "Admin"),
+}
+
+
+def role_name(role: str) -> str:
+    """A role (a group name) as the reader's language calls it; another group's name as it is."""
+    return str(ROLE_NAMES.get(role, role))
 
 
 def roles_of(user) -> set[str]:
@@ -35,7 +47,10 @@ def role_required(*roles: str):
         def wrapped(request, *args, **kwargs):
             if not has_role(request.user, *roles):
                 # Shown on the 403 page (prescreen.views.permission_denied, the project's handler403).
-                raise PermissionDenied(_("This page is for: %(roles)s.") % {"roles": ", ".join(roles)})
+                raise PermissionDenied(
+                    _("This page is for: %(roles)s.")
+                    % {"roles": pgettext("list separator", ", ").join(role_name(r) for r in roles)}
+                )
             return view(request, *args, **kwargs)
 
         return wrapped

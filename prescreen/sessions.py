@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 LAST_ACTIVITY = "last_activity"
 SIGNED_IN_AT = "signed_in_at"
@@ -56,7 +57,7 @@ def idle_timeout(get_response):
                 session[SIGNED_IN_AT] = now
             if remaining_seconds(session, now) <= 0:
                 logout(request)
-                messages.info(request, "You were signed out after a period without activity. Log in to go on.")
+                messages.info(request, _("You were signed out after a period without activity. Log in to go on."))
             elif _activity(request, now, session.get(LAST_ACTIVITY, 0)):
                 session[LAST_ACTIVITY] = now
         response = get_response(request)

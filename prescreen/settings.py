@@ -204,6 +204,8 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = ("en-gb",)
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the switcher's choice is remembered on this device for a year
 LANGUAGE_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Dates shown to people follow the language (Simplified Chinese: 2026年3月4日); see prescreen/formats.
+FORMAT_MODULE_PATH = ["prescreen.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -5,6 +5,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.defaults import server_error as django_server_error
 
 from referrals.models import Referral
@@ -12,14 +13,14 @@ from screening.models import CurrentResult, Screening, with_reasons
 from screening.views import NOTICES
 from trials.models import Trial
 
-from .roles import ADMIN, CLINICIAN, COORDINATOR, roles_of
+from .roles import ADMIN, CLINICIAN, COORDINATOR, role_name, roles_of
 
 
 def home(request):
     roles = roles_of(request.user)
     context = {
         "trials": Trial.objects.open_for_screening().only("nct_id", "brief_title", "overall_status"),
-        "roles": sorted(roles),
+        "roles": sorted(role_name(r) for r in roles),
     }
     if CLINICIAN in roles:
         # Closed loop: the referring clinician sees where each referral stands, and why it ended.
@@ -71,7 +72,7 @@ def server_error(request):
             except DatabaseError:
                 pass  # already gone
     if request.path.startswith("/api/"):
-        response = JsonResponse({"error": "the database is unavailable: try again shortly"}, status=503)
+        response = JsonResponse({"error": _("the database is unavailable: try again shortly")}, status=503)
     else:
         response = HttpResponse(loader.get_template("503.html").render(), status=503)
     response["Retry-After"] = RETRY_AFTER

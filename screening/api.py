@@ -26,6 +26,7 @@ from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -64,7 +65,10 @@ DATE_PATTERN = r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01
 SPACE = r"[ \t\n\r\f\v]*"
 YES_NO_PATTERN = f"^{SPACE}([Yy][Ee][Ss]|[Nn][Oo]|[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]){SPACE}$"
 PATIENT_REF_MAX = PatientRefField().max_length
-REF_EXAMPLE = "a pseudonymous reference, e.g. 'JD-2014'"
+
+
+def _ref_example() -> str:
+    return gettext("a pseudonymous reference, e.g. 'JD-2014'")
 
 
 def error(status: int, message: str, problems: list[str] | None = None, **headers) -> JsonResponse:
@@ -102,7 +106,7 @@ def _csrf_problem(request) -> str | None:
 
 def _allowed(user, role: str | None):
     if role and not has_role(user, role):
-        raise Refusal(403, "the screening API is for clinicians")
+        raise Refusal(403, gettext("the screening API is for clinicians"))
     return user
 
 
@@ -121,14 +125,14 @@ class BearerToken(HttpBearer):
         if api_token_locked(request):
             raise Refusal(
                 429,
-                "too many invalid API tokens from this address: try again later",
+                gettext("too many invalid API tokens from this address: try again later"),
                 Retry_After=str(cool_off_seconds()),
             )
         scheme, _, key = header.partition(" ")
         user = ApiToken.objects.user_for(key.strip()) if scheme.lower() == "bearer" else None
         if user is None:
             api_token_failed(request)
-            raise Refusal(401, "invalid API token", WWW_Authenticate='Bearer error="invalid_token"')
+            raise Refusal(401, gettext("invalid API token"), WWW_Authenticate='Bearer error="invalid_token"')
         request.user = user
         return _allowed(user, self.role)
 
@@ -149,7 +153,7 @@ class Session(APIKeyCookie):
         if request.headers.get("Authorization") or not request.user.is_authenticated:
             return None
         if self.check_csrf and (problem := _csrf_problem(request)):
-            raise Refusal(403, f"CSRF check failed: {problem}")
+            raise Refusal(403, gettext("CSRF check failed: %(problem)s") % {"problem": problem})
         return _allowed(request.user, self.role)
 
     def authenticate(self, request, key):  # pragma: no cover
@@ -174,15 +178,16 @@ class JsonBody(Parser):
     def parse_body(self, request):
         content_type = request.content_type or ""
         if content_type != "application/json" and not content_type.endswith("+json"):
-            raise BodyProblem(415, f"send the body as application/json (got {content_type or 'no Content-Type'})")
+            got = content_type or gettext("no Content-Type")
+            raise BodyProblem(415, gettext("send the body as application/json (got %(type)s)") % {"type": got})
         try:
             return json.loads(request.body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BodyProblem(400, f"the body is not valid JSON ({exc})") from None
+            raise BodyProblem(400, gettext("the body is not valid JSON (%(problem)s)") % {"problem": exc}) from None
         except ValueError:  # an integer longer than Python converts (4,300 digits)
-            raise BodyProblem(400, "the body is not valid JSON (it holds a number too long to read)") from None
+            raise BodyProblem(400, gettext("the body is not valid JSON (it holds a number too long to read)")) from None
         except RecursionError:  # the decoder's own limit: no real body nests hundreds of levels deep
-            raise BodyProblem(400, "the body is not valid JSON (nested too deeply)") from None
+            raise BodyProblem(400, gettext("the body is not valid JSON (nested too deeply)")) from None
 
 
 def _invalid(message: str):
@@ -195,13 +200,13 @@ def _as_of(value: Any) -> date:
     except ValueError:
         day = None
     if day is None or day.year < 1900:
-        raise _invalid(f"expected a date as YYYY-MM-DD, got {value!r}")
+        raise _invalid(gettext("expected a date as YYYY-MM-DD, got %(value)s") % {"value": repr(value)})
     return day
 
 
 def _trials(value: Any) -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(n, str) for n in value):
-        raise _invalid("expected a non-empty list of NCT ids")
+        raise _invalid(gettext("expected a non-empty list of NCT ids"))
     return value  # ids no trial has are the pipeline's to report, all together
 
 
@@ -217,8 +222,8 @@ def _not_null(what: str):
 def _answers(value: Any) -> dict:
     if not isinstance(value, dict):
         raise _invalid(
-            "answers must be a JSON object of question code → value"
-            + (" (leave the field out rather than send null)" if value is None else "")
+            gettext("answers must be a JSON object of question code → value")
+            + (" " + gettext("(leave the field out rather than send null)") if value is None else "")
         )
     return value
 
@@ -226,10 +231,12 @@ def _answers(value: Any) -> dict:
 def _patient_ref(value: Any, info: ValidationInfo) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _invalid(
-            f"required with save: true ({REF_EXAMPLE})" if info.data.get("save") else f"expected {REF_EXAMPLE}"
+            gettext("required with save: true (%(example)s)") % {"example": _ref_example()}
+            if info.data.get("save")
+            else gettext("expected %(example)s") % {"example": _ref_example()}
         )
     if len(value) > PATIENT_REF_MAX:
-        raise _invalid(f"at most {PATIENT_REF_MAX} characters (it has {len(value)})")
+        raise _invalid(gettext("at most %(max)s characters (it has %(n)s)") % {"max": PATIENT_REF_MAX, "n": len(value)})
     try:
         return PatientRefField().clean(value)
     except DjangoValidationError as exc:
@@ -238,7 +245,7 @@ def _patient_ref(value: Any, info: ValidationInfo) -> str:
 
 def _save(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise _invalid("expected true or false")
+        raise _invalid(gettext("expected true or false"))
     return value
 
 
@@ -464,7 +471,7 @@ def screen_patient(request, body: ScreenRequest):
 
 @api.api_operation(["GET", "PUT", "PATCH", "DELETE"], "/screen", auth=CLINICIANS, include_in_schema=False)
 def screen_other_methods(request):
-    raise Refusal(405, "use POST with a JSON body", Allow="POST")
+    raise Refusal(405, gettext("use POST with a JSON body"), Allow="POST")
 
 
 @api.get("/openapi.json", auth=ANYONE_SIGNED_IN, include_in_schema=False)
@@ -476,7 +483,7 @@ def schema(request):
 
 @api.api_operation(["POST", "PUT", "PATCH", "DELETE"], "/openapi.json", auth=ANYONE_SIGNED_IN, include_in_schema=False)
 def schema_other_methods(request):
-    raise Refusal(405, "use GET", Allow="GET")
+    raise Refusal(405, gettext("use GET"), Allow="GET")
 
 
 _ORDER = ("unknown field", "as_of", "trials", "save", "patient_ref", "give", "fhir", "answers", BOTH)
@@ -490,14 +497,19 @@ def _screen(request, fields: dict, problems: dict[str, list[str]]):
     """Screen with the valid `fields`, or answer 400 with every problem (`problems`: field → messages)."""
     found = [message for messages in problems.values() for message in messages]
     if "fhir" not in fields and "answers" not in fields and not {"fhir", "answers"} & set(problems):
-        found.append("give 'fhir' (one patient's FHIR R4 Bundle) or 'answers' (question code → value), or both")
+        found.append(
+            gettext("give 'fhir' (one patient's FHIR R4 Bundle) or 'answers' (question code → value), or both")
+        )
     if fields.get("save") and "patient_ref" not in fields and "patient_ref" not in problems:
-        found.append(f"patient_ref: required with save: true ({REF_EXAMPLE})")
+        found.append("patient_ref: " + gettext("required with save: true (%(example)s)") % {"example": _ref_example()})
     if fields.get("save") and fields.get("trials"):
         # A saved screening (and its referrals) is for trials this site screens for; screening alone may try any.
         closed = Trial.objects.filter(nct_id__in=fields["trials"], open_for_screening=False)
         if nct_ids := sorted(closed.values_list("nct_id", flat=True)):
-            found.append(f"trials: not open for screening, so not saved: {', '.join(nct_ids)}")
+            found.append(
+                "trials: "
+                + gettext("not open for screening, so not saved: %(trials)s") % {"trials": ", ".join(nct_ids)}
+            )
     as_of = fields.get("as_of") or timezone.localdate()
     result = screen(as_of=as_of, answers=fields.get("answers"), bundle=fields.get("fhir"), trials=fields.get("trials"))
     pipeline_problems = [p for p in result.problems if not (found and p.code == "inconsistent")]
@@ -551,13 +563,17 @@ def _refusal(request, exc: Refusal):
 @api.exception_handler(AuthenticationError)
 def _anonymous(request, exc):
     return error(
-        401, "authentication required: log in, or send Authorization: Bearer <API token>", WWW_Authenticate="Bearer"
+        401,
+        gettext("authentication required: log in, or send Authorization: Bearer <API token>"),
+        WWW_Authenticate="Bearer",
     )
 
 
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request, exc):
-    return error(413, f"the body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes")
+    return error(
+        413, gettext("the body is larger than %(limit)s bytes") % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+    )
 
 
 @api.exception_handler(HttpError)
@@ -578,14 +594,17 @@ def _invalid_body(request, exc: ValidationError):
         where = [str(part) for part in item["loc"][2:]]  # ("body", "body", field, ...)
         if not where:  # the body itself
             if item["type"] == "missing":
-                message = "the body is not valid JSON (Expecting value: line 1 column 1 (char 0))"
+                message = gettext("the body is not valid JSON (%(problem)s)") % {
+                    "problem": "Expecting value: line 1 column 1 (char 0)"
+                }
             else:
-                message = "the body must be a JSON object"
+                message = gettext("the body must be a JSON object")
             return error(400, message, [message])
         name = where[0]
         if item["type"] == "extra_forbidden":
             problems.setdefault(f"unknown field {name}", []).append(
-                f"unknown field {name!r} (expected {', '.join(FIELDS)})"
+                gettext("unknown field %(name)s (expected %(fields)s)")
+                % {"name": repr(name), "fields": ", ".join(FIELDS)}
             )
         else:
             problems.setdefault(name, []).append(f"{name}: {item['msg']}")

@@ -9,10 +9,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from eligibility.engine import BOOLEAN, CHOICE, MULTI, NUMBER, QuestionSpec
 from eligibility.fhir import Source
 from eligibility.vocabulary import format_number
+
+# Units that are words, in the reader's language; symbols (kg, cm, %, mmol/mol, kg/m²) are the same in every language.
+UNIT_NAMES = {
+    "years": pgettext_lazy("unit", "years"),
+    "months": pgettext_lazy("unit", "months"),
+}
+
+
+def unit_name(unit: str) -> str:
+    """A unit as people read it ('years' → '岁' in Chinese); the value sent and stored stays the unit's code."""
+    return str(UNIT_NAMES.get(unit, unit))
 
 
 def show_answer(spec: QuestionSpec, value: Any) -> str:
@@ -23,7 +35,7 @@ def show_answer(spec: QuestionSpec, value: Any) -> str:
         return _("Yes") if value is True else _("No") if value is False else str(value)
     if spec.type == NUMBER:
         number = round(value, 2) if isinstance(value, float) else value
-        return f"{format_number(number)} {spec.unit}".strip()
+        return f"{format_number(number)} {unit_name(spec.unit)}".strip()
     if spec.type == CHOICE:
         return spec.choice_label(str(value))
     if spec.type == MULTI and isinstance(value, (list, tuple)):

@@ -6,6 +6,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from eligibility import contradictions, units
 from eligibility.answers import ISO_DATE, check_range
@@ -13,6 +14,8 @@ from eligibility.engine import BOOLEAN, CHOICE, DATE, MULTI, NUMBER
 from eligibility.vocabulary import NCT_RE, format_number
 from trials.models import Question, Trial, catalogue
 from trials.validators import validate_patient_ref
+
+from .display import unit_name
 
 
 class NctIdsWidget(forms.Textarea):
@@ -30,7 +33,7 @@ NAMED = 10  # bad ids named one by one; the others are counted
 def _more(bad: int) -> list[forms.ValidationError]:
     if bad <= NAMED:
         return []
-    return [forms.ValidationError("… and %(n)d more.", code="more", params={"n": bad - NAMED})]
+    return [forms.ValidationError(_("… and %(n)d more."), code="more", params={"n": bad - NAMED})]
 
 
 class NctIdsField(forms.CharField):
@@ -45,7 +48,7 @@ class NctIdsField(forms.CharField):
         if bad:
             raise forms.ValidationError(
                 [
-                    forms.ValidationError("“%(word)s” is not an NCT id.", code="not_nct", params={"word": w[:40]})
+                    forms.ValidationError(_("“%(word)s” is not an NCT id."), code="not_nct", params={"word": w[:40]})
                     for w in bad[:NAMED]
                 ]
                 + _more(len(bad))
@@ -60,12 +63,14 @@ class PatientRefField(forms.CharField):
     default_validators = [validate_patient_ref]
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("label", "Patient reference")
+        kwargs.setdefault("label", gettext_lazy("Patient reference"))
         kwargs.setdefault("max_length", 40)
         kwargs.setdefault(
             "help_text",
-            "A pseudonymous study code (e.g. “JD-2014”). Never a name, a date of birth, a phone number "
-            "or a record number.",
+            gettext_lazy(
+                "A pseudonymous study code (e.g. “JD-2014”). Never a name, a date of birth, a phone number "
+                "or a record number."
+            ),
         )
         super().__init__(**kwargs)
 
@@ -81,24 +86,26 @@ class NewScreeningForm(forms.Form):
 
     patient_ref = PatientRefField()
     scope = forms.ChoiceField(
-        label="Trials",
+        label=gettext_lazy("Trials"),
         choices=[
-            (ALL, "All open trials"),
-            (MATCHING, "Open trials of a condition or phase"),
-            (LISTED, "Only these trials"),
+            (ALL, gettext_lazy("All open trials")),
+            (MATCHING, gettext_lazy("Open trials of a condition or phase")),
+            (LISTED, gettext_lazy("Only these trials")),
         ],
         required=False,
         widget=forms.RadioSelect,
     )
-    condition = forms.CharField(label="Condition contains", max_length=200, required=False)
+    condition = forms.CharField(label=gettext_lazy("Condition contains"), max_length=200, required=False)
     phase = forms.MultipleChoiceField(
-        label="Phase", required=False, widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
-    )
-    find = forms.CharField(label="Find trials", max_length=200, required=False)
-    trials = NctIdsField(
-        label="Chosen trials (NCT ids)",
+        label=gettext_lazy("Phase"),
         required=False,
-        help_text="One per line, or separated by spaces or commas; ticking a found trial adds it here.",
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    find = forms.CharField(label=gettext_lazy("Find trials"), max_length=200, required=False)
+    trials = NctIdsField(
+        label=gettext_lazy("Chosen trials (NCT ids)"),
+        required=False,
+        help_text=gettext_lazy("One per line, or separated by spaces or commas. Ticking a found trial adds it here."),
     )
     add = NctIdsField(required=False)
 
@@ -131,21 +138,21 @@ class NewScreeningForm(forms.Form):
         scope = cleaned.get("scope") or (LISTED if listed or "trials" in self.errors else ALL)
         cleaned["scope"] = scope
         if not self.open:
-            self.add_error(None, forms.ValidationError("No trials are open for screening yet.", code="no_trials"))
+            self.add_error(None, forms.ValidationError(_("No trials are open for screening yet."), code="no_trials"))
             return cleaned
         if scope == ALL:
             chosen = list(self.open)
         elif scope == MATCHING:
             chosen = self.matching(cleaned.get("condition", ""), cleaned.get("phase") or [])
             if not chosen and "condition" not in self.errors:
-                self.add_error("condition", forms.ValidationError("No open trial matches.", code="no_match"))
+                self.add_error("condition", forms.ValidationError(_("No open trial matches."), code="no_match"))
         else:
             closed = [n for n in listed if n not in self.open]
             for nct_id in closed[:NAMED]:
                 self.add_error(
                     "trials",
                     forms.ValidationError(
-                        "%(nct_id)s is not a trial open for screening.", code="not_open", params={"nct_id": nct_id}
+                        _("%(nct_id)s is not a trial open for screening."), code="not_open", params={"nct_id": nct_id}
                     ),
                 )
             for error in _more(len(closed)):
@@ -154,7 +161,7 @@ class NewScreeningForm(forms.Form):
             if not listed and "trials" not in self.errors:
                 self.add_error(
                     "trials",
-                    forms.ValidationError("Choose at least one trial, or all open trials.", code="none_chosen"),
+                    forms.ValidationError(_("Choose at least one trial, or all open trials."), code="none_chosen"),
                 )
         cleaned["chosen"] = [self.open[n][0] for n in chosen]
         return cleaned
@@ -214,7 +221,7 @@ class MeasureWidget(forms.MultiWidget):
     def __init__(self, unit_choices, attrs=None):
         widgets = (
             forms.NumberInput(attrs={"step": "any", "inputmode": "decimal", "class": "form-control"}),
-            forms.Select(choices=unit_choices, attrs={"class": "form-select", "aria-label": "unit"}),
+            forms.Select(choices=unit_choices, attrs={"class": "form-select", "aria-label": _("unit")}),
         )
         super().__init__(widgets, attrs)
 
@@ -236,7 +243,7 @@ class MeasureField(forms.MultiValueField):
 
     def __init__(self, question, **kwargs):
         self.question = question
-        self.unit_choices = [(u, u) for u in units.units_for(question.unit)]
+        self.unit_choices = [(u, unit_name(u)) for u in units.units_for(question.unit)]
         fields = (forms.FloatField(required=False), forms.ChoiceField(choices=self.unit_choices, required=False))
         kwargs["required"] = False
         super().__init__(fields, require_all_fields=False, widget=MeasureWidget(self.unit_choices), **kwargs)
@@ -272,10 +279,11 @@ class IsoDateField(forms.DateField):
                 return date.fromisoformat(value)
             except ValueError:
                 pass  # 2026-02-30
-        raise forms.ValidationError("Enter a real date as YYYY-MM-DD (e.g. 2012-03-04).", code="invalid")
+        raise forms.ValidationError(_("Enter a real date as YYYY-MM-DD (e.g. 2012-03-04)."), code="invalid")
 
 
-YES_NO = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
+NOT_ANSWERED = gettext_lazy("Not answered")
+YES_NO = [("", NOT_ANSWERED), ("yes", gettext_lazy("Yes")), ("no", gettext_lazy("No"))]
 
 
 class QuestionnaireForm(forms.Form):
@@ -306,9 +314,12 @@ class QuestionnaireForm(forms.Form):
         if q.type == NUMBER:
             return MeasureField(q, **common)
         if q.type == DATE:
+            # The input takes (and a browser without a date picker shows) YYYY-MM-DD, whatever the page's language.
+            hint = _("Format: YYYY-MM-DD.")
+            common["help_text"] = f"{q.help_text} {hint}" if q.help_text else hint
             return IsoDateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
         if q.type == CHOICE:
-            return forms.ChoiceField(choices=[("", "Not answered"), *map(tuple, q.choices)], **common)
+            return forms.ChoiceField(choices=[("", NOT_ANSWERED), *map(tuple, q.choices)], **common)
         if q.type == MULTI:
             return forms.MultipleChoiceField(
                 choices=list(map(tuple, q.choices)), widget=forms.CheckboxSelectMultiple, **common
@@ -321,9 +332,9 @@ class QuestionnaireForm(forms.Form):
             q = self.questions[code]
             if q.type == DATE and value is not None:
                 if value > self.as_of:
-                    self.add_error(code, f"{value.isoformat()} is in the future.")
+                    self.add_error(code, _("%(date)s is in the future.") % {"date": value.isoformat()})
                 elif value.year < 1900:
-                    self.add_error(code, f"{value.isoformat()} is implausibly long ago.")
+                    self.add_error(code, _("%(date)s is implausibly long ago.") % {"date": value.isoformat()})
         valid = {code: value for code, value in cleaned.items() if code not in self.errors and value is not None}
         # The one contradiction policy (the API and the pipeline use it too), on each field involved: both fields
         # of a pair show it, and neither answer reaches the engine (partial_answers leaves fields in error out).
@@ -369,12 +380,17 @@ class QuestionnaireForm(forms.Form):
             if self.is_bound and code in self.errors:
                 notes[code] = ("error", " ".join(self.errors[code]))
             elif code in derived:
-                source = "the date of birth" if code == "age" else "height and weight" if code == "bmi" else None
-                notes[code] = ("derived", f"Calculated from {source}: {derived[code]}" if source else derived[code])
+                if code == "age":
+                    text = _("Calculated from the date of birth: %(value)s") % {"value": derived[code]}
+                elif code == "bmi":
+                    text = _("Calculated from height and weight: %(value)s") % {"value": derived[code]}
+                else:
+                    text = derived[code]
+                notes[code] = ("derived", text)
             elif self.is_bound and q.type == NUMBER and self.cleaned_data.get(code) is not None:
                 unit = self.data.get(f"{code}_1") or q.unit
                 if unit != q.unit:
-                    notes[code] = ("converted", f"= {format_number(self.cleaned_data[code])} {q.unit}")
+                    notes[code] = ("converted", f"= {format_number(self.cleaned_data[code])} {unit_name(q.unit)}")
         return notes
 
     def sections(self):

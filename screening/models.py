@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from eligibility import report
@@ -40,34 +41,44 @@ class Screening(models.Model):
     """One patient's questionnaire, identified only by a pseudonymous reference."""
 
     patient_ref = models.CharField(
-        "patient reference",
+        _("patient reference"),
         max_length=40,
-        help_text="A study code or initials + year. Do not enter names or record numbers.",
+        help_text=_("A study code or initials + year. Do not enter names or record numbers."),
     )
-    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="screenings")
-    trials = models.ManyToManyField(Trial, related_name="screenings")
-    answers = models.JSONField(default=dict, blank=True, help_text="Canonical answers as last saved.")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("clinician"), on_delete=models.PROTECT, related_name="screenings"
+    )
+    trials = models.ManyToManyField(Trial, verbose_name=_("trials"), related_name="screenings")
+    answers = models.JSONField(_("answers"), default=dict, blank=True, help_text=_("Canonical answers as last saved."))
     answer_sources = models.JSONField(
         default=dict,
         blank=True,
         help_text="Question code → the patient-record entry its saved answer came from (resource type, code system "
         "and code, display, date; never a resource id). Answers typed by the clinician have none.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # A screening with saved results is never deleted (its results may have been acted on): an admin retires it,
     # which hides it from every list and keeps the record and its history.
-    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True, editable=False)
     retired_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("retired by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
-    retire_reason = models.CharField("reason for retiring", max_length=300, blank=True, editable=False)
+    retire_reason = models.CharField(_("reason for retiring"), max_length=300, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = ScreeningQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at"]
+        verbose_name = _("screening")
+        verbose_name_plural = _("screenings")
         permissions = [("retire_screening", "Can retire a screening (hide it, keeping the record)")]
 
     def __str__(self):
@@ -225,7 +236,7 @@ class SavedCriteria(models.Model):
     objects = SavedCriteriaQuerySet.as_manager()
 
     class Meta:
-        verbose_name_plural = "saved criteria"
+        verbose_name_plural = _("saved criteria")
         constraints = [models.UniqueConstraint(fields=["trial", "version"], name="one_saved_criteria_per_version")]
 
     def __str__(self):
@@ -295,17 +306,22 @@ class ApiToken(models.Model):
     PREFIX = "psk_"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'ward EHR integration'.")
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("What the token is for, e.g. 'ward EHR integration'.")
+    )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    hint = models.CharField(max_length=12, editable=False, help_text="The key's first characters, to recognise it.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    hint = models.CharField(
+        _("hint"), max_length=12, editable=False, help_text=_("The key's first characters, to recognise it.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
 
     objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["user__username", "name"]
-        verbose_name = "API token"
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self):
         return f"{self.name} ({self.user}, {self.hint}…)"
@@ -461,36 +477,40 @@ class RescreenRun(models.Model):
     """One re-screening: what started it, how far it got, what it changed; failures are kept here for admins."""
 
     class Trigger(models.TextChoices):
-        CRITERIA = "criteria", "Criteria changed"
-        DAILY = "daily", "Daily (time passed)"
+        CRITERIA = "criteria", _("Criteria changed")
+        DAILY = "daily", _("Daily (time passed)")
         COMMAND = "command", "manage.py rescreen"
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     class Scope(models.TextChoices):
-        TRIAL = "trial", "One trial's results"
-        DUE = "due", "Results time may have changed"
-        ALL = "all", "Every result"
+        TRIAL = "trial", _("One trial's results")
+        DUE = "due", _("Results time may have changed")
+        ALL = "all", _("Every result")
 
-    trigger = models.CharField(max_length=10, choices=Trigger.choices)
-    scope = models.CharField(max_length=10, choices=Scope.choices)
-    trial = models.ForeignKey(Trial, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    criteria_version = models.PositiveIntegerField(null=True, blank=True)
-    as_of = models.DateField()
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
-    chunks = models.PositiveIntegerField(default=0)
-    chunks_done = models.PositiveIntegerField(default=0)
-    screenings_checked = models.PositiveIntegerField(default=0)
-    rows_changed = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
+    trial = models.ForeignKey(
+        Trial, verbose_name=_("trial"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    criteria_version = models.PositiveIntegerField(_("criteria version"), null=True, blank=True)
+    as_of = models.DateField(_("as of"))
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    chunks = models.PositiveIntegerField(_("chunks"), default=0)
+    chunks_done = models.PositiveIntegerField(_("chunks done"), default=0)
+    screenings_checked = models.PositiveIntegerField(_("screenings checked"), default=0)
+    rows_changed = models.PositiveIntegerField(_("rows changed"), default=0)
+    error = models.TextField(_("error"), blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
+        verbose_name = _("rescreen run")
+        verbose_name_plural = _("rescreen runs")
         constraints = [
             # One criteria-triggered run per trial version: a duplicate request finds it and does nothing.
             models.UniqueConstraint(

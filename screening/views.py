@@ -146,9 +146,9 @@ def questionnaire(request, pk):
                 )
                 screening.save_snapshot(saved, results, request.user, today, sources=sources)
                 request.session.pop(prefilling.session_key(screening), None)
-                messages.success(request, "Screening saved.")
+                messages.success(request, _("Screening saved."))
                 return redirect("screening:detail", pk=screening.pk)
-            messages.error(request, "Nothing was saved: please correct the answers marked below.")
+            messages.error(request, _("Nothing was saved: please correct the answers marked below."))
     else:
         record(request, AccessLog.Action.VIEW_SCREENING, f"screening:{screening.pk}")
         form = QuestionnaireForm(questions, initial=initial_from_answers(screening.answers, questions), as_of=today)
@@ -186,15 +186,18 @@ def prefill(request, pk):
     screening = get_object_or_404(Screening.objects.of(request.user), pk=pk)
     upload = request.FILES.get("bundle")
     if upload is None:
-        messages.error(request, "Choose a FHIR Bundle file (JSON) to upload.")
+        messages.error(request, _("Choose a FHIR Bundle file (JSON) to upload."))
         return _refused(request, screening)
     # Checked before reading it: a 98 MB Bundle held a worker 39 s in the JSON parser. One patient's record is
     # a few hundred kilobytes at most.
     if upload.size > settings.FHIR_UPLOAD_MAX_MB * 2**20:
         messages.error(
             request,
-            f"{upload.name} is {upload.size / 2**20:.1f} MB; a FHIR Bundle upload is limited to "
-            f"{settings.FHIR_UPLOAD_MAX_MB} MB (one patient's record). Nothing was changed.",
+            _(
+                "%(file)s is %(size)s MB; a FHIR Bundle upload is limited to %(limit)s MB (one patient's record). "
+                "Nothing was changed."
+            )
+            % {"file": upload.name, "size": f"{upload.size / 2**20:.1f}", "limit": settings.FHIR_UPLOAD_MAX_MB},
         )
         return _refused(request, screening)
     today = timezone.localdate()
@@ -204,7 +207,9 @@ def prefill(request, pk):
         if read.record is None:
             raise fhir.FhirError(read.problems[0].message, read.problems[0].code)
     except fhir.FhirError as exc:
-        messages.error(request, f"{upload.name}: {exc}. Nothing was changed.")
+        messages.error(
+            request, _("%(file)s: %(problem)s. Nothing was changed.") % {"file": upload.name, "problem": exc}
+        )
         return _refused(request, screening)
     result = read.record
     questions = questions_of(screening.trials.values_list("nct_id", flat=True))
