@@ -8,8 +8,10 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
+    # After 0011_answer_sources, not beside it: on SQLite, unapplying this migration rebuilds the screening table
+    # from its own state, which must already know answer_sources (or going back drops that column first).
     dependencies = [
-        ('screening', '0010_merge_saved_criteria_current_results'),
+        ('screening', '0011_answer_sources'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
