@@ -76,7 +76,7 @@ class RuleField(forms.Field):
         state = value if isinstance(value, rule_builder.BuilderState) else rule_builder.initial(value, page_questions())
         if state.action:
             # A builder button pressed without JavaScript: show the updated builder, save nothing.
-            raise ValidationError("The rule was updated below; press Save to keep it.", code="builder_updated")
+            raise ValidationError(gettext("The rule was updated below; press Save to keep it."), code="builder_updated")
         if state.problems:
             raise ValidationError([ValidationError(str(p), code=p.code) for p in state.problems])
         return state.rule

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -109,13 +110,13 @@ class CriterionInline(admin.TabularInline):
     ordering = ("order", "pk")
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
 
-    @admin.display(description="rule")
+    @admin.display(description=_("rule"))
     def rule_in_words(self, obj):
         if obj.pk is None:
             return ""
         return describe(obj.rule, page_questions()) if obj.rule is not None else "—"
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state(self, obj):
         return state_badge(obj) if obj.pk else ""
 
@@ -124,7 +125,7 @@ class CriterionInline(admin.TabularInline):
         if obj.pk is None:
             return ""
         url = reverse("admin:trials_criterion_change", args=[obj.pk])
-        return format_html('<a href="{}" class="button">Edit rule</a>', url)
+        return format_html('<a href="{}" class="button">{}</a>', url, gettext("Edit rule"))
 
 
 @admin.register(Trial)
@@ -167,15 +168,15 @@ class TrialAdmin(ExamplePreviewMixin, StorableJSONMixin, OnePageMixin, SimpleHis
             )
         )
 
-    @admin.display(description="open", boolean=True, ordering="open_for_screening")
+    @admin.display(description=_("open"), boolean=True, ordering="open_for_screening")
     def is_open(self, obj):
         return obj.open_for_screening
 
-    @admin.display(description="version", ordering="criteria_version")
+    @admin.display(description=_("version"), ordering="criteria_version")
     def version(self, obj):
         return obj.criteria_version
 
-    @admin.display(description="to review", ordering="needs_review")
+    @admin.display(description=_("to review"), ordering="needs_review")
     def needs_review_count(self, obj):
         if not obj.needs_review:
             return 0
