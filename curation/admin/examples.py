@@ -13,10 +13,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..models import ExamplePatient
-from .page import StorableJSONMixin, page_questions
+from .page import LabelledInlineFormSet, StorableJSONMixin, page_questions
 
 
 class ExamplePatientInline(StorableJSONMixin, admin.TabularInline):
+    formset = LabelledInlineFormSet
     model = ExamplePatient
     extra = 0
     fields = ("name", "as_of", "expected_verdict", "answers", "note", "result")

@@ -234,3 +234,20 @@ STATE_WORDS = {
 def state_badge(criterion):
     state = rule_state(criterion)
     return format_html('<span class="state state-{}">{}</span>', state.replace(" ", "-"), gettext(STATE_WORDS[state]))
+
+
+class LabelledInlineFormSet(forms.BaseInlineFormSet):
+    """A tabular inline's fields have their column header for a visual label, which screen readers (and axe) do
+    not connect to them: each field gets an accessible name of its own, the column and the row ("Kind, row 2")."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for name, field in form.fields.items():
+            if field.widget.is_hidden:
+                continue
+            column = field.label if field.label is not None else name.replace("_", " ")
+            if index is None:  # the template row "Add another" copies
+                words = gettext("%(column)s, new row") % {"column": column}
+            else:
+                words = gettext("%(column)s, row %(row)s") % {"column": column, "row": index + 1}
+            field.widget.attrs["aria-label"] = words

@@ -25,6 +25,7 @@ from .examples import CONFIRMED, ExamplePatientInline, ExamplePreviewMixin, fing
 from .page import (
     ADMIN_CSS,
     LINE_LISTS,
+    LabelledInlineFormSet,
     OnePageMixin,
     StorableJSONMixin,
     one_page,
@@ -36,11 +37,11 @@ from .views import criteria_versions_view
 
 
 class NeedsReviewFilter(admin.SimpleListFilter):
-    title = "criteria needing review"
+    title = _("criteria needing review")
     parameter_name = "needs_review"
 
     def lookups(self, request, model_admin):
-        return [("none", "None"), ("some", "Some")]
+        return [("none", _("None")), ("some", _("Some"))]
 
     def queryset(self, request, queryset):
         # `needs_review` is annotated by TrialAdmin.get_queryset.
@@ -52,7 +53,7 @@ class NeedsReviewFilter(admin.SimpleListFilter):
 
 
 class ConditionFilter(admin.SimpleListFilter):
-    title = "condition"
+    title = _("condition")
     parameter_name = "condition"
     shown = 25  # the most common ones; search finds the rest
 
@@ -72,7 +73,7 @@ class ConditionFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=ids)
 
 
-class CriterionInlineFormSet(forms.BaseInlineFormSet):
+class CriterionInlineFormSet(LabelledInlineFormSet):
     """The trial page's criteria: a kind changed, a criterion deleted or added here changes verdicts as a rule does,
     so the example patients it would make fail are shown first and nothing is saved until confirmed."""
 
