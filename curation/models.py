@@ -68,6 +68,8 @@ class CriteriaVersion(models.Model):
         # Made in the trials app, whose table it keeps (curation/migrations/0001_initial.py).
         db_table = "trials_criteriaversion"
         ordering = ["trial", "-version"]
+        verbose_name = _("criteria version")
+        verbose_name_plural = _("criteria versions")
         constraints = [models.UniqueConstraint(fields=["trial", "version"], name="unique_criteria_version")]
 
     def __str__(self):
@@ -179,6 +181,8 @@ class ExamplePatient(models.Model):
     class Meta:
         db_table = "trials_examplepatient"  # as CriteriaVersion
         ordering = ["trial", "name"]
+        verbose_name = _("example patient")
+        verbose_name_plural = _("example patients")
         constraints = [models.UniqueConstraint(fields=["trial", "name"], name="unique_example_name")]
 
     def __str__(self):
