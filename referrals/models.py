@@ -160,33 +160,49 @@ class Referral(Versioned):
         DECLINED = "declined", gettext_lazy("Declined")
         WITHDRAWN = "withdrawn", gettext_lazy("Withdrawn")
 
-    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="referrals")
-    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="referrals")
+    screening = models.ForeignKey(
+        Screening, verbose_name=gettext_lazy("screening"), on_delete=models.PROTECT, related_name="referrals"
+    )
+    trial = models.ForeignKey(
+        Trial, verbose_name=gettext_lazy("trial"), on_delete=models.PROTECT, related_name="referrals"
+    )
     snapshot_result = models.ForeignKey(
         SnapshotResult,
+        verbose_name=gettext_lazy("snapshot result"),
         on_delete=models.PROTECT,
         related_name="referrals",
         help_text=gettext_lazy("The saved result the referral was made on."),
     )
     verdict_at_referral = models.CharField(
+        verbose_name=gettext_lazy("verdict at referral"),
         max_length=12,
         choices=[(v.value, v.value) for v in Verdict],
         default="",
         help_text=gettext_lazy("The saved verdict it was made on."),
     )
-    referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
-    note = models.TextField(blank=True)
-    justification = models.TextField(
-        blank=True, help_text=gettext_lazy("Why refer although the verdict was 'not eligible'.")
+    referred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("referred by"),
+        on_delete=models.PROTECT,
+        related_name="referrals_made",
     )
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
-    status_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    note = models.TextField(verbose_name=gettext_lazy("note"), blank=True)
+    justification = models.TextField(
+        verbose_name=gettext_lazy("justification"),
+        blank=True,
+        help_text=gettext_lazy("Why refer although the verdict was 'not eligible'."),
+    )
+    status = models.CharField(
+        verbose_name=gettext_lazy("status"), max_length=20, choices=Status.choices, default=Status.REFERRED
+    )
+    status_reason = models.TextField(verbose_name=gettext_lazy("status reason"), blank=True)
+    created_at = models.DateTimeField(verbose_name=gettext_lazy("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=gettext_lazy("updated at"), auto_now=True)
     history = HistoricalRecords(table_name="screening_historicalreferral")
 
     screen_fail_criterion = models.ForeignKey(
         "trials.Criterion",
+        verbose_name=gettext_lazy("screen fail criterion"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -218,6 +234,8 @@ class Referral(Versioned):
     class Meta:
         db_table = "screening_referral"
         ordering = ["-created_at"]
+        verbose_name = gettext_lazy("referral")
+        verbose_name_plural = gettext_lazy("referrals")
         constraints = [models.UniqueConstraint(fields=["screening", "trial"], name="one_referral_per_trial")]
 
     def __str__(self):
@@ -333,16 +351,27 @@ class Verification(Versioned):
 
     CLEAR = "clear"  # not a status: the verb removes the verification
 
-    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="verifications")
-    criterion = models.ForeignKey("trials.Criterion", on_delete=models.CASCADE, related_name="verifications")
-    status = models.CharField(max_length=20, choices=Status.choices)
-    note = models.CharField(max_length=300, blank=True)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    verified_at = models.DateTimeField(default=timezone.now)
+    referral = models.ForeignKey(
+        Referral, verbose_name=gettext_lazy("referral"), on_delete=models.CASCADE, related_name="verifications"
+    )
+    criterion = models.ForeignKey(
+        "trials.Criterion",
+        verbose_name=gettext_lazy("criterion"),
+        on_delete=models.CASCADE,
+        related_name="verifications",
+    )
+    status = models.CharField(verbose_name=gettext_lazy("status"), max_length=20, choices=Status.choices)
+    note = models.CharField(verbose_name=gettext_lazy("note"), max_length=300, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=gettext_lazy("verified by"), on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(verbose_name=gettext_lazy("verified at"), default=timezone.now)
     history = HistoricalRecords(table_name="screening_historicalverification")
 
     class Meta:
         db_table = "screening_verification"
+        verbose_name = gettext_lazy("verification")
+        verbose_name_plural = gettext_lazy("verifications")
         constraints = [models.UniqueConstraint(fields=["referral", "criterion"], name="one_verification_per_criterion")]
 
     @classmethod
@@ -380,10 +409,16 @@ class Verification(Versioned):
 class ReferralView(models.Model):
     """Who looked at which candidate, when (access log for health data)."""
 
-    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="views")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    viewed_at = models.DateTimeField(default=timezone.now)
+    referral = models.ForeignKey(
+        Referral, verbose_name=gettext_lazy("referral"), on_delete=models.CASCADE, related_name="views"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=gettext_lazy("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    viewed_at = models.DateTimeField(verbose_name=gettext_lazy("viewed at"), default=timezone.now)
 
     class Meta:
         db_table = "screening_referralview"
         ordering = ["-viewed_at"]
+        verbose_name = gettext_lazy("referral view")
+        verbose_name_plural = gettext_lazy("referral views")
