@@ -7,6 +7,7 @@ import json
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from .log import record
 from .models import AccessLog
@@ -62,7 +63,7 @@ class AccessLogAdmin(admin.ModelAdmin):
             actions.pop("export_csv", None)
         return actions
 
-    @admin.action(description="Export the selected entries as CSV (for an auditor)")
+    @admin.action(description=_("Export the selected entries as CSV (for an auditor)"))
     def export_csv(self, request, queryset):
         if not request.user.is_superuser:
             raise PermissionDenied

@@ -6,23 +6,24 @@ import json
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AccessLog(models.Model):
     class Action(models.TextChoices):
-        LOGIN = "login"
-        LOGIN_FAILED = "login_failed"
-        LOGOUT = "logout"
-        LOCKOUT = "lockout"
-        VIEW_SCREENING = "view_screening"
-        VIEW_CANDIDATE = "view_candidate"
-        VIEW_PRINT = "view_print"
-        CSV_EXPORT = "csv_export"
-        ADMIN_VIEW = "admin_view"
-        API_CALL = "api_call"
-        DISCARD_SCREENING = "discard_screening"  # a draft never saved, deleted by its clinician
-        RETIRE = "retire"
-        DELETE = "delete"
+        LOGIN = "login", _("Login")
+        LOGIN_FAILED = "login_failed", _("Login failed")
+        LOGOUT = "logout", _("Logout")
+        LOCKOUT = "lockout", _("Lockout")
+        VIEW_SCREENING = "view_screening", _("View screening")
+        VIEW_CANDIDATE = "view_candidate", _("View candidate")
+        VIEW_PRINT = "view_print", _("View print summary")
+        CSV_EXPORT = "csv_export", _("CSV export")
+        ADMIN_VIEW = "admin_view", _("Admin view")
+        API_CALL = "api_call", _("API call")
+        DISCARD_SCREENING = "discard_screening", _("Discard screening")  # a draft never saved, deleted by its clinician
+        RETIRE = "retire", _("Retire")
+        DELETE = "delete", _("Delete")
 
     at = models.DateTimeField(db_index=True)
     # No database constraint and DO_NOTHING: deleting a user must not update (SET_NULL) or delete (CASCADE)
@@ -45,8 +46,8 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        verbose_name = "access log entry"
-        verbose_name_plural = "access log"
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
         triggers = [pgtrigger.Protect(name="access_log_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self):

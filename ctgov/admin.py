@@ -15,6 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from trials.background import enqueue_on_commit
@@ -29,8 +31,8 @@ class ImportCtgovForm(forms.Form):
     MAX_SIZE = settings.IMPORT_UPLOAD_MAX_MB * 2**20  # the whole file is held in memory while it imports
 
     file = forms.FileField(
-        label="Study records",
-        help_text=(
+        label=_("Study records"),
+        help_text=_(
             'ClinicalTrials.gov API v2 JSON (.json, .json.gz: one study, a list, or {"studies": [...]}), or '
             "legacy clinical_study XML (.xml, or many in a .zip, .tar.xz, .tar.gz or .tgz archive)."
         ),
@@ -40,14 +42,16 @@ class ImportCtgovForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(STUDY_FILE_SUFFIXES):
             raise forms.ValidationError(
-                "Upload ClinicalTrials.gov records: %(suffixes)s.",
+                _("Upload ClinicalTrials.gov records: %(suffixes)s."),
                 code="file_type",
                 params={"suffixes": ", ".join(STUDY_FILE_SUFFIXES)},
             )
         if upload.size > self.MAX_SIZE:
             raise forms.ValidationError(
-                "This file is %(size).1f MB; uploads here are limited to %(limit)d MB. Import it with "
-                "manage.py import_ctgov instead.",
+                _(
+                    "This file is %(size).1f MB; uploads here are limited to %(limit)d MB. Import it with "
+                    "manage.py import_ctgov instead."
+                ),
                 code="file_size",
                 params={"size": upload.size / 2**20, "limit": self.MAX_SIZE // 2**20},
             )
@@ -70,7 +74,7 @@ def import_view(request):
     context = {
         **admin.site.each_context(request),
         "opts": Trial._meta,
-        "title": "Import from ClinicalTrials.gov",
+        "title": _("Import from ClinicalTrials.gov"),
         "form": form,
         "jobs": ImportJob.objects.select_related("started_by")[:10],
     }
@@ -86,7 +90,7 @@ def import_job_view(request, job_id):
     context = {
         **admin.site.each_context(request),
         "opts": Trial._meta,
-        "title": f"Import of {job.file_name}",
+        "title": gettext("Import of %(file)s") % {"file": job.file_name},
         "job": job,
         "progress": job.progress(),
     }
@@ -109,7 +113,9 @@ def retry_import_view(request, job_id):
         if job.retry():
             enqueue_on_commit(run_import, job.pk)
         else:
-            messages.error(request, "Only a failed or stopped import whose file is still stored can be retried.")
+            messages.error(
+                request, gettext("Only a failed or stopped import whose file is still stored can be retried.")
+            )
     return HttpResponseRedirect(reverse("admin:trials_trial_import_job", args=[job.pk]))
 
 
@@ -145,18 +151,19 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_select_related = ("started_by",)
     date_hierarchy = "started_at"
 
-    @admin.display(description="result")
+    @admin.display(description=_("result"))
     def result(self, job):
         url = reverse("admin:trials_trial_import_job", args=[job.pk])
         if job.status == ImportJob.Status.DONE:
-            words = (
-                f"{job.summary.get('created', 0)} created, {job.summary.get('updated', 0)} updated, "
-                f"{job.summary.get('unchanged', 0)} unchanged"
-            )
+            words = gettext("%(created)s created, %(updated)s updated, %(unchanged)s unchanged") % {
+                "created": job.summary.get("created", 0),
+                "updated": job.summary.get("updated", 0),
+                "unchanged": job.summary.get("unchanged", 0),
+            }
         elif job.summary.get("errors"):
             words = "; ".join(job.summary["errors"])[:200]
         else:
-            words = "the worker stopped; nothing was imported" if job.stopped else job.get_status_display()
+            words = gettext("the worker stopped; nothing was imported") if job.stopped else job.get_status_display()
         return format_html('<a href="{}">{}</a>', url, words)
 
     def has_add_permission(self, request):

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 # While it saves, a worker on SQLite cannot report (one writer at a time, and its transaction is the writer), so
 # before it starts it takes a lease of IMPORT_LEASE plus this much per study. Saving a new study took 10 to 27 ms on
@@ -27,34 +28,51 @@ class ImportJob(models.Model):
         """This worker's attempt was given to another worker (its lease ran out and an admin retried it)."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting for a worker"
-        RUNNING = "running", "Reading the file"
-        SAVING = "saving", "Saving"
-        DONE = "done", "Imported"
-        FAILED = "failed", "Nothing imported"
+        QUEUED = "queued", _("Waiting for a worker")
+        RUNNING = "running", _("Reading the file")
+        SAVING = "saving", _("Saving")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Nothing imported")
 
-    file_name = models.CharField(max_length=255)
-    size = models.PositiveBigIntegerField(default=0, help_text="bytes")
+    file_name = models.CharField(verbose_name=_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(verbose_name=_("size"), default=0, help_text=_("bytes"))
     # Kept until the import succeeds, so that a failed or stopped job can be retried; under MEDIA_ROOT.
-    file = models.FileField(upload_to="imports/%Y/%m/", blank=True, max_length=300)
+    file = models.FileField(verbose_name=_("file"), upload_to="imports/%Y/%m/", blank=True, max_length=300)
     started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    summary = models.JSONField(default=dict, blank=True, help_text="ctgov/importer.py: ImportSummary")
-    studies_read = models.PositiveIntegerField(default=0)
-    studies_total = models.PositiveIntegerField(null=True, blank=True)
-    studies_saved = models.PositiveIntegerField(default=0, help_text="in the open transaction (PostgreSQL only)")
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a worker took the job")
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="when its worker last reported")
-    lease_until = models.DateTimeField(null=True, blank=True, help_text="taken to have stopped if not heard from by")
+    started_at = models.DateTimeField(verbose_name=_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
+    status = models.CharField(verbose_name=_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    summary = models.JSONField(
+        verbose_name=_("summary"), default=dict, blank=True, help_text="ctgov/importer.py: ImportSummary"
+    )
+    studies_read = models.PositiveIntegerField(verbose_name=_("studies read"), default=0)
+    studies_total = models.PositiveIntegerField(verbose_name=_("studies total"), null=True, blank=True)
+    studies_saved = models.PositiveIntegerField(
+        verbose_name=_("studies saved"), default=0, help_text=_("in the open transaction (PostgreSQL only)")
+    )
+    attempts = models.PositiveSmallIntegerField(
+        verbose_name=_("attempts"), default=0, help_text=_("times a worker took the job")
+    )
+    heartbeat_at = models.DateTimeField(
+        verbose_name=_("heartbeat at"), null=True, blank=True, help_text=_("when its worker last reported")
+    )
+    lease_until = models.DateTimeField(
+        verbose_name=_("lease until"), null=True, blank=True, help_text=_("taken to have stopped if not heard from by")
+    )
 
     class Meta:
         # Made in the trials app, whose table it keeps (ctgov/migrations/0001_initial.py).
         db_table = "trials_importjob"
         ordering = ["-started_at", "-pk"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
 
     def __str__(self):
         return f"{self.file_name} ({self.get_status_display().lower()})"

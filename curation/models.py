@@ -7,11 +7,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from eligibility import contradictions, engine, pipeline
 from eligibility.answers import parse_answers
-from eligibility.vocabulary import VERDICT_WORDS
 from trials.models import Criterion, Trial, catalogue
 
 
@@ -68,6 +68,8 @@ class CriteriaVersion(models.Model):
         # Made in the trials app, whose table it keeps (curation/migrations/0001_initial.py).
         db_table = "trials_criteriaversion"
         ordering = ["trial", "-version"]
+        verbose_name = _("criteria version")
+        verbose_name_plural = _("criteria versions")
         constraints = [models.UniqueConstraint(fields=["trial", "version"], name="unique_criteria_version")]
 
     def __str__(self):
@@ -151,32 +153,36 @@ class ExamplePatient(models.Model):
     """A made-up patient with the verdict curators expect: a unit test for a trial's rules."""
 
     class Verdict(models.TextChoices):
-        ELIGIBLE = engine.Verdict.ELIGIBLE, VERDICT_WORDS[engine.Verdict.ELIGIBLE]
-        INELIGIBLE = engine.Verdict.INELIGIBLE, VERDICT_WORDS[engine.Verdict.INELIGIBLE]
-        UNDETERMINED = engine.Verdict.UNDETERMINED, VERDICT_WORDS[engine.Verdict.UNDETERMINED]
+        # The words of eligibility.vocabulary.VERDICT_WORDS, marked for translation.
+        ELIGIBLE = engine.Verdict.ELIGIBLE, _("Likely eligible")
+        INELIGIBLE = engine.Verdict.INELIGIBLE, _("Not eligible")
+        UNDETERMINED = engine.Verdict.UNDETERMINED, _("Needs more information")
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="examples")
-    name = models.CharField(max_length=120)
+    name = models.CharField(_("name"), max_length=120)
     answers = models.JSONField(
+        _("answers"),
         default=dict,
         blank=True,
         help_text='Question code → value in the canonical unit, e.g. {"bmi": 31.5, "t1d_diagnosis": true}.',
     )
-    expected_verdict = models.CharField(max_length=12, choices=Verdict.choices)
+    expected_verdict = models.CharField(_("expected verdict"), max_length=12, choices=Verdict.choices)
     # JSON answers cannot say "4 weeks ago": a fixed reference date keeps ages and time since
     # diagnosis meaning the same thing next year.
     as_of = models.DateField(
-        "reference date",
+        _("reference date"),
         default=timezone.localdate,
-        help_text="The day the patient is screened on (ages and time since diagnosis count to this day).",
+        help_text=_("The day the patient is screened on (ages and time since diagnosis count to this day)."),
     )
-    note = models.TextField(blank=True, help_text="Why this verdict is expected.")
+    note = models.TextField(_("note"), blank=True, help_text=_("Why this verdict is expected."))
 
     objects = ExamplePatientQuerySet.as_manager()
 
     class Meta:
         db_table = "trials_examplepatient"  # as CriteriaVersion
         ordering = ["trial", "name"]
+        verbose_name = _("example patient")
+        verbose_name_plural = _("example patients")
         constraints = [models.UniqueConstraint(fields=["trial", "name"], name="unique_example_name")]
 
     def __str__(self):

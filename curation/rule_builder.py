@@ -39,7 +39,21 @@ from eligibility.vocabulary import OPERATOR_WORDS, format_number
 ROOT = "rb"
 ALL, ANY, AT_LEAST, NOT, COND, NONE = "all", "any", "at_least", "not", "cond", "none"
 GROUP_KINDS = (ALL, ANY, AT_LEAST, NOT)
-GROUP_LABELS = {ALL: "all of", ANY: "any of", AT_LEAST: "at least N of", NOT: "not", NONE: "no rule yet (needs review)"}
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a label for translation (makemessages finds it) without importing Django; the admin's templates
+    translate it when they show it."""
+    return message
+
+
+GROUP_LABELS = {
+    ALL: gettext_noop("all of"),
+    ANY: gettext_noop("any of"),
+    AT_LEAST: gettext_noop("at least N of"),
+    NOT: gettext_noop("not"),
+    NONE: gettext_noop("no rule yet (needs review)"),
+}
 
 # Form keys outside the tree.
 ACTION = "_rule_action"  # a builder button: add_condition:PATH, add_group:PATH, remove:PATH, update, json
@@ -49,16 +63,39 @@ JSON_FIELD = "rule_json"
 BUILDER, JSON = "builder", "json"
 
 DURATION_CHOICES = ("days", "weeks", "months", "years")
+DURATION_LABELS = {
+    "days": gettext_noop("days"),
+    "weeks": gettext_noop("weeks"),
+    "months": gettext_noop("months"),
+    "years": gettext_noop("years"),
+}
 MAX_DEPTH = 20  # deeper paths in a post are ignored (no real rule nests this far)
 
 _DEFAULT_OP = {BOOLEAN: "=", NUMBER: ">", DATE: "within", CHOICE: "=", MULTI: "in"}
 # Where a form needs other words than describe() uses (vocabulary.OPERATOR_WORDS, the fallback).
 _OP_LABELS = {
-    NUMBER: {"=": "= equals", "!=": "≠ is not", "<": "< below", "<=": "≤ at most", ">": "> above", ">=": "≥ at least"},
-    DATE: {"within": "less than … ago", "before": "at least … ago"},
-    MULTI: {"in": "includes any of", "not_in": "includes none of"},
+    NUMBER: {
+        "=": gettext_noop("= equals"),
+        "!=": gettext_noop("≠ is not"),
+        "<": gettext_noop("< below"),
+        "<=": gettext_noop("≤ at most"),
+        ">": gettext_noop("> above"),
+        ">=": gettext_noop("≥ at least"),
+    },
+    DATE: {"within": gettext_noop("less than … ago"), "before": gettext_noop("at least … ago")},
+    MULTI: {"in": gettext_noop("includes any of"), "not_in": gettext_noop("includes none of")},
 }
-_COMMON_LABELS = {"age_between": "between (age limits)"}
+# The same words as vocabulary.OPERATOR_WORDS, here so that the form's labels are marked for translation.
+_COMMON_LABELS = {
+    "age_between": gettext_noop("between (age limits)"),
+    "=": gettext_noop("is"),
+    "!=": gettext_noop("is not"),
+    "in": gettext_noop("is one of"),
+    "not_in": gettext_noop("is none of"),
+    "answered": gettext_noop("is answered"),
+    "not_answered": gettext_noop("is not answered"),
+    "between": gettext_noop("between"),
+}
 _DURATION_RE = re.compile(r"^\s*(\S+)\s+([a-zA-Z]+)\s*$")
 
 

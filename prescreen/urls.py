@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, reverse_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 import referrals.urls
@@ -10,9 +11,9 @@ from ctgov.admin import import_urls
 
 from . import sessions, views
 
-admin.site.site_header = "Prescreen administration"
-admin.site.site_title = "Prescreen admin"
-admin.site.index_title = "Trials, criteria and questions"
+admin.site.site_header = _("Prescreen administration")
+admin.site.site_title = _("Prescreen admin")
+admin.site.index_title = _("Trials, criteria and questions")
 
 
 def admin_urls():

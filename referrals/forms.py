@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from trials.models import Criterion, Trial
 from trials.validators import validate_free_text
@@ -6,27 +8,29 @@ from trials.validators import validate_free_text
 from .models import Referral, Verification
 
 SORTS = {
-    "newest": ("-created_at", "Newest first"),
-    "oldest": ("created_at", "Oldest first"),
-    "status": ("status", "Status"),
-    "trial": ("trial__nct_id", "Trial"),
-    "patient": ("screening__patient_ref", "Patient reference"),
+    "newest": ("-created_at", _("Newest first")),
+    "oldest": ("created_at", _("Oldest first")),
+    "status": ("status", _("Status")),
+    "trial": ("trial__nct_id", _("Trial")),
+    "patient": ("screening__patient_ref", _("Patient reference")),
 }
 
 
 class QueueFilterForm(forms.Form):
     trial = forms.ModelChoiceField(
-        queryset=Trial.objects.none(), required=False, empty_label="All my trials", to_field_name="nct_id"
+        queryset=Trial.objects.none(), required=False, empty_label=_("All my trials"), to_field_name="nct_id"
     )
-    status = forms.ChoiceField(choices=[("", "Any status"), *Referral.Status.choices], required=False)
+    status = forms.ChoiceField(choices=[("", _("Any status")), *Referral.Status.choices], required=False)
     since = forms.DateField(
-        label="Referred from", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Referred from"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     until = forms.DateField(
-        label="to", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=pgettext_lazy("date range: referred from … to …", "to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    sort = forms.ChoiceField(choices=[(k, label) for k, (_, label) in SORTS.items()], required=False)
-    changed = forms.BooleanField(label="Changed since referral", required=False)
+    sort = forms.ChoiceField(choices=[(k, label) for k, (_order, label) in SORTS.items()], required=False)
+    changed = forms.BooleanField(label=_("Changed since referral"), required=False)
 
     def __init__(self, *args, trials=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,7 +46,7 @@ class QueueFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("since") and cleaned.get("until") and cleaned["since"] > cleaned["until"]:
-            self.add_error("until", "The end date is before the start date.")
+            self.add_error("until", gettext("The end date is before the start date."))
         return cleaned
 
     def apply(self, referrals):
@@ -63,22 +67,22 @@ class QueueFilterForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.CharField(label="Move to", widget=forms.Select)
-    note = forms.CharField(required=False, max_length=100, label="Note (optional)", validators=[validate_free_text])
+    status = forms.CharField(label=_("Move to"), widget=forms.Select)
+    note = forms.CharField(required=False, max_length=100, label=_("Note (optional)"), validators=[validate_free_text])
     reason_criterion = forms.ModelChoiceField(
         queryset=Criterion.objects.none(),
         required=False,
-        label="Failed criterion",
-        help_text="For “screen failed”: the criterion, or describe the reason below.",
+        label=_("Failed criterion"),
+        help_text=_("For “screen failed”: the criterion, or describe the reason below."),
     )
     reason_text = forms.CharField(
-        required=False, label="Reason", widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_free_text]
+        required=False, label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_free_text]
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
     password = forms.CharField(
         required=False,
         strip=False,
-        label="Your password (signature)",
+        label=_("Your password (signature)"),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
@@ -91,7 +95,9 @@ class StatusForm(forms.Form):
             if s in referral.SIGNATURE_MEANINGS
         ]
         self.fields["password"].help_text = " ".join(
-            f"To move to “{label}”, sign with your password: “{meaning}”." for label, meaning in self.signed
+            gettext("To move to “%(status)s”, sign with your password: “%(meaning)s”.")
+            % {"status": label, "meaning": meaning}
+            for label, meaning in self.signed
         )
         # Every status is accepted here; the model decides which moves are allowed, so a forged
         # transition gets the same clear message as any other.
@@ -101,7 +107,7 @@ class StatusForm(forms.Form):
 
 
 class VerifyForm(forms.Form):
-    status = forms.ChoiceField(choices=[*Verification.Status.choices, (Verification.CLEAR, "Clear")])
+    status = forms.ChoiceField(choices=[*Verification.Status.choices, (Verification.CLEAR, _("Clear"))])
     note = forms.CharField(required=False, max_length=300, validators=[validate_free_text])
     # The version of the verification the coordinator saw; empty when there was none.
     seen = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
@@ -109,16 +115,16 @@ class VerifyForm(forms.Form):
 
 class ReferralForm(forms.Form):
     note = forms.CharField(
-        label="Note to the coordinator",
+        label=_("Note to the coordinator"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Optional. No names, dates of birth, phone numbers or record numbers: they are refused.",
+        help_text=_("Optional. No names, dates of birth, phone numbers or record numbers: they are refused."),
         validators=[validate_free_text],
     )
     justification = forms.CharField(
-        label="Justification",
+        label=_("Justification"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required when the saved verdict is 'not eligible'.",
+        help_text=_("Required when the saved verdict is 'not eligible'."),
         validators=[validate_free_text],
     )

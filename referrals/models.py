@@ -13,6 +13,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.models import HistoricalRecords
 
 from eligibility.engine import Verdict
@@ -27,16 +28,18 @@ class Conflict(Exception):
     def after(cls, history):
         """The conflict with the last change recorded in `history` (a simple-history queryset): who, when."""
         last = history.select_related("history_user").first()
-        who = last.history_user.get_username() if last and last.history_user else "someone"
-        when = timezone.localtime(last.history_date).strftime("%Y-%m-%d %H:%M") if last else "just now"
-        return cls(f"Changed by {who} at {when}: reload to see the change, then try again.")
+        who = last.history_user.get_username() if last and last.history_user else _("someone")
+        when = timezone.localtime(last.history_date).strftime("%Y-%m-%d %H:%M") if last else _("just now")
+        return cls(
+            _("Changed by %(who)s at %(when)s: reload to see the change, then try again.") % {"who": who, "when": when}
+        )
 
 
 class Versioned(models.Model):
     """Optimistic locking: `version` goes up by one with every change, and a change made from a form that
     showed an older version is refused (see `lock`), so two coordinators never silently overwrite each other."""
 
-    version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: bumped on every change.")
+    version = models.PositiveIntegerField(default=1, help_text=gettext_lazy("Optimistic lock: bumped on every change."))
 
     class Meta:
         abstract = True
@@ -148,45 +151,63 @@ class ReferralQuerySet(models.QuerySet):
 
 class Referral(Versioned):
     class Status(models.TextChoices):
-        REFERRED = "referred", "Referred"
-        UNDER_REVIEW = "under_review", "Under review"
-        CONTACTED = "contacted", "Contacted"
-        CONSENTED = "consented", "Consented"
-        ENROLLED = "enrolled", "Enrolled"
-        SCREEN_FAILED = "screen_failed", "Screen failed"
-        DECLINED = "declined", "Declined"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        REFERRED = "referred", gettext_lazy("Referred")
+        UNDER_REVIEW = "under_review", gettext_lazy("Under review")
+        CONTACTED = "contacted", gettext_lazy("Contacted")
+        CONSENTED = "consented", gettext_lazy("Consented")
+        ENROLLED = "enrolled", gettext_lazy("Enrolled")
+        SCREEN_FAILED = "screen_failed", gettext_lazy("Screen failed")
+        DECLINED = "declined", gettext_lazy("Declined")
+        WITHDRAWN = "withdrawn", gettext_lazy("Withdrawn")
 
-    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="referrals")
-    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="referrals")
+    screening = models.ForeignKey(
+        Screening, verbose_name=gettext_lazy("screening"), on_delete=models.PROTECT, related_name="referrals"
+    )
+    trial = models.ForeignKey(
+        Trial, verbose_name=gettext_lazy("trial"), on_delete=models.PROTECT, related_name="referrals"
+    )
     snapshot_result = models.ForeignKey(
         SnapshotResult,
+        verbose_name=gettext_lazy("snapshot result"),
         on_delete=models.PROTECT,
         related_name="referrals",
-        help_text="The saved result the referral was made on.",
+        help_text=gettext_lazy("The saved result the referral was made on."),
     )
     verdict_at_referral = models.CharField(
+        verbose_name=gettext_lazy("verdict at referral"),
         max_length=12,
         choices=[(v.value, v.value) for v in Verdict],
         default="",
-        help_text="The saved verdict it was made on.",
+        help_text=gettext_lazy("The saved verdict it was made on."),
     )
-    referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
-    note = models.TextField(blank=True)
-    justification = models.TextField(blank=True, help_text="Why refer although the verdict was 'not eligible'.")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REFERRED)
-    status_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    referred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=gettext_lazy("referred by"),
+        on_delete=models.PROTECT,
+        related_name="referrals_made",
+    )
+    note = models.TextField(verbose_name=gettext_lazy("note"), blank=True)
+    justification = models.TextField(
+        verbose_name=gettext_lazy("justification"),
+        blank=True,
+        help_text=gettext_lazy("Why refer although the verdict was 'not eligible'."),
+    )
+    status = models.CharField(
+        verbose_name=gettext_lazy("status"), max_length=20, choices=Status.choices, default=Status.REFERRED
+    )
+    status_reason = models.TextField(verbose_name=gettext_lazy("status reason"), blank=True)
+    created_at = models.DateTimeField(verbose_name=gettext_lazy("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=gettext_lazy("updated at"), auto_now=True)
     history = HistoricalRecords(table_name="screening_historicalreferral")
 
     screen_fail_criterion = models.ForeignKey(
         "trials.Criterion",
+        verbose_name=gettext_lazy("screen fail criterion"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The criterion the patient failed at screening, when that is the reason.",
+        help_text=gettext_lazy("The criterion the patient failed at screening, when that is the reason."),
     )
 
     objects = ReferralQuerySet.as_manager()
@@ -213,6 +234,8 @@ class Referral(Versioned):
     class Meta:
         db_table = "screening_referral"
         ordering = ["-created_at"]
+        verbose_name = gettext_lazy("referral")
+        verbose_name_plural = gettext_lazy("referrals")
         constraints = [models.UniqueConstraint(fields=["screening", "trial"], name="one_referral_per_trial")]
 
     def __str__(self):
@@ -231,12 +254,15 @@ class Referral(Versioned):
 
         A move in SIGNATURE_MEANINGS needs `signed=True`: the caller has checked `by`'s password."""
         if status not in self.Status.values:
-            raise ValidationError(f"“{status}” is not a referral status.", code="unknown_status")
+            raise ValidationError(
+                _("“%(status)s” is not a referral status.") % {"status": status}, code="unknown_status"
+            )
         with transaction.atomic():
             current = self.lock(Referral.objects.filter(pk=self.pk), version, self.history)
             if status not in current.TRANSITIONS[self.Status(current.status)]:
                 raise ValidationError(
-                    f"A referral that is “{current.get_status_display()}” cannot move to “{self.Status(status).label}”.",
+                    _("A referral that is “%(now)s” cannot move to “%(next)s”.")
+                    % {"now": current.get_status_display(), "next": self.Status(status).label},
                     code="bad_transition",
                 )
             reason = note.strip()[:100] if note else ""
@@ -244,22 +270,23 @@ class Referral(Versioned):
             if meaning:
                 if not signed:
                     raise ValidationError(
-                        f"Moving to “{self.Status(status).label}” needs your signature: enter your password.",
+                        _("Moving to “%(status)s” needs your signature: enter your password.")
+                        % {"status": self.Status(status).label},
                         code="needs_signature",
                     )
                 reason = f"Signed: {meaning}" + (f". Note: {note.strip()}" if note and note.strip() else "")
                 if len(reason) > 100:
                     raise ValidationError(
-                        f"With the signature, the note can have at most {100 - len(f'Signed: {meaning}. Note: ')} "
-                        "characters.",
+                        _("With the signature, the note can have at most %(n)s characters.")
+                        % {"n": 100 - len(f"Signed: {meaning}. Note: ")},
                         code="note_too_long",
                     )
             if status == self.Status.SCREEN_FAILED:
                 if reason_criterion is not None and reason_criterion.trial_id != current.trial_id:
-                    raise ValidationError("That criterion belongs to another trial.", code="bad_reason")
+                    raise ValidationError(_("That criterion belongs to another trial."), code="bad_reason")
                 if reason_criterion is None and not reason_text.strip():
                     raise ValidationError(
-                        "Screen failed needs a reason: pick the criterion or describe it.",
+                        _("Screen failed needs a reason: pick the criterion or describe it."),
                         code="needs_reason",
                     )
                 current.screen_fail_criterion = reason_criterion
@@ -277,19 +304,24 @@ class Referral(Versioned):
         """Refer the screening's last saved result for `trial`. Raises ValidationError with a message."""
         if not trial.open_for_screening:
             raise ValidationError(
-                f"{trial.nct_id} is not open for screening at this site: it takes no referrals.", code="not_open"
+                _("%(nct)s is not open for screening at this site: it takes no referrals.") % {"nct": trial.nct_id},
+                code="not_open",
             )
         snapshot = screening.latest_snapshot()
         if snapshot is None:
-            raise ValidationError("Save the screening before referring.", code="not_saved")
+            raise ValidationError(_("Save the screening before referring."), code="not_saved")
         saved = snapshot.results.filter(trial=trial).first()
         if saved is None:
-            raise ValidationError(f"{trial.nct_id} is not part of this screening.", code="not_screened")
+            raise ValidationError(
+                _("%(nct)s is not part of this screening.") % {"nct": trial.nct_id}, code="not_screened"
+            )
         if cls.objects.filter(screening=screening, trial=trial).exists():
-            raise ValidationError(f"This patient is already referred to {trial.nct_id}.", code="duplicate")
+            raise ValidationError(
+                _("This patient is already referred to %(nct)s.") % {"nct": trial.nct_id}, code="duplicate"
+            )
         if saved.verdict == Verdict.INELIGIBLE and not justification.strip():
             raise ValidationError(
-                "The saved verdict is 'not eligible': give a justification to refer anyway.",
+                _("The saved verdict is 'not eligible': give a justification to refer anyway."),
                 code="needs_justification",
             )
         try:
@@ -305,28 +337,41 @@ class Referral(Versioned):
                 )
         except IntegrityError:
             # A double submit raced past the check above; the unique constraint caught it.
-            raise ValidationError(f"This patient is already referred to {trial.nct_id}.", code="duplicate") from None
+            raise ValidationError(
+                _("This patient is already referred to %(nct)s.") % {"nct": trial.nct_id}, code="duplicate"
+            ) from None
 
 
 class Verification(Versioned):
     """A coordinator's check of one criterion against the chart; overrides the answer-based outcome."""
 
     class Status(models.TextChoices):
-        VERIFIED_MET = "verified_met", "Verified met"
-        VERIFIED_NOT_MET = "verified_not_met", "Verified not met"
+        VERIFIED_MET = "verified_met", gettext_lazy("Verified met")
+        VERIFIED_NOT_MET = "verified_not_met", gettext_lazy("Verified not met")
 
     CLEAR = "clear"  # not a status: the verb removes the verification
 
-    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="verifications")
-    criterion = models.ForeignKey("trials.Criterion", on_delete=models.CASCADE, related_name="verifications")
-    status = models.CharField(max_length=20, choices=Status.choices)
-    note = models.CharField(max_length=300, blank=True)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    verified_at = models.DateTimeField(default=timezone.now)
+    referral = models.ForeignKey(
+        Referral, verbose_name=gettext_lazy("referral"), on_delete=models.CASCADE, related_name="verifications"
+    )
+    criterion = models.ForeignKey(
+        "trials.Criterion",
+        verbose_name=gettext_lazy("criterion"),
+        on_delete=models.CASCADE,
+        related_name="verifications",
+    )
+    status = models.CharField(verbose_name=gettext_lazy("status"), max_length=20, choices=Status.choices)
+    note = models.CharField(verbose_name=gettext_lazy("note"), max_length=300, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=gettext_lazy("verified by"), on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(verbose_name=gettext_lazy("verified at"), default=timezone.now)
     history = HistoricalRecords(table_name="screening_historicalverification")
 
     class Meta:
         db_table = "screening_verification"
+        verbose_name = gettext_lazy("verification")
+        verbose_name_plural = gettext_lazy("verifications")
         constraints = [models.UniqueConstraint(fields=["referral", "criterion"], name="one_verification_per_criterion")]
 
     @classmethod
@@ -364,10 +409,16 @@ class Verification(Versioned):
 class ReferralView(models.Model):
     """Who looked at which candidate, when (access log for health data)."""
 
-    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="views")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    viewed_at = models.DateTimeField(default=timezone.now)
+    referral = models.ForeignKey(
+        Referral, verbose_name=gettext_lazy("referral"), on_delete=models.CASCADE, related_name="views"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=gettext_lazy("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    viewed_at = models.DateTimeField(verbose_name=gettext_lazy("viewed at"), default=timezone.now)
 
     class Meta:
         db_table = "screening_referralview"
         ordering = ["-viewed_at"]
+        verbose_name = gettext_lazy("referral view")
+        verbose_name_plural = gettext_lazy("referral views")

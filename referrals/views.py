@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -170,17 +171,19 @@ def _history(referral):
     criteria = {c.pk: c for c in referral.trial.criteria.all()}
     for h in records:
         if h.history_type == "+":
-            what = "Referred"
+            what = _("Referred")
         elif previous is not None and previous.status != h.status:
             what = f"{Referral.Status(previous.status).label} → {Referral.Status(h.status).label}"
         else:
-            what = "Changed"
+            what = _("Changed")
         if (
             h.status == Referral.Status.SCREEN_FAILED
             and h.status_reason
             and (previous is None or previous.status != h.status)
         ):
-            what += f" (reason: {reason_words(criteria.get(h.screen_fail_criterion_id), h.status_reason)})"
+            what += " " + _("(reason: %(reason)s)") % {
+                "reason": reason_words(criteria.get(h.screen_fail_criterion_id), h.status_reason)
+            }
         items.append(
             {"when": h.history_date, "who": h.history_user, "what": what, "note": h.history_change_reason or ""}
         )
@@ -188,12 +191,12 @@ def _history(referral):
     verification_history = list(Verification.history.filter(referral_id=referral.pk).select_related("history_user"))
     texts = {pk: c.text for pk, c in criteria.items()}
     for h in verification_history:
-        label = {"+": "Verified", "~": "Verification changed", "-": "Verification cleared"}[h.history_type]
+        label = {"+": _("Verified"), "~": _("Verification changed"), "-": _("Verification cleared")}[h.history_type]
         items.append(
             {
                 "when": h.history_date,
                 "who": h.history_user,
-                "what": f"{label}: {Verification.Status(h.status).label} — “{_short(texts.get(h.criterion_id, 'a removed criterion'))}”",
+                "what": f"{label}: {Verification.Status(h.status).label} — “{_short(texts.get(h.criterion_id, _('a removed criterion')))}”",
                 "note": h.note,
             }
         )
@@ -221,7 +224,7 @@ def change_status(request, pk):
         signed = bool(meaning and data["password"]) and signature_valid(request, data["password"], meaning)
         try:
             if meaning and data["password"] and not signed:
-                raise ValidationError("Wrong password: nothing was signed and the status was not changed.")
+                raise ValidationError(_("Wrong password: nothing was signed and the status was not changed."))
             referral.move_to(
                 data["status"],
                 by=request.user,
@@ -235,11 +238,17 @@ def change_status(request, pk):
             error = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
         else:
             if not request.htmx:
-                messages.success(request, f"Status changed to “{referral.get_status_display()}”.")
+                messages.success(
+                    request, _("Status changed to “%(status)s”.") % {"status": referral.get_status_display()}
+                )
                 return redirect("candidates:detail", pk=referral.pk)
             form = None
     else:
-        error = "Please correct the form: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        error = _("Please correct the form: %(errors)s") % {
+            "errors": "; ".join(
+                f"{form.fields[k].label if k in form.fields else k}: {' '.join(v)}" for k, v in form.errors.items()
+            )
+        }
     if not request.htmx:
         messages.error(request, error)
         return redirect("candidates:detail", pk=referral.pk)
@@ -259,7 +268,7 @@ def verify(request, pk, criterion_id):
         error = (
             " ".join(form.errors["note"])
             if "note" in form.errors
-            else "Choose verified met, verified not met or clear."
+            else _("Choose verified met, verified not met or clear.")
         )
     else:
         data = form.cleaned_data
@@ -300,7 +309,7 @@ def refer(request, pk, nct_id):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Referred to the coordinators of {trial.nct_id}.")
+            messages.success(request, _("Referred to the coordinators of %(nct)s.") % {"nct": trial.nct_id})
             return redirect("screening:detail", pk=screening.pk)
     return render(
         request,

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.admin import LogsAdminViews
@@ -26,20 +26,22 @@ from .models import RescreenRun, Screening
 
 class RetireForm(forms.Form):
     reason = forms.CharField(
-        label="Reason",
+        label=gettext_lazy("Reason"),
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Why the screening is withdrawn (e.g. entered for the wrong patient). No names or record numbers.",
+        help_text=gettext_lazy(
+            "Why the screening is withdrawn (e.g. entered for the wrong patient). No names or record numbers."
+        ),
         validators=[validate_free_text],
     )
 
 
 class RetiredFilter(admin.SimpleListFilter):
-    title = "retired"
+    title = gettext_lazy("retired")
     parameter_name = "retired"
 
     def lookups(self, request, model_admin):
-        return [("no", "In use"), ("yes", "Retired")]
+        return [("no", _("In use")), ("yes", _("Retired"))]
 
     def queryset(self, request, queryset):
         if self.value() == "no":
@@ -123,7 +125,7 @@ class ScreeningAdmin(LogsAdminViews, SimpleHistoryAdmin):
             return HttpResponseRedirect(reverse("admin:screening_screening_change", args=[screening.pk]))
         return super().delete_view(request, object_id, extra_context)
 
-    @admin.action(description="Delete the selected never-saved screenings", permissions=["delete"])
+    @admin.action(description=gettext_lazy("Delete the selected never-saved screenings"), permissions=["delete"])
     def delete_selected(self, request, queryset):
         saved = list(queryset.saved().order_by("pk"))
         if saved:
@@ -148,7 +150,9 @@ class ScreeningAdmin(LogsAdminViews, SimpleHistoryAdmin):
 
     # Retiring: a reason, then hidden from every list; logged and in the history.
 
-    @admin.action(description="Retire the selected screenings (hide them, keep the record)", permissions=["retire"])
+    @admin.action(
+        description=gettext_lazy("Retire the selected screenings (hide them, keep the record)"), permissions=["retire"]
+    )
     def retire_selected(self, request, queryset):
         return self._retire(request, queryset.filter(retired_at__isnull=True), action=True)
 
@@ -210,9 +214,9 @@ class RescreenRunAdmin(admin.ModelAdmin):
     list_select_related = ("trial",)
     search_fields = ("trial__nct_id", "error")
 
-    @admin.display(description="chunks")
+    @admin.display(description=gettext_lazy("chunks"))
     def chunks_progress(self, obj):
-        return f"{obj.chunks_done} of {obj.chunks}"
+        return _("%(done)s of %(total)s") % {"done": obj.chunks_done, "total": obj.chunks}
 
     def has_add_permission(self, request):
         return False

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from .models import ApiToken
 
@@ -34,7 +35,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             "admin/screening/apitoken/key_created.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "API token created",
+                "title": _("API token created"),
                 "token": obj,
                 "key": obj.new_key,
                 "opts": self.model._meta,

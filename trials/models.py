@@ -14,8 +14,8 @@ from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from modeltranslation.utils import get_language as mt_get_language
 from simple_history.models import HistoricalRecords
 
@@ -32,19 +32,19 @@ class Question(models.Model):
     """One question of the shared questionnaire catalogue."""
 
     class Type(models.TextChoices):
-        BOOLEAN = engine.BOOLEAN, _lazy("Yes / no")
-        NUMBER = engine.NUMBER, _lazy("Number")
-        DATE = engine.DATE, _lazy("Date")
-        CHOICE = engine.CHOICE, _lazy("Single choice")
-        MULTI = engine.MULTI, _lazy("Multiple choice")
+        BOOLEAN = engine.BOOLEAN, _("Yes / no")
+        NUMBER = engine.NUMBER, _("Number")
+        DATE = engine.DATE, _("Date")
+        CHOICE = engine.CHOICE, _("Single choice")
+        MULTI = engine.MULTI, _("Multiple choice")
 
     class Section(models.TextChoices):
         # The questionnaire's section headings: part of the catalogue people read, in their language.
-        DEMOGRAPHICS = "demographics", _lazy("Demographics")
-        DIAGNOSIS = "diagnosis", _lazy("Diagnosis")
-        MEASUREMENTS = "measurements", _lazy("Measurements and labs")
-        HISTORY = "history", _lazy("Medical history")
-        JUDGEMENT = "judgement", _lazy("Clinician judgement")
+        DEMOGRAPHICS = "demographics", _("Demographics")
+        DIAGNOSIS = "diagnosis", _("Diagnosis")
+        MEASUREMENTS = "measurements", _("Measurements and labs")
+        HISTORY = "history", _("Medical history")
+        JUDGEMENT = "judgement", _("Clinician judgement")
 
     code = models.SlugField(max_length=64, unique=True, help_text="Stable code used in rules and answer files.")
     label = models.CharField(max_length=200, help_text="The question as the clinician reads it.")
@@ -104,9 +104,9 @@ class Question(models.Model):
                 continue  # empty: the English labels are shown
             values = [c[0] for c in self.choices_en_gb or [] if isinstance(c, list) and c]
             if not isinstance(translated, list) or not all(isinstance(c, list) and len(c) == 2 for c in translated):
-                errors[column] = _("Translated choices need the form [[value, label], ...], as the English ones.")
+                errors[column] = gettext("Translated choices need the form [[value, label], ...], as the English ones.")
             elif [c[0] for c in translated] != values:
-                errors[column] = _(
+                errors[column] = gettext(
                     "Translated choices must have the same values in the same order as the English ones "
                     "(%(values)s); only the labels are translated."
                 ) % {"values": ", ".join(map(str, values))}
@@ -280,51 +280,61 @@ class TrialQuerySet(models.QuerySet):
 
 class Trial(models.Model):
     class Sex(models.TextChoices):
-        ALL = "ALL", "All"
-        FEMALE = "FEMALE", "Female"
-        MALE = "MALE", "Male"
+        ALL = "ALL", _("All")
+        FEMALE = "FEMALE", _("Female")
+        MALE = "MALE", _("Male")
 
-    nct_id = models.CharField("NCT id", max_length=11, unique=True, validators=[nct_validator])
-    brief_title = models.CharField(max_length=500)
+    nct_id = models.CharField(_("NCT id"), max_length=11, unique=True, validators=[nct_validator])
+    brief_title = models.CharField(verbose_name=_("brief title"), max_length=500)
     # Only the brief title may be translated: the protocol's own texts (criteria, official title) stay as published.
     brief_title_zh_hans = models.CharField(
-        _lazy("brief title (简体中文)"),
+        _("brief title (简体中文)"),
         max_length=500,
         blank=True,
-        help_text=_lazy(
+        help_text=_(
             "Optional: the brief title in Simplified Chinese, shown to people working in Chinese. "
             "The registry's texts and the criteria stay as published."
         ),
     )
-    official_title = models.TextField(blank=True)
-    phase = models.CharField(max_length=60, blank=True)
-    overall_status = models.CharField(max_length=40, blank=True, help_text="As in the registry, e.g. RECRUITING.")
-    conditions = models.JSONField(default=list, blank=True)
-    keywords = models.JSONField(default=list, blank=True)
-    sites = models.JSONField(default=list, blank=True, help_text="Site names and places.")
-    minimum_age = models.CharField(max_length=30, blank=True, help_text="As in the registry, e.g. '3 Years'.")
-    maximum_age = models.CharField(max_length=30, blank=True)
-    sex = models.CharField(max_length=6, choices=Sex.choices, default=Sex.ALL)
-    healthy_volunteers = models.BooleanField(default=False)
-    open_for_screening = models.BooleanField(
-        default=True,
-        help_text="Offered in new screenings at this site. The registry status can lag behind the site's own.",
+    official_title = models.TextField(verbose_name=_("official title"), blank=True)
+    phase = models.CharField(verbose_name=_("phase"), max_length=60, blank=True)
+    overall_status = models.CharField(
+        verbose_name=_("overall status"), max_length=40, blank=True, help_text=_("As in the registry, e.g. RECRUITING.")
     )
-    eligibility_text = models.TextField(blank=True, help_text="The protocol's eligibility text as published.")
-    criteria_version = models.PositiveIntegerField(default=1, editable=False)
+    conditions = models.JSONField(verbose_name=_("conditions"), default=list, blank=True)
+    keywords = models.JSONField(verbose_name=_("keywords"), default=list, blank=True)
+    sites = models.JSONField(verbose_name=_("sites"), default=list, blank=True, help_text=_("Site names and places."))
+    minimum_age = models.CharField(
+        verbose_name=_("minimum age"), max_length=30, blank=True, help_text=_("As in the registry, e.g. '3 Years'.")
+    )
+    maximum_age = models.CharField(verbose_name=_("maximum age"), max_length=30, blank=True)
+    sex = models.CharField(verbose_name=_("sex"), max_length=6, choices=Sex.choices, default=Sex.ALL)
+    healthy_volunteers = models.BooleanField(verbose_name=_("healthy volunteers"), default=False)
+    open_for_screening = models.BooleanField(
+        verbose_name=_("open for screening"),
+        default=True,
+        help_text=_("Offered in new screenings at this site. The registry status can lag behind the site's own."),
+    )
+    eligibility_text = models.TextField(
+        verbose_name=_("eligibility text"), blank=True, help_text=_("The protocol's eligibility text as published.")
+    )
+    criteria_version = models.PositiveIntegerField(verbose_name=_("criteria version"), default=1, editable=False)
     coordinators = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("coordinators"),
         blank=True,
         related_name="coordinated_trials",
-        help_text="Research coordinators who review referrals for this trial.",
+        help_text=_("Research coordinators who review referrals for this trial."),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
     history = HistoricalRecords(m2m_fields=[coordinators])
 
     objects = TrialQuerySet.as_manager()
 
     class Meta:
         ordering = ["nct_id"]
+        verbose_name = _("trial")
+        verbose_name_plural = _("trials")
 
     def __str__(self):
         return f"{self.nct_id}: {self.brief_title}"
@@ -390,29 +400,34 @@ def compiled_rules(trial: Trial, criteria=None) -> engine.TrialRules:
 
 class Criterion(models.Model):
     class Kind(models.TextChoices):
-        INCLUSION = engine.INCLUSION, "Inclusion"
-        EXCLUSION = engine.EXCLUSION, "Exclusion"
+        INCLUSION = engine.INCLUSION, _("Inclusion")
+        EXCLUSION = engine.EXCLUSION, _("Exclusion")
 
     class RuleStatus(models.TextChoices):
-        APPROVED = "approved", "Approved"
-        DRAFT = "draft", "Draft: needs approval"
+        APPROVED = "approved", _("Approved")
+        DRAFT = "draft", _("Draft: needs approval")
 
     class Source(models.TextChoices):
-        PROTOCOL = "protocol", "Protocol text"
-        REGISTRY = "registry", "Registry field"
+        PROTOCOL = "protocol", _("Protocol text")
+        REGISTRY = "registry", _("Registry field")
 
-    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="criteria")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    order = models.PositiveIntegerField(default=0)
-    text = models.TextField(help_text="The protocol's words, verbatim.")
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PROTOCOL)
-    rule = models.JSONField(null=True, blank=True, help_text="Structured rule; empty means 'needs review'.")
-    rule_status = models.CharField(max_length=10, choices=RuleStatus.choices, default=RuleStatus.APPROVED)
+    trial = models.ForeignKey(Trial, verbose_name=_("trial"), on_delete=models.CASCADE, related_name="criteria")
+    kind = models.CharField(verbose_name=_("kind"), max_length=10, choices=Kind.choices)
+    order = models.PositiveIntegerField(verbose_name=_("order"), default=0)
+    text = models.TextField(verbose_name=_("text"), help_text=_("The protocol's words, verbatim."))
+    source = models.CharField(verbose_name=_("source"), max_length=10, choices=Source.choices, default=Source.PROTOCOL)
+    rule = models.JSONField(
+        verbose_name=_("rule"), null=True, blank=True, help_text=_("Structured rule; empty means 'needs review'.")
+    )
+    rule_status = models.CharField(
+        verbose_name=_("rule status"), max_length=10, choices=RuleStatus.choices, default=RuleStatus.APPROVED
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["trial", "order", "pk"]
-        verbose_name_plural = "criteria"
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.order}: {self.text[:80]}"
@@ -528,34 +543,44 @@ class CodeMapping(models.Model):
     answers a catalogue question. Seeded from trials/seed/fhir_mappings.json, editable in the admin."""
 
     class ResourceType(models.TextChoices):
-        CONDITION = fhir.CONDITION, "Condition"
-        OBSERVATION = fhir.OBSERVATION, "Observation"
+        CONDITION = fhir.CONDITION, _("Condition")
+        OBSERVATION = fhir.OBSERVATION, _("Observation")
 
     class Kind(models.TextChoices):
-        PRESENCE = fhir.PRESENCE, "Present (answers yes)"
-        ONSET_DATE = fhir.ONSET_DATE, "Diagnosis date (onset)"
-        VALUE = fhir.VALUE, "Measured value (converted to the question's unit)"
+        PRESENCE = fhir.PRESENCE, _("Present (answers yes)")
+        ONSET_DATE = fhir.ONSET_DATE, _("Diagnosis date (onset)")
+        VALUE = fhir.VALUE, _("Measured value (converted to the question's unit)")
 
-    resource_type = models.CharField(max_length=20, choices=ResourceType.choices)
+    resource_type = models.CharField(verbose_name=_("resource type"), max_length=20, choices=ResourceType.choices)
     system = models.CharField(
+        verbose_name=_("system"),
         max_length=200,
         help_text=f"Code system URI, e.g. {fhir.SNOMED} (SNOMED CT), {fhir.ICD10CM} (ICD-10-CM), {fhir.LOINC} (LOINC).",
     )
-    code = models.CharField(max_length=64, help_text="The code, or its first characters when 'is prefix' is ticked.")
-    is_prefix = models.BooleanField(
-        "is prefix",
-        default=False,
-        help_text="Match every code that starts with this one (ICD-10-CM 'E10' matches E10.10; dots are ignored).",
+    code = models.CharField(
+        verbose_name=_("code"),
+        max_length=64,
+        help_text=_("The code, or its first characters when 'is prefix' is ticked."),
     )
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="code_mappings")
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    is_prefix = models.BooleanField(
+        _("is prefix"),
+        default=False,
+        help_text=_("Match every code that starts with this one (ICD-10-CM 'E10' matches E10.10; dots are ignored)."),
+    )
+    question = models.ForeignKey(
+        Question, verbose_name=_("question"), on_delete=models.CASCADE, related_name="code_mappings"
+    )
+    kind = models.CharField(verbose_name=_("kind"), max_length=12, choices=Kind.choices)
     default_unit = models.CharField(
+        verbose_name=_("default unit"),
         max_length=20,
         blank=True,
-        help_text="UCUM unit assumed when an Observation's value has none, e.g. 'kg/m2'.",
+        help_text=_("UCUM unit assumed when an Observation's value has none, e.g. 'kg/m2'."),
     )
-    display = models.CharField(max_length=200, blank=True, help_text="What the code means, for people.")
-    updated_at = models.DateTimeField(auto_now=True)
+    display = models.CharField(
+        verbose_name=_("display"), max_length=200, blank=True, help_text=_("What the code means, for people.")
+    )
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
     history = HistoricalRecords()
 
     objects = CodeMappingQuerySet.as_manager()

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from trials.models import Question
 
@@ -29,9 +30,11 @@ def builder_context(state: rule_builder.BuilderState) -> dict:
         "state": state,
         "url": reverse("admin:trials_criterion_rule_builder"),
         "questions": memo("question_options", question_options),
-        "group_choices": [(k, rule_builder.GROUP_LABELS[k]) for k in rule_builder.GROUP_KINDS],
-        "root_choices": [(k, rule_builder.GROUP_LABELS[k]) for k in rule_builder.GROUP_KINDS + (rule_builder.NONE,)],
-        "duration_units": rule_builder.DURATION_CHOICES,
+        "group_choices": [(k, gettext(rule_builder.GROUP_LABELS[k])) for k in rule_builder.GROUP_KINDS],
+        "root_choices": [
+            (k, gettext(rule_builder.GROUP_LABELS[k])) for k in rule_builder.GROUP_KINDS + (rule_builder.NONE,)
+        ],
+        "duration_units": [(u, gettext(rule_builder.DURATION_LABELS[u])) for u in rule_builder.DURATION_CHOICES],
         "max_group_depth": 3,
         "json_rows": min(max(3, state.json_text.count("\n") + 2), 24),
     }
@@ -73,7 +76,7 @@ class RuleField(forms.Field):
         state = value if isinstance(value, rule_builder.BuilderState) else rule_builder.initial(value, page_questions())
         if state.action:
             # A builder button pressed without JavaScript: show the updated builder, save nothing.
-            raise ValidationError("The rule was updated below; press Save to keep it.", code="builder_updated")
+            raise ValidationError(gettext("The rule was updated below; press Save to keep it."), code="builder_updated")
         if state.problems:
             raise ValidationError([ValidationError(str(p), code=p.code) for p in state.problems])
         return state.rule

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -38,7 +39,7 @@ def approving(data) -> bool:
 
 
 class CriterionForm(forms.ModelForm):
-    rule = RuleField(label="Rule")
+    rule = RuleField(label=_("Rule"))
     example_changes: list = []
     change_fingerprint = ""
 
@@ -67,7 +68,7 @@ class CriterionForm(forms.ModelForm):
         if (approving(self.data) or from_select) and "rule" in cleaned:
             if cleaned["rule"] is None:
                 self.add_error(
-                    None, ValidationError("There is no rule to approve yet: build one first.", code="no_rule")
+                    None, ValidationError(_("There is no rule to approve yet: build one first."), code="no_rule")
                 )
             else:
                 # Approved as far as the example patients are concerned (_post_clean screens them with the rule
@@ -111,8 +112,10 @@ class CriterionForm(forms.ModelForm):
             self.add_error(
                 None,
                 ValidationError(
-                    "Approving needs your signature: enter your password beside “Sign and approve draft”. Nothing was "
-                    "saved.",
+                    _(
+                        "Approving needs your signature: enter your password beside “Sign and approve draft”. "
+                        "Nothing was saved."
+                    ),
                     code="needs_signature",
                 ),
             )
@@ -120,22 +123,22 @@ class CriterionForm(forms.ModelForm):
         if self.request is None or not signature_valid(self.request, password, APPROVAL_MEANING):
             self.add_error(
                 None,
-                ValidationError("Wrong password: nothing was signed, saved or approved.", code="wrong_signature"),
+                ValidationError(_("Wrong password: nothing was signed, saved or approved."), code="wrong_signature"),
             )
             return False
         return True
 
 
 class CriterionNeedsReviewFilter(admin.SimpleListFilter):
-    title = "state"
+    title = _("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
         return [
-            ("to_curate", "To curate (no rule or draft)"),
-            ("needs_review", "Needs review (no rule)"),
-            ("draft", "Draft"),
-            ("approved", "Approved"),
+            ("to_curate", _("To curate (no rule or draft)")),
+            ("needs_review", _("Needs review (no rule)")),
+            ("draft", _("Draft")),
+            ("approved", _("Approved")),
         ]
 
     def queryset(self, request, queryset):
@@ -163,7 +166,7 @@ class CriterionAdmin(ExamplePreviewMixin, OnePageMixin, SimpleHistoryAdmin):
     object_history_list_template = "admin/trials/criterion/object_history_list.html"
     fieldsets = (
         (None, {"fields": ("trial", "kind", "order", "source", "text")}),
-        ("Rule", {"fields": ("rule", "rule_status", "state")}),
+        (_("Rule"), {"fields": ("rule", "rule_status", "state")}),
     )
     readonly_fields = ("state",)
 
@@ -171,17 +174,17 @@ class CriterionAdmin(ExamplePreviewMixin, OnePageMixin, SimpleHistoryAdmin):
         css = ADMIN_CSS
         js = ["vendor/htmx/htmx.min.js"]
 
-    @admin.display(description="text")
+    @admin.display(description=_("text"))
     def short_text(self, obj):
         return obj.text[:90]
 
-    @admin.display(description="rule")
+    @admin.display(description=_("rule"))
     def rule_words(self, obj):
         return describe(obj.rule, page_questions())
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state(self, obj):
-        return state_badge(obj) if obj and obj.pk else "needs review"
+        return state_badge(obj) if obj and obj.pk else gettext("needs review")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -230,7 +233,7 @@ class CriterionAdmin(ExamplePreviewMixin, OnePageMixin, SimpleHistoryAdmin):
             obj._change_reason = f"Signed: {APPROVAL_MEANING}"  # the form checked the password
         super().save_model(request, obj, form, change)
         if form.signed:
-            messages.success(request, "Rule approved (signed): it now counts in screening.")
+            messages.success(request, gettext("Rule approved (signed): it now counts in screening."))
 
     def response_change(self, request, obj):
         report_examples(request, obj.trial)
@@ -242,7 +245,7 @@ class CriterionAdmin(ExamplePreviewMixin, OnePageMixin, SimpleHistoryAdmin):
         report_examples(request, obj.trial)
         return super().response_add(request, obj, post_url_continue)
 
-    @admin.action(description="Approve the selected draft rules", permissions=["change"])
+    @admin.action(description=_("Approve the selected draft rules"), permissions=["change"])
     def approve_drafts(self, request, queryset):
         # A decision, so it is signed: first a confirmation page listing the drafts and asking for the password
         # (Django's delete_selected pattern); each approved criterion's history row records the signature.
@@ -251,14 +254,14 @@ class CriterionAdmin(ExamplePreviewMixin, OnePageMixin, SimpleHistoryAdmin):
         if request.POST.get("post") == "yes":
             if signature_valid(request, request.POST.get("password", ""), APPROVAL_MEANING):
                 return self._approve_signed(request, drafts)
-            error = "Wrong password: nothing was signed and no rule was approved."
+            error = gettext("Wrong password: nothing was signed and no rule was approved.")
         return TemplateResponse(
             request,
             "admin/trials/criterion/approve_drafts.html",
             {
                 **self.admin_site.each_context(request),
                 "example_changes": _examples_if_approved(drafts),
-                "title": "Sign the approval of draft rules",
+                "title": _("Sign the approval of draft rules"),
                 "opts": self.model._meta,
                 "drafts": drafts,
                 "queryset": queryset,
@@ -281,13 +284,14 @@ class CriterionAdmin(ExamplePreviewMixin, OnePageMixin, SimpleHistoryAdmin):
             approved.append(criterion)
         self.message_user(
             request,
-            f"Approved {len(approved)} draft rule{'s' if len(approved) != 1 else ''}.",
+            ngettext("Approved %(n)d draft rule.", "Approved %(n)d draft rules.", len(approved)) % {"n": len(approved)},
             messages.SUCCESS if approved else messages.INFO,
         )
         if skipped:
             self.message_user(
                 request,
-                "Not approved (no rule or an invalid rule, fix it first): " + "; ".join(str(c) for c in skipped),
+                gettext("Not approved (no rule or an invalid rule, fix it first): %(criteria)s")
+                % {"criteria": "; ".join(str(c) for c in skipped)},
                 messages.WARNING,
             )
         for trial in {c.trial for c in approved}:

@@ -9,12 +9,15 @@ from django.contrib import admin, messages
 from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..models import ExamplePatient
-from .page import StorableJSONMixin, page_questions
+from .page import LabelledInlineFormSet, StorableJSONMixin, page_questions
 
 
 class ExamplePatientInline(StorableJSONMixin, admin.TabularInline):
+    formset = LabelledInlineFormSet
     model = ExamplePatient
     extra = 0
     fields = ("name", "as_of", "expected_verdict", "answers", "note", "result")
@@ -24,12 +27,12 @@ class ExamplePatientInline(StorableJSONMixin, admin.TabularInline):
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})},
     }
 
-    @admin.display(description="now")
+    @admin.display(description=_("now"))
     def result(self, obj):
         if obj.pk is None:
             return ""
         result = obj.evaluate(page_questions())
-        label = "pass" if result.passed else "FAIL"
+        label = gettext("pass") if result.passed else gettext("FAIL")
         return format_html('<span class="example-{}">{}</span>', "pass" if result.passed else "fail", label)
 
 
@@ -44,19 +47,26 @@ def report_examples(request, trial) -> None:
         messages.success(
             request,
             format_html(
-                'Example patients of {}: all {} pass. <a href="{}">See them</a>', trial.nct_id, len(results), url
+                gettext('Example patients of {}: all {} pass. <a href="{}">See them</a>'),
+                trial.nct_id,
+                len(results),
+                url,
             ),
         )
         return
     names = ", ".join(
-        f"“{r.example.name}” (expected {r.example.get_expected_verdict_display().lower()}, now "
-        f"{_verdict_label(r.actual)})"
+        gettext("“%(name)s” (expected %(expected)s, now %(now)s)")
+        % {
+            "name": r.example.name,
+            "expected": r.example.get_expected_verdict_display().lower(),
+            "now": _verdict_label(r.actual),
+        }
         for r in failed
     )
     messages.warning(
         request,
         format_html(
-            'Example patients of {}: {} of {} fail: {}. <a href="{}">See why</a>',
+            gettext('Example patients of {}: {} of {} fail: {}. <a href="{}">See why</a>'),
             trial.nct_id,
             len(failed),
             len(results),
@@ -68,7 +78,7 @@ def report_examples(request, trial) -> None:
 
 def _verdict_label(verdict) -> str:
     if verdict is None:
-        return "invalid answers"
+        return gettext("invalid answers")
     return ExamplePatient.Verdict(verdict).label.lower()
 
 

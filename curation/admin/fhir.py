@@ -1,6 +1,7 @@
 """Admin for the FHIR mapping table."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from eligibility.fhir import SYSTEM_NAMES
@@ -15,6 +16,6 @@ class CodeMappingAdmin(SimpleHistoryAdmin):
     list_select_related = ("question",)
     fields = ("question", "kind", "resource_type", "system", "code", "is_prefix", "default_unit", "display")
 
-    @admin.display(description="system", ordering="system")
+    @admin.display(description=_("system"), ordering="system")
     def system_name(self, obj):
         return SYSTEM_NAMES.get(obj.system, obj.system)

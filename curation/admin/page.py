@@ -11,6 +11,7 @@ from django.db import models
 from django.forms.fields import InvalidJSONInput
 from django.utils.html import format_html
 from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from eligibility import jsontext
@@ -73,13 +74,13 @@ class StorableJSONField(forms.JSONField):
         try:
             converted = jsontext.loads(value)
         except ValueError as exc:
-            raise ValidationError("Not valid JSON: %(problem)s.", code="invalid", params={"problem": exc}) from None
+            raise ValidationError(_("Not valid JSON: %(problem)s."), code="invalid", params={"problem": exc}) from None
         if self.shape is not None and not isinstance(converted, self.shape):
             raise ValidationError(
-                "Enter a JSON %(shape)s, e.g. %(example)s.",
+                _("Enter a JSON %(shape)s, e.g. %(example)s."),
                 code="shape",
                 params={
-                    "shape": "list" if self.shape is list else "object",
+                    "shape": gettext("list") if self.shape is list else gettext("object"),
                     "example": '["Type 1 diabetes"]' if self.shape is list else '{"bmi": 31.5}',
                 },
             )
@@ -222,6 +223,31 @@ def rule_state(criterion) -> str:
     return "draft" if criterion.rule_status == Criterion.RuleStatus.DRAFT else "approved"
 
 
+# rule_state()'s values, marked for translation (they are CSS classes too, so they stay English in the code).
+STATE_WORDS = {
+    "needs review": gettext_noop("needs review"),
+    "draft": gettext_noop("draft"),
+    "approved": gettext_noop("approved"),
+}
+
+
 def state_badge(criterion):
     state = rule_state(criterion)
-    return format_html('<span class="state state-{}">{}</span>', state.replace(" ", "-"), state)
+    return format_html('<span class="state state-{}">{}</span>', state.replace(" ", "-"), gettext(STATE_WORDS[state]))
+
+
+class LabelledInlineFormSet(forms.BaseInlineFormSet):
+    """A tabular inline's fields have their column header for a visual label, which screen readers (and axe) do
+    not connect to them: each field gets an accessible name of its own, the column and the row ("Kind, row 2")."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for name, field in form.fields.items():
+            if field.widget.is_hidden:
+                continue
+            column = field.label if field.label is not None else name.replace("_", " ")
+            if index is None:  # the template row "Add another" copies
+                words = gettext("%(column)s, new row") % {"column": column}
+            else:
+                words = gettext("%(column)s, row %(row)s") % {"column": column, "row": index + 1}
+            field.widget.attrs["aria-label"] = words

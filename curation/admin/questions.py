@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -49,7 +50,7 @@ class QuestionAdmin(StorableJSONMixin, OnePageMixin, TranslationAdmin, SimpleHis
     class Media:
         css = ADMIN_CSS
 
-    @admin.display(description="range")
+    @admin.display(description=_("range"))
     def plausible_range(self, obj):
         if obj.min_value is None and obj.max_value is None:
             return ""
@@ -57,7 +58,7 @@ class QuestionAdmin(StorableJSONMixin, OnePageMixin, TranslationAdmin, SimpleHis
         high = format_number(obj.max_value)
         return f"{low}–{high} {obj.unit}".strip()
 
-    @admin.display(description="freshness limit")
+    @admin.display(description=_("freshness limit"))
     def freshness(self, obj):
         """'365 days (children 182)': how old a record value may be to pre-fill the question."""
         if obj.freshness_days is None and obj.child_freshness_days is None:
@@ -67,14 +68,14 @@ class QuestionAdmin(StorableJSONMixin, OnePageMixin, TranslationAdmin, SimpleHis
             return adult
         return f"{adult} (children {obj.child_freshness_days})"
 
-    @admin.display(description="choices")
+    @admin.display(description=_("choices"))
     def choice_labels(self, obj):
         return ", ".join(str(label) for _, label in obj.choices or [])
 
     def _usage(self, obj):
         return sorted(memo("question_usage", question_usage).get(obj.code, {}).items(), key=lambda kv: kv[0][1])
 
-    @admin.display(description="used by")
+    @admin.display(description=_("used by"))
     def used_by(self, obj):
         usage = self._usage(obj)
         if not usage:
@@ -83,7 +84,7 @@ class QuestionAdmin(StorableJSONMixin, OnePageMixin, TranslationAdmin, SimpleHis
         more = f" and {len(usage) - 3} more" if len(usage) > 3 else ""
         return f"{len(usage)} trial{'s' if len(usage) != 1 else ''}: {shown}{more}"
 
-    @admin.display(description="used by")
+    @admin.display(description=_("used by"))
     def used_by_trials(self, obj):
         usage = self._usage(obj) if obj.pk else []
         if not usage:

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -24,6 +25,7 @@ from .examples import CONFIRMED, ExamplePatientInline, ExamplePreviewMixin, fing
 from .page import (
     ADMIN_CSS,
     LINE_LISTS,
+    LabelledInlineFormSet,
     OnePageMixin,
     StorableJSONMixin,
     one_page,
@@ -35,11 +37,11 @@ from .views import criteria_versions_view
 
 
 class NeedsReviewFilter(admin.SimpleListFilter):
-    title = "criteria needing review"
+    title = _("criteria needing review")
     parameter_name = "needs_review"
 
     def lookups(self, request, model_admin):
-        return [("none", "None"), ("some", "Some")]
+        return [("none", _("None")), ("some", _("Some"))]
 
     def queryset(self, request, queryset):
         # `needs_review` is annotated by TrialAdmin.get_queryset.
@@ -51,7 +53,7 @@ class NeedsReviewFilter(admin.SimpleListFilter):
 
 
 class ConditionFilter(admin.SimpleListFilter):
-    title = "condition"
+    title = _("condition")
     parameter_name = "condition"
     shown = 25  # the most common ones; search finds the rest
 
@@ -71,7 +73,7 @@ class ConditionFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=ids)
 
 
-class CriterionInlineFormSet(forms.BaseInlineFormSet):
+class CriterionInlineFormSet(LabelledInlineFormSet):
     """The trial page's criteria: a kind changed, a criterion deleted or added here changes verdicts as a rule does,
     so the example patients it would make fail are shown first and nothing is saved until confirmed."""
 
@@ -109,13 +111,13 @@ class CriterionInline(admin.TabularInline):
     ordering = ("order", "pk")
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
 
-    @admin.display(description="rule")
+    @admin.display(description=_("rule"))
     def rule_in_words(self, obj):
         if obj.pk is None:
             return ""
         return describe(obj.rule, page_questions()) if obj.rule is not None else "—"
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state(self, obj):
         return state_badge(obj) if obj.pk else ""
 
@@ -124,7 +126,7 @@ class CriterionInline(admin.TabularInline):
         if obj.pk is None:
             return ""
         url = reverse("admin:trials_criterion_change", args=[obj.pk])
-        return format_html('<a href="{}" class="button">Edit rule</a>', url)
+        return format_html('<a href="{}" class="button">{}</a>', url, gettext("Edit rule"))
 
 
 @admin.register(Trial)
@@ -167,15 +169,15 @@ class TrialAdmin(ExamplePreviewMixin, StorableJSONMixin, OnePageMixin, SimpleHis
             )
         )
 
-    @admin.display(description="open", boolean=True, ordering="open_for_screening")
+    @admin.display(description=_("open"), boolean=True, ordering="open_for_screening")
     def is_open(self, obj):
         return obj.open_for_screening
 
-    @admin.display(description="version", ordering="criteria_version")
+    @admin.display(description=_("version"), ordering="criteria_version")
     def version(self, obj):
         return obj.criteria_version
 
-    @admin.display(description="to review", ordering="needs_review")
+    @admin.display(description=_("to review"), ordering="needs_review")
     def needs_review_count(self, obj):
         if not obj.needs_review:
             return 0

@@ -9,6 +9,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, gettext_noop
 
 from eligibility.rules import describe
 from trials.models import Criterion
@@ -56,7 +57,7 @@ def criteria_versions_view(model_admin, request, object_id):
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.model._meta,
             "original": trial,
-            "title": f"Criteria of {trial.nct_id} at version {wanted}",
+            "title": gettext("Criteria of %(nct)s at version %(version)s") % {"nct": trial.nct_id, "version": wanted},
             "trial": trial,
             "versions": versions,
             "wanted": wanted,
@@ -84,13 +85,13 @@ def _rows(snapshot, previous, questions) -> list[dict]:
         if previous is None:
             change = ""
         elif old is None:
-            change = "added"
+            change = gettext_noop("added")
         elif any(old.get(k) != row.get(k) for k in ("kind", "text", "rule", "rule_status")):
-            change = "changed"
+            change = gettext_noop("changed")
         else:
             change = ""
         rows.append(_row(row, change, old, questions))
-    rows += [_row(row, "removed", None, questions) for row in before.values()]
+    rows += [_row(row, gettext_noop("removed"), None, questions) for row in before.values()]
     return rows
 
 

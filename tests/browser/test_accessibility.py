@@ -4,7 +4,8 @@ violation (contrast, labels, names, table headers...)."""
 import pytest
 from django.urls import reverse
 
-from tests.browser import axe_violations, log_in
+from tests.browser import admin_log_in, axe_violations, log_in
+from tests.factories import BMI, change_url, criterion
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,6 +66,29 @@ def test_the_coordinators_pages_have_no_serious_accessibility_violation(live_ser
         "/candidates/",
         reverse("candidates:detail", args=[demo_referral.pk]),
         reverse("candidates:analytics", args=["NCT01219465"]),
+    ):
+        audit(page, url + path, problems)
+    report(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_admin_pages_have_no_serious_accessibility_violation(live_server, page, curator, language):
+    choose_language(page, live_server, language)
+    curator.is_superuser = True
+    curator.save()
+    problems = []
+    url = live_server.url
+    admin_log_in(page, live_server)
+    bmi = criterion(*BMI)
+    for path in (
+        "/admin/",
+        "/admin/trials/trial/",
+        change_url(bmi.trial),
+        change_url(bmi),
+        "/admin/trials/question/",
+        "/admin/trials/trial/import/",
+        "/admin/audit/accesslog/",
+        "/admin/screening/screening/",
     ):
         audit(page, url + path, problems)
     report(problems)
