@@ -947,7 +947,8 @@ def test_an_empty_trial_list_is_an_empty_list(adam):
 )
 def test_it_refuses_question_choices_that_are_not_a_list_of_pairs(adam, text, message):
     sex = Question.objects.get(code="sex")
-    response = adam.post(change_url(sex), {**page_form(adam, sex), "choices": text, "_save": "Save"})
+    # The admin edits each language's choices (django-modeltranslation): the English ones are `choices_en_gb`.
+    response = adam.post(change_url(sex), {**page_form(adam, sex), "choices_en_gb": text, "_save": "Save"})
     assert response.status_code == 200 and message in response.content.decode()
     assert Question.objects.get(code="sex").choices == [["female", "Female"], ["male", "Male"]]
 

@@ -87,21 +87,24 @@ class Question(models.Model):
 
     def clean(self):
         errors = {}
+        # The English choices are the ones rules and answers use (`choices_en_gb`: django-modeltranslation's column,
+        # the field the admin edits; `choices` reads the active language's).
+        english = self.choices_en_gb
         if self.type in (engine.CHOICE, engine.MULTI):
             if (
-                not isinstance(self.choices, list)
-                or not self.choices
-                or not all(isinstance(c, list) and len(c) == 2 for c in self.choices)
+                not isinstance(english, list)
+                or not english
+                or not all(isinstance(c, list) and len(c) == 2 for c in english)
             ):
-                errors["choices"] = "Choice questions need choices as [[value, label], ...]."
+                errors["choices_en_gb"] = gettext("Choice questions need choices as [[value, label], ...].")
         if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
-            errors["max_value"] = "The highest plausible value is below the lowest."
+            errors["max_value"] = gettext("The highest plausible value is below the lowest.")
         # The translated choices (trials/translation.py) only relabel: rules and answers use the values.
         for language in settings.MODELTRANSLATION_LANGUAGES[1:]:
             column = f"choices_{language.replace('-', '_')}"
             translated = getattr(self, column, None)
-            if not translated:
-                continue  # empty: the English labels are shown
+            if not translated or "choices_en_gb" in errors:
+                continue  # empty: the English labels are shown (or the English ones are to be corrected first)
             values = [c[0] for c in self.choices_en_gb or [] if isinstance(c, list) and c]
             if not isinstance(translated, list) or not all(isinstance(c, list) and len(c) == 2 for c in translated):
                 errors[column] = gettext("Translated choices need the form [[value, label], ...], as the English ones.")
