@@ -88,7 +88,10 @@ def screening_new(request):
     params = request.POST if request.method == "POST" else request.GET
     # The clinician's screenings of the reference typed: a hint to open one rather than start again, not a block.
     ref = params.get("patient_ref", "").strip()[:40]
-    earlier = list(Screening.objects.of(request.user).with_ref(ref)[:EARLIER_SHOWN]) if ref else []
+    # Only a printable reference is looked up (PostgreSQL refuses a NUL in a query; the form names the problem).
+    earlier = (
+        list(Screening.objects.of(request.user).with_ref(ref)[:EARLIER_SHOWN]) if ref.isprintable() and ref else []
+    )
     if request.htmx and request.method == "GET":
         return render(request, "screening/screening_new.html#ref_hint", {"earlier": earlier, "ref": ref})
     form = NewScreeningForm(request.POST if request.method == "POST" else None, initial={"patient_ref": ref})
